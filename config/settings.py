@@ -1,0 +1,97 @@
+"""One typed settings object. Sources, highest first: CLI flags, PAL_* environment, TOML, defaults.
+
+The TOML file is `--config FILE`, else `$PAL_CONFIG`, else `./pal.toml` when present.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from states.errors import BadInput
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAL_", extra="forbid", frozen=True)
+
+    database_url: str = "sqlite:///pal.db"
+    timezone: str = "America/Detroit"
+    actor: str | None = None
+    rules_version: str = "2017-10"
+    # Notifications and the service (used from the service issue on).
+    mail_from: str = "Office of Partnership Districts <partnership@mde.example>"
+    mail_dir: Path = Path("mail")
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout: float = 30.0
+    sweep_seconds: float = 60.0
+    notice_hour: int = 8
+    heartbeat_file: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def config_path(explicit: str | Path | None) -> Path | None:
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise BadInput(f"config file {path} not found")
+        return path
+    from_env = os.environ.get("PAL_CONFIG")
+    if from_env:
+        return config_path(from_env)
+    default = Path("pal.toml")
+    return default if default.is_file() else None
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from every source; `overrides` (CLI flags) win, None meaning "not given"."""
+    toml_file = config_path(config_file)
+
+    class _Sourced(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            if toml_file is None:
+                return (init_settings, env_settings)
+            return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
+
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return _Sourced(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise BadInput(f"bad setting {where}: {first['msg']}") from exc
+    except (ValueError, OSError) as exc:  # unreadable or malformed TOML
+        raise BadInput(f"cannot read config {toml_file}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Notices: templates, the outbox, and delivery (SMTP or the file backend)."""

@@ -1,0 +1,169 @@
+"""Rule data as typed, immutable values, and the pure decisions made from it.
+
+The values come from versioned files in `config/rules/`; an agreement keeps the version it was
+identified under, so changing a rule never changes an agreement already running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from states.agreement import EVENTS, RECORD_SIGNATURE
+from states.calendar import add_days, add_months
+from states.errors import BadInput, PermissionDenied
+
+SYSTEM = "system"
+MDE_ROLES = ("liaison", "director", "state_superintendent")
+DISTRICT_ROLES = ("superintendent", "board_president", "authorizer", "isd_superintendent", "partner")
+ROLES: tuple[str, ...] = (*MDE_ROLES, *DISTRICT_ROLES)
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """A deadline opened by an event, due a fixed time after that event, met by another event."""
+
+    kind: str
+    opened_by: frozenset[str]
+    met_by: frozenset[str]
+    days: int = 0
+    months: int = 0
+
+    def due(self, anchor: date) -> date:
+        return add_days(add_months(anchor, self.months), self.days)
+
+
+@dataclass(frozen=True)
+class TimerRule:
+    """One step of a ladder hanging off a deadline: a notice, an action, or both.
+
+    Steps of one ladder supersede each other: when several are due at once, only the latest runs.
+    """
+
+    deadline: str
+    ladder: str
+    offset_days: int
+    notice: str | None
+    to: tuple[str, ...]
+    action: str | None = None
+    # Where the action is not allowed in the agreement's state, send this notice instead.
+    otherwise_notice: str | None = None
+    otherwise_to: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransitionNotice:
+    event: str
+    notice: str
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    description: str
+    accountability_options: tuple[str, ...]
+    traditional_required: tuple[str, ...]
+    signatories: tuple[str, ...]
+    psa_signatories: tuple[str, ...]
+    permissions: Mapping[str, frozenset[str]]
+    deadlines: tuple[DeadlineRule, ...]
+    timers: tuple[TimerRule, ...] = ()
+    transition_notices: tuple[TransitionNotice, ...] = ()
+
+    def required_parties(self, psa: bool) -> tuple[str, ...]:
+        return (*self.signatories, *self.psa_signatories) if psa else self.signatories
+
+    def check_may(self, action: str, role: str) -> None:
+        allowed = self.permissions.get(action, frozenset())
+        if role not in allowed:
+            who = ", ".join(sorted(allowed)) or "nobody"
+            raise PermissionDenied(f"a {role} may not {action} (allowed: {who})")
+
+    def parse_consequences(self, raw: str | None, psa: bool) -> tuple[str, ...]:
+        if raw is None:
+            return self.accountability_options
+        chosen = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+        unknown = [c for c in chosen if c not in self.accountability_options]
+        if not chosen or unknown:
+            raise BadInput(
+                f"unknown consequence {', '.join(unknown) or '(empty)'}; "
+                f"choose from {', '.join(self.accountability_options)}"
+            )
+        missing = [c for c in self.traditional_required if c not in chosen]
+        if not psa and missing:
+            raise BadInput(
+                f"a traditional district's consequences must include {', '.join(missing)}"
+            )
+        return chosen
+
+    def deadlines_opened_by(self, event: str) -> list[DeadlineRule]:
+        return [rule for rule in self.deadlines if event in rule.opened_by]
+
+    def deadline(self, kind: str) -> DeadlineRule:
+        for rule in self.deadlines:
+            if rule.kind == kind:
+                return rule
+        raise BadInput(f"rules {self.version} define no deadline {kind!r}")
+
+    def timers_for(self, deadline_kind: str) -> list[TimerRule]:
+        return [timer for timer in self.timers if timer.deadline == deadline_kind]
+
+    def notices_for(self, event: str) -> list[TransitionNotice]:
+        return [notice for notice in self.transition_notices if notice.event == event]
+
+
+def _strings(value: Iterable[Any]) -> tuple[str, ...]:
+    return tuple(str(item) for item in value)
+
+
+def ruleset_from_mapping(data: Mapping[str, Any]) -> RuleSet:
+    """Build and validate a RuleSet from parsed TOML; a bad rule file fails loudly, at load."""
+    known_actions = {*EVENTS, RECORD_SIGNATURE}
+    permissions = {str(k): frozenset(_strings(v)) for k, v in data["permissions"].items()}
+    unknown = sorted(set(permissions) - known_actions)
+    if unknown:
+        raise ValueError(f"rules name unknown events: {unknown}")
+    deadlines = tuple(
+        DeadlineRule(
+            kind=item["kind"],
+            opened_by=frozenset(_strings(item["opened_by"])),
+            met_by=frozenset(_strings(item["met_by"])),
+            days=int(item.get("days", 0)),
+            months=int(item.get("months", 0)),
+        )
+        for item in data["deadlines"]
+    )
+    timers = tuple(
+        TimerRule(
+            deadline=item["deadline"],
+            ladder=item.get("ladder", item["deadline"]),
+            offset_days=int(offset),
+            notice=item.get("notice"),
+            to=_strings(item.get("to", ())),
+            action=item.get("action"),
+            otherwise_notice=item.get("otherwise_notice"),
+            otherwise_to=_strings(item.get("otherwise_to", ())),
+        )
+        for item in data.get("timers", ())
+        for offset in item["offsets_days"]
+    )
+    notices = tuple(
+        TransitionNotice(event=item["event"], notice=item["notice"], to=_strings(item["to"]))
+        for item in data.get("transition_notices", ())
+    )
+    signatures = data["signatures"]
+    return RuleSet(
+        version=str(data["version"]),
+        description=str(data.get("description", "")),
+        accountability_options=_strings(data["accountability_options"]),
+        traditional_required=_strings(data.get("traditional_required_consequences", ())),
+        signatories=_strings(signatures["required"]),
+        psa_signatories=_strings(signatures.get("psa_additional", ())),
+        permissions=permissions,
+        deadlines=deadlines,
+        timers=timers,
+        transition_notices=notices,
+    )

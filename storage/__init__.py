@@ -1,0 +1,1 @@
+"""Tables, sessions and migrations. SQLite is the embedded default; PostgreSQL scales out."""

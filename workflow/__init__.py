@@ -1,0 +1,1 @@
+"""The engine, the sweep, the service and the admin CLI."""

@@ -1,0 +1,61 @@
+"""The edge between the CLI/service and the engine: settings, the store, and the current moment.
+
+This is the only place below the CLI that reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from config.settings import Settings
+from storage.db import check_schema, make_engine, transaction
+from workflow.actors import Actor, person
+from workflow.context import Context
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+
+    def context(self, now: datetime | None = None) -> Context:
+        return Context(
+            now=now or datetime.now(UTC),
+            tz=self.settings.tz,
+            notice_hour=self.settings.notice_hour,
+        )
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with transaction(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with transaction(self.engine, read_only=True) as session:
+            yield session
+
+    def person(self, session: Session, by: str | None) -> Actor:
+        return person(session, by or self.settings.actor)
+
+    def clerk(self, by: str | None) -> Actor:
+        """Who registers reference data: named, but not necessarily on file yet (bootstrap)."""
+        return Actor(by or self.settings.actor or f"local:{getpass.getuser()}", "clerk")
+
+
+@contextmanager
+def open_app(settings: Settings, *, check: bool = True) -> Iterator[App]:
+    engine = make_engine(settings.database_url)
+    try:
+        if check:
+            check_schema(engine)
+        yield App(settings, engine)
+    finally:
+        engine.dispose()

@@ -1,0 +1,132 @@
+"""`pal agreement ...` and `pal deadlines`: the lifecycle commands."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from states.errors import BadInput
+from workflow.cli import ISO_DATE, app_for, by_option, emit, json_option, on_option, pass_ctx
+
+
+@click.group()
+def agreement() -> None:
+    """Partnership agreements and their lifecycle."""
+
+
+@agreement.command("identify")
+@click.argument("district_code", metavar="DISTRICT")
+@on_option
+@click.option("--cohort", metavar="LABEL")
+@click.option("--consequences", metavar="LIST",
+              help="Comma list (default: all four; a traditional district's needs reconstitution).")
+@click.option("--rules", "rules_version", metavar="VERSION", help="Rule data version.")
+@click.option("--note")
+@by_option
+@pass_ctx
+def identify(ctx: click.Context, district_code: str, on: date | None, cohort: str | None,
+             consequences: str | None, rules_version: str | None, note: str | None,
+             by: str | None) -> None:  # fmt: skip
+    """Assign a district to partnership; prints the new agreement's id."""
+    from workflow import engine
+
+    with app_for(ctx) as app, app.write() as session:
+        created = engine.identify(
+            session, district_code=district_code, actor=app.person(session, by),
+            ctx=app.context(), on=on, cohort=cohort, consequences=consequences,
+            rules_version=rules_version or app.settings.rules_version, note=note,
+        )  # fmt: skip
+    click.echo(created.id)
+
+
+@agreement.command("list")
+@click.option("--state")
+@click.option("--district", "district_code", metavar="CODE")
+@json_option
+@pass_ctx
+def list_(ctx: click.Context, state: str | None, district_code: str | None, as_json: bool) -> None:
+    """List agreements."""
+    from workflow.present import agreement_row
+    from workflow.views import list_agreements
+
+    with app_for(ctx) as app, app.read() as session:
+        rows = list_agreements(session, state=state, district=district_code)
+    emit(rows, as_json, lambda rs: "\n".join(agreement_row(r) for r in rs))
+
+
+@agreement.command("show")
+@click.argument("agreement_id", type=int, metavar="ID")
+@json_option
+@pass_ctx
+def show(ctx: click.Context, agreement_id: int, as_json: bool) -> None:
+    """Show one agreement: state, dates, deadlines, signatures, history."""
+    from workflow.present import agreement_text
+    from workflow.views import agreement_view
+
+    with app_for(ctx) as app, app.read() as session:
+        view = agreement_view(session, agreement_id)
+    emit(view, as_json, agreement_text)
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--set takes KEY=VALUE, not {item!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+@agreement.command("fire")
+@click.argument("agreement_id", type=int, metavar="ID")
+@click.argument("event")
+@by_option
+@on_option
+@click.option("--note")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Event data.")
+@pass_ctx
+def fire(ctx: click.Context, agreement_id: int, event: str, by: str | None, on: date | None,
+         note: str | None, settings: tuple[str, ...]) -> None:  # fmt: skip
+    """Fire EVENT on agreement ID."""
+    from workflow import engine
+
+    data = _pairs(settings)
+    with app_for(ctx) as app, app.write() as session:
+        changed = engine.fire(session, agreement_id=agreement_id, event=event, on=on, note=note,
+                              actor=app.person(session, by), ctx=app.context(), data=data)
+    click.echo(f"agreement {changed.id}: {event} -> {changed.state}")
+
+
+@agreement.command("sign")
+@click.argument("agreement_id", type=int, metavar="ID")
+@click.option("--party", required=True, help="board, superintendent, mde, authorizer (PSA).")
+@by_option
+@on_option
+@pass_ctx
+def sign(ctx: click.Context, agreement_id: int, party: str, by: str | None,
+         on: date | None) -> None:  # fmt: skip
+    """Record one party's signature of the plan."""
+    from workflow import engine
+
+    with app_for(ctx) as app, app.write() as session:
+        changed = engine.record_signature(session, agreement_id=agreement_id, party=party, on=on,
+                                          actor=app.person(session, by), ctx=app.context())
+    click.echo(f"agreement {changed.id}: {party} signed; state {changed.state}")
+
+
+@click.command("deadlines")
+@click.option("--within", type=int, metavar="DAYS", help="Only those due within DAYS.")
+@click.option("--now", type=ISO_DATE, metavar="DATE", help="Count from DATE (default: today).")
+@json_option
+@pass_ctx
+def deadlines_command(ctx: click.Context, within: int | None, now: date | None,
+                      as_json: bool) -> None:  # fmt: skip
+    """Open deadlines, soonest first (overdue ones included)."""
+    from workflow.present import deadline_row
+    from workflow.views import open_deadlines
+
+    with app_for(ctx) as app, app.read() as session:
+        rows = open_deadlines(session, today=now or app.context().today, within=within)
+    emit(rows, as_json, lambda rs: "\n".join(deadline_row(r) for r in rs) or "no open deadlines")

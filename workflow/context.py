@@ -1,0 +1,26 @@
+"""What the edge (CLI or service) hands the engine instead of a clock: `now` and the local rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from states.calendar import local_date
+
+DEFAULT_ZONE = ZoneInfo("America/Detroit")
+
+
+@dataclass(frozen=True)
+class Context:
+    now: datetime
+    tz: ZoneInfo = DEFAULT_ZONE
+    notice_hour: int = 8
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise ValueError("Context.now must be an aware datetime")
+
+    @property
+    def today(self) -> date:
+        return local_date(self.now, self.tz)

@@ -1,0 +1,1 @@
+"""`pal demo`: placeholder replaced below."""

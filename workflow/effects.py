@@ -1,0 +1,20 @@
+"""What a transition sets in motion besides its own row: the emails it owes people."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session
+
+from states.rules import RuleSet
+from storage.models import Agreement
+from workflow.context import Context
+
+
+def after_transition(
+    session: Session, agreement: Agreement, rules: RuleSet, event: str, day: date, ctx: Context
+) -> None:
+    """Enqueue the notices `event` owes, in the caller's transaction."""
+    from notifications.outbox import enqueue_transition_notices
+
+    enqueue_transition_notices(session, agreement, rules, event, day, ctx)

@@ -1,0 +1,183 @@
+"""Districts, schools and people on file. Every change is audited like any other."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from states.errors import BadInput, NotFound
+from states.rules import DISTRICT_ROLES, ROLES
+from storage.models import Contact, District, School
+from workflow import audit
+from workflow.actors import Actor, normalize_email
+from workflow.context import Context
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+CSV_HEADER = ("code", "name", "isd", "psa", "authorizer")
+
+
+@dataclass(frozen=True)
+class DistrictInput:
+    code: str
+    name: str
+    isd: str | None = None
+    psa: bool = False
+    authorizer: str | None = None
+
+
+def _code(raw: str, what: str) -> str:
+    code = raw.strip()
+    if not _CODE.match(code):
+        raise BadInput(f"malformed {what} code {raw!r} (letters, digits, . _ -)")
+    return code
+
+
+def _text(raw: str | None, what: str, required: bool = True) -> str | None:
+    value = (raw or "").strip()
+    if required and not value:
+        raise BadInput(f"{what} may not be empty")
+    return value or None
+
+
+def add_district(session: Session, spec: DistrictInput, actor: Actor, ctx: Context) -> District:
+    code = _code(spec.code, "district")
+    name = _text(spec.name, "district name")
+    authorizer = _text(spec.authorizer, "authorizer", required=False)
+    if spec.psa and not authorizer:
+        raise BadInput(f"district {code} is a PSA: give its --authorizer")
+    if authorizer and not spec.psa:
+        raise BadInput(f"district {code} has an authorizer but is not a PSA (add --psa)")
+    if session.get(District, code) is not None:
+        raise BadInput(f"district {code} is already on file")
+    district = District(
+        code=code, name=name or "", isd=_text(spec.isd, "isd", required=False),
+        psa=spec.psa, authorizer=authorizer,
+    )  # fmt: skip
+    session.add(district)
+    session.flush()
+    audit.record(
+        session, subject=f"district:{code}", event="district_add", actor=actor,
+        on=ctx.today, ctx=ctx, data=district.model_dump(),
+    )  # fmt: skip
+    return district
+
+
+def import_districts(session: Session, text: str, actor: Actor, ctx: Context) -> list[District]:
+    """All rows or none: the first bad line aborts the caller's transaction, named by number."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = tuple(name.strip().lower() for name in (reader.fieldnames or ()))
+    if header != CSV_HEADER:
+        raise BadInput(f"line 1: header must be {','.join(CSV_HEADER)}, found {','.join(header)}")
+    added = []
+    for row in reader:
+        try:
+            added.append(add_district(session, _row_to_input(row), actor, ctx))
+        except BadInput as exc:
+            raise BadInput(f"line {reader.line_num}: {exc}") from exc
+    return added
+
+
+def _row_to_input(row: Mapping[str, str | None]) -> DistrictInput:
+    if None in row or any(value is None for value in row.values()):
+        raise BadInput(f"expected {len(CSV_HEADER)} fields")
+    psa_raw = (row["psa"] or "").strip().lower()
+    if psa_raw not in ("true", "false", ""):
+        raise BadInput(f"psa must be true or false, not {row['psa']!r}")
+    return DistrictInput(
+        code=row["code"] or "", name=row["name"] or "", isd=row["isd"],
+        psa=psa_raw == "true", authorizer=row["authorizer"],
+    )  # fmt: skip
+
+
+def list_districts(session: Session) -> list[District]:
+    return list(session.exec(select(District).order_by(col(District.code))))
+
+
+def add_school(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    district_code: str,
+    csi: bool,
+    alternative: bool,
+    actor: Actor,
+    ctx: Context,
+) -> School:
+    code = _code(code, "school")
+    if session.get(District, district_code) is None:
+        raise NotFound(f"no district {district_code!r} on file")
+    if session.get(School, code) is not None:
+        raise BadInput(f"school {code} is already on file")
+    school = School(
+        code=code, name=_text(name, "school name") or "", district_code=district_code,
+        csi=csi, alternative=alternative,
+    )  # fmt: skip
+    session.add(school)
+    session.flush()
+    audit.record(
+        session, subject=f"school:{code}", event="school_add", actor=actor, on=ctx.today,
+        ctx=ctx, data=school.model_dump(),
+    )  # fmt: skip
+    return school
+
+
+def add_contact(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    district_code: str | None,
+    actor: Actor,
+    ctx: Context,
+) -> Contact:
+    address = normalize_email(email)
+    if role not in ROLES:
+        raise BadInput(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    if role in DISTRICT_ROLES and not district_code:
+        raise BadInput(f"a {role} belongs to a district: give --district CODE")
+    if district_code is not None and session.get(District, district_code) is None:
+        raise NotFound(f"no district {district_code!r} on file")
+    if session.get(Contact, address) is not None:
+        raise BadInput(f"{address} is already on file")
+    contact = Contact(
+        email=address, name=_text(name, "name") or "", role=role, district_code=district_code
+    )
+    session.add(contact)
+    session.flush()
+    audit.record(
+        session, subject=f"contact:{address}", event="contact_add", actor=actor, on=ctx.today,
+        ctx=ctx, data=contact.model_dump(),
+    )  # fmt: skip
+    return contact
+
+
+def list_contacts(session: Session, district_code: str | None = None) -> list[Contact]:
+    query = select(Contact).order_by(col(Contact.district_code), col(Contact.role), col(Contact.email))
+    if district_code is not None:
+        if session.get(District, district_code) is None:
+            raise NotFound(f"no district {district_code!r} on file")
+        query = query.where(Contact.district_code == district_code)
+    return list(session.exec(query))
+
+
+def contacts_by_role(
+    session: Session, district_code: str, roles: Iterable[str]
+) -> dict[str, list[Contact]]:
+    wanted = list(roles)
+    rows = session.exec(
+        select(Contact).where(
+            col(Contact.role).in_(wanted),
+            (Contact.district_code == district_code) | col(Contact.district_code).is_(None),
+        )
+    ).all()
+    found: dict[str, list[Contact]] = {role: [] for role in wanted}
+    for contact in rows:
+        found[contact.role].append(contact)
+    return found
