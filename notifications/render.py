@@ -1,0 +1,52 @@
+"""Render a notice from its jinja2 template pair (`NAME.txt`, `NAME.html`), HTML autoescaped.
+
+The subject is the `subject` block of the text template, so each notice lives in two files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["longdate"] = lambda d: f"{d:%A, %B} {d.day}, {d.year}"
+    return env
+
+
+def render(notice: str, values: dict[str, Any]) -> Rendered:
+    env = environment()
+    text_template = env.get_template(f"{notice}.txt")
+    context = text_template.new_context(values)
+    subject = "".join(text_template.blocks["subject"](context)).strip()
+    return Rendered(
+        subject=" ".join(subject.split()),
+        text=text_template.render(values),
+        html=env.get_template(f"{notice}.html").render(values),
+    )
+
+
+def notice_names() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES.glob("*.txt") if not p.stem.startswith("_"))
