@@ -111,8 +111,12 @@ def _values(
     facts = None
     if deadline is not None:
         today = local_date(ctx.now, ctx.tz)
-        facts = DeadlineFacts(deadline.kind, DEADLINE_LABELS.get(deadline.kind, deadline.kind),
-                              deadline.due_on, (deadline.due_on - today).days)  # fmt: skip
+        facts = DeadlineFacts(
+            deadline.kind,
+            DEADLINE_LABELS.get(deadline.kind, deadline.kind),
+            deadline.due_on,
+            (deadline.due_on - today).days,
+        )
     signed = set(
         session.exec(select(Signature.party).where(Signature.agreement_id == agreement.id)).all()
     )
@@ -139,11 +143,20 @@ def _row(
     content: Any,
 ) -> Outbox:
     return Outbox(
-        agreement_id=agreement.id, notice=notice, occurrence=occurrence, recipient=recipient,
-        idempotency_key=key, message_id=message_id(key), subject=content.subject,
-        body_text=content.text, body_html=content.html, status="pending", attempts=0,
-        next_attempt_at=ctx.now, created_at=ctx.now,
-    )  # fmt: skip
+        agreement_id=agreement.id,
+        notice=notice,
+        occurrence=occurrence,
+        recipient=recipient,
+        idempotency_key=key,
+        message_id=message_id(key),
+        subject=content.subject,
+        body_text=content.text,
+        body_html=content.html,
+        status="pending",
+        attempts=0,
+        next_attempt_at=ctx.now,
+        created_at=ctx.now,
+    )
 
 
 def _unaddressed(
@@ -156,8 +169,18 @@ def _unaddressed(
     ctx: Context,
 ) -> Outbox:
     return Outbox(
-        agreement_id=agreement.id, notice=notice, occurrence=occurrence, recipient=f"({role})",
-        idempotency_key=key, message_id=message_id(key), subject=f"{notice} for {district.code}",
-        body_text="", body_html="", status="unaddressed", attempts=0, next_attempt_at=ctx.now,
-        last_error=f"nobody on file as {role} for district {district.code}", created_at=ctx.now,
-    )  # fmt: skip
+        agreement_id=agreement.id,
+        notice=notice,
+        occurrence=occurrence,
+        recipient=f"({role})",
+        idempotency_key=key,
+        message_id=message_id(key),
+        subject=f"{notice} for {district.code}",
+        body_text="",
+        body_html="",
+        status="unaddressed",
+        attempts=0,
+        next_attempt_at=ctx.now,
+        last_error=f"nobody on file as {role} for district {district.code}",
+        created_at=ctx.now,
+    )

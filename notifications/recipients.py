@@ -57,9 +57,7 @@ def _expand(session: Session, agreement: Agreement, roles: Iterable[str]) -> lis
     return list(dict.fromkeys(expanded))
 
 
-def _people(
-    session: Session, agreement: Agreement, district: District, role: str
-) -> list[Contact]:
+def _people(session: Session, agreement: Agreement, district: District, role: str) -> list[Contact]:
     if role == "liaison":
         liaison = session.get(Contact, agreement.liaison_email) if agreement.liaison_email else None
         return [liaison] if liaison else []

@@ -17,7 +17,13 @@ from states.errors import BadInput, PermissionDenied
 
 SYSTEM = "system"
 MDE_ROLES = ("liaison", "director", "state_superintendent")
-DISTRICT_ROLES = ("superintendent", "board_president", "authorizer", "isd_superintendent", "partner")
+DISTRICT_ROLES = (
+    "superintendent",
+    "board_president",
+    "authorizer",
+    "isd_superintendent",
+    "partner",
+)
 ROLES: tuple[str, ...] = (*MDE_ROLES, *DISTRICT_ROLES)
 
 

@@ -31,7 +31,7 @@ def normalize_email(raw: str) -> str:
 
 
 def person(session: Session, raw_email: str | None) -> Actor:
-    """The person acting; `system` is refused because automated steps are never in a person's name."""
+    """The person acting. `system` is refused: automated steps are never in a person's name."""
     if not raw_email:
         raise BadInput("who is acting? give --by EMAIL or set PAL_ACTOR")
     if raw_email.strip().lower() == SYSTEM:

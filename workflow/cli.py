@@ -56,6 +56,7 @@ class PalGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
+        _configure_logging()
         try:
             code = super().main(*args, **kwargs)
         except click.exceptions.Exit as exc:
@@ -73,6 +74,13 @@ class PalGroup(click.Group):
                 raise
             _fail(f"internal error: {type(exc).__name__}: {exc} (PAL_DEBUG=1 shows more)", 1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _configure_logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.addLevelName(logging.WARNING, "warning")
 
 
 def _debug() -> bool:
@@ -145,12 +153,15 @@ def diagram() -> None:
 
 from workflow.cli_agreement import agreement, deadlines_command  # noqa: E402
 from workflow.cli_registry import contact, district, school  # noqa: E402
+from workflow.cli_service import outbox, serve, status, tick  # noqa: E402
 
 cli.add_command(district)
 cli.add_command(school)
 cli.add_command(contact)
 cli.add_command(agreement)
 cli.add_command(deadlines_command)
+for command in (tick, serve, status, outbox):
+    cli.add_command(command)
 
 
 @cli.command()
@@ -160,5 +171,6 @@ def demo(ctx: click.Context) -> None:
     from workflow.demo import run_demo
 
     with app_for(ctx, check=False) as app:
+        # A demo never talks to a real mail server: the file backend, always.
+        app.settings = app.settings.model_copy(update={"smtp_host": None})
         run_demo(app, click.echo)
-

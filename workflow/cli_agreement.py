@@ -19,24 +19,40 @@ def agreement() -> None:
 @click.argument("district_code", metavar="DISTRICT")
 @on_option
 @click.option("--cohort", metavar="LABEL")
-@click.option("--consequences", metavar="LIST",
-              help="Comma list (default: all four; a traditional district's needs reconstitution).")
+@click.option(
+    "--consequences",
+    metavar="LIST",
+    help="Comma list (default: all four; a traditional district's needs reconstitution).",
+)
 @click.option("--rules", "rules_version", metavar="VERSION", help="Rule data version.")
 @click.option("--note")
 @by_option
 @pass_ctx
-def identify(ctx: click.Context, district_code: str, on: date | None, cohort: str | None,
-             consequences: str | None, rules_version: str | None, note: str | None,
-             by: str | None) -> None:  # fmt: skip
+def identify(
+    ctx: click.Context,
+    district_code: str,
+    on: date | None,
+    cohort: str | None,
+    consequences: str | None,
+    rules_version: str | None,
+    note: str | None,
+    by: str | None,
+) -> None:
     """Assign a district to partnership; prints the new agreement's id."""
     from workflow import engine
 
     with app_for(ctx) as app, app.write() as session:
         created = engine.identify(
-            session, district_code=district_code, actor=app.person(session, by),
-            ctx=app.context(), on=on, cohort=cohort, consequences=consequences,
-            rules_version=rules_version or app.settings.rules_version, note=note,
-        )  # fmt: skip
+            session,
+            district_code=district_code,
+            actor=app.person(session, by),
+            ctx=app.context(),
+            on=on,
+            cohort=cohort,
+            consequences=consequences,
+            rules_version=rules_version or app.settings.rules_version,
+            note=note,
+        )
     click.echo(created.id)
 
 
@@ -87,15 +103,30 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--note")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Event data.")
 @pass_ctx
-def fire(ctx: click.Context, agreement_id: int, event: str, by: str | None, on: date | None,
-         note: str | None, settings: tuple[str, ...]) -> None:  # fmt: skip
+def fire(
+    ctx: click.Context,
+    agreement_id: int,
+    event: str,
+    by: str | None,
+    on: date | None,
+    note: str | None,
+    settings: tuple[str, ...],
+) -> None:
     """Fire EVENT on agreement ID."""
     from workflow import engine
 
     data = _pairs(settings)
     with app_for(ctx) as app, app.write() as session:
-        changed = engine.fire(session, agreement_id=agreement_id, event=event, on=on, note=note,
-                              actor=app.person(session, by), ctx=app.context(), data=data)
+        changed = engine.fire(
+            session,
+            agreement_id=agreement_id,
+            event=event,
+            on=on,
+            note=note,
+            actor=app.person(session, by),
+            ctx=app.context(),
+            data=data,
+        )
     click.echo(f"agreement {changed.id}: {event} -> {changed.state}")
 
 
@@ -105,14 +136,21 @@ def fire(ctx: click.Context, agreement_id: int, event: str, by: str | None, on: 
 @by_option
 @on_option
 @pass_ctx
-def sign(ctx: click.Context, agreement_id: int, party: str, by: str | None,
-         on: date | None) -> None:  # fmt: skip
+def sign(
+    ctx: click.Context, agreement_id: int, party: str, by: str | None, on: date | None
+) -> None:
     """Record one party's signature of the plan."""
     from workflow import engine
 
     with app_for(ctx) as app, app.write() as session:
-        changed = engine.record_signature(session, agreement_id=agreement_id, party=party, on=on,
-                                          actor=app.person(session, by), ctx=app.context())
+        changed = engine.record_signature(
+            session,
+            agreement_id=agreement_id,
+            party=party,
+            on=on,
+            actor=app.person(session, by),
+            ctx=app.context(),
+        )
     click.echo(f"agreement {changed.id}: {party} signed; state {changed.state}")
 
 
@@ -121,8 +159,9 @@ def sign(ctx: click.Context, agreement_id: int, party: str, by: str | None,
 @click.option("--now", type=ISO_DATE, metavar="DATE", help="Count from DATE (default: today).")
 @json_option
 @pass_ctx
-def deadlines_command(ctx: click.Context, within: int | None, now: date | None,
-                      as_json: bool) -> None:  # fmt: skip
+def deadlines_command(
+    ctx: click.Context, within: int | None, now: date | None, as_json: bool
+) -> None:
     """Open deadlines, soonest first (overdue ones included)."""
     from workflow.present import deadline_row
     from workflow.views import open_deadlines

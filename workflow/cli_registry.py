@@ -22,8 +22,15 @@ def district() -> None:
 @click.option("--authorizer", help="The PSA's authorizer (PSA only).")
 @by_option
 @pass_ctx
-def district_add(ctx: click.Context, code: str, name: str, isd: str | None, psa: bool,
-                 authorizer: str | None, by: str | None) -> None:  # fmt: skip
+def district_add(
+    ctx: click.Context,
+    code: str,
+    name: str,
+    isd: str | None,
+    psa: bool,
+    authorizer: str | None,
+    by: str | None,
+) -> None:
     """Register a district."""
     from workflow.registry import DistrictInput, add_district
 
@@ -60,10 +67,14 @@ def district_list(ctx: click.Context, as_json: bool) -> None:
 
     with app_for(ctx) as app, app.read() as session:
         rows = [d.model_dump() for d in list_districts(session)]
-    emit(rows, as_json, lambda rs: "\n".join(
-        f"{r['code']:<10} {r['name']}" + (f"  (PSA, {r['authorizer']})" if r["psa"] else "")
-        for r in rs
-    ))  # fmt: skip
+    emit(
+        rows,
+        as_json,
+        lambda rs: "\n".join(
+            f"{r['code']:<10} {r['name']}" + (f"  (PSA, {r['authorizer']})" if r["psa"] else "")
+            for r in rs
+        ),
+    )
 
 
 @click.group()
@@ -79,14 +90,29 @@ def school() -> None:
 @click.option("--alternative", is_flag=True, help="Alternative education school.")
 @by_option
 @pass_ctx
-def school_add(ctx: click.Context, code: str, name: str, district_code: str, csi: bool,
-               alternative: bool, by: str | None) -> None:  # fmt: skip
+def school_add(
+    ctx: click.Context,
+    code: str,
+    name: str,
+    district_code: str,
+    csi: bool,
+    alternative: bool,
+    by: str | None,
+) -> None:
     """Register a school in a district."""
     from workflow.registry import add_school
 
     with app_for(ctx) as app, app.write() as session:
-        add_school(session, code=code, name=name, district_code=district_code, csi=csi,
-                   alternative=alternative, actor=app.clerk(by), ctx=app.context())  # fmt: skip
+        add_school(
+            session,
+            code=code,
+            name=name,
+            district_code=district_code,
+            csi=csi,
+            alternative=alternative,
+            actor=app.clerk(by),
+            ctx=app.context(),
+        )
     click.echo(f"school {code} added")
 
 
@@ -98,19 +124,31 @@ def contact() -> None:
 @contact.command("add")
 @click.argument("email")
 @click.option("--name", required=True)
-@click.option("--role", required=True, help="liaison, director, state_superintendent, "
-              "superintendent, board_president, authorizer, isd_superintendent, partner")
+@click.option(
+    "--role",
+    required=True,
+    help="liaison, director, state_superintendent, "
+    "superintendent, board_president, authorizer, isd_superintendent, partner",
+)
 @click.option("--district", "district_code", metavar="CODE")
 @by_option
 @pass_ctx
-def contact_add(ctx: click.Context, email: str, name: str, role: str, district_code: str | None,
-                by: str | None) -> None:  # fmt: skip
+def contact_add(
+    ctx: click.Context, email: str, name: str, role: str, district_code: str | None, by: str | None
+) -> None:
     """Register a person with a role (district roles need --district)."""
     from workflow.registry import add_contact
 
     with app_for(ctx) as app, app.write() as session:
-        added = add_contact(session, email=email, name=name, role=role,
-                            district_code=district_code, actor=app.clerk(by), ctx=app.context())
+        added = add_contact(
+            session,
+            email=email,
+            name=name,
+            role=role,
+            district_code=district_code,
+            actor=app.clerk(by),
+            ctx=app.context(),
+        )
     click.echo(f"contact {added.email} added as {added.role}")
 
 
@@ -124,6 +162,11 @@ def contact_list(ctx: click.Context, district_code: str | None, as_json: bool) -
 
     with app_for(ctx) as app, app.read() as session:
         rows = [c.model_dump() for c in list_contacts(session, district_code)]
-    emit(rows, as_json, lambda rs: "\n".join(
-        f"{r['email']:<32} {r['role']:<20} {r['district_code'] or '-':<10} {r['name']}" for r in rs
-    ))  # fmt: skip
+    emit(
+        rows,
+        as_json,
+        lambda rs: "\n".join(
+            f"{r['email']:<32} {r['role']:<20} {r['district_code'] or '-':<10} {r['name']}"
+            for r in rs
+        ),
+    )

@@ -83,7 +83,8 @@ def identify(
     chosen = rules.parse_consequences(consequences, district.psa)
     running = session.exec(
         select(Agreement.id).where(
-            Agreement.district_code == district.code, Agreement.state.not_in(TERMINAL)  # type: ignore[attr-defined]
+            Agreement.district_code == district.code,
+            Agreement.state.not_in(TERMINAL),  # type: ignore[attr-defined]
         )
     ).first()
     if running is not None:
@@ -101,10 +102,18 @@ def identify(
     session.add(agreement)
     session.flush()
     audit.record(
-        session, subject=f"agreement:{agreement.id}", agreement_id=agreement.id,
-        event=CREATE_EVENT, from_state=None, to_state=INITIAL, actor=actor, on=day, ctx=ctx,
-        note=note, data={"consequences": list(chosen), "cohort": cohort, "rules": rules.version},
-    )  # fmt: skip
+        session,
+        subject=f"agreement:{agreement.id}",
+        agreement_id=agreement.id,
+        event=CREATE_EVENT,
+        from_state=None,
+        to_state=INITIAL,
+        actor=actor,
+        on=day,
+        ctx=ctx,
+        note=note,
+        data={"consequences": list(chosen), "cohort": cohort, "rules": rules.version},
+    )
     deadlines.open_for_event(session, agreement, rules, CREATE_EVENT, day, ctx)
     after_transition(session, agreement, rules, CREATE_EVENT, day, ctx)
     return agreement
@@ -189,9 +198,18 @@ def transition(
     if event == "sign":
         agreement.signed_on = day
     audit.record(
-        session, subject=f"agreement:{agreement.id}", agreement_id=agreement.id, event=event,
-        from_state=source, to_state=dest, actor=actor, on=day, ctx=ctx, note=note, data=data,
-    )  # fmt: skip
+        session,
+        subject=f"agreement:{agreement.id}",
+        agreement_id=agreement.id,
+        event=event,
+        from_state=source,
+        to_state=dest,
+        actor=actor,
+        on=day,
+        ctx=ctx,
+        note=note,
+        data=data,
+    )
     deadlines.close_for_event(session, agreement, rules, event, day, final=dest in TERMINAL)
     deadlines.open_for_event(session, agreement, rules, event, day, ctx)
     after_transition(session, agreement, rules, event, day, ctx)
@@ -245,15 +263,27 @@ def record_signature(
     day = effective_date(on, ctx, agreement.last_event_on)
     claim(session, agreement)
     session.add(
-        Signature(agreement_id=agreement.id, party=party, signed_on=day,  # type: ignore[arg-type]
-                  recorded_by=actor.email, recorded_at=ctx.now)
-    )  # fmt: skip
+        Signature(
+            agreement_id=agreement.id,
+            party=party,
+            signed_on=day,  # type: ignore[arg-type]
+            recorded_by=actor.email,
+            recorded_at=ctx.now,
+        )
+    )
     agreement.last_event_on = day
     audit.record(
-        session, subject=f"agreement:{agreement.id}", agreement_id=agreement.id,
-        event=RECORD_SIGNATURE, from_state=agreement.state, to_state=agreement.state,
-        actor=actor, on=day, ctx=ctx, data={"party": party},
-    )  # fmt: skip
+        session,
+        subject=f"agreement:{agreement.id}",
+        agreement_id=agreement.id,
+        event=RECORD_SIGNATURE,
+        from_state=agreement.state,
+        to_state=agreement.state,
+        actor=actor,
+        on=day,
+        ctx=ctx,
+        data={"party": party},
+    )
     if set(required) <= {*signed, party}:
         note = f"all required signatures recorded (last: {party}, recorded by {actor.email})"
         transition(session, agreement, rules, "sign", "signed", SYSTEM_ACTOR, day, ctx, note)

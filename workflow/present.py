@@ -19,9 +19,10 @@ def agreement_text(view: dict[str, Any]) -> str:
         lines.append(f"  escalated to   {view['escalation_option']}")
     upcoming = [d for d in view["deadlines"] if d["status"] == "open"]
     lines.append(
-        f"  next deadline  {upcoming[0]['kind']} due {upcoming[0]['due']}" if upcoming
+        f"  next deadline  {upcoming[0]['kind']} due {upcoming[0]['due']}"
+        if upcoming
         else "  next deadline  -"
-    )  # fmt: skip
+    )
     signed = view["signatures"]
     lines.append(
         "  signatures     "

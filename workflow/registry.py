@@ -55,15 +55,23 @@ def add_district(session: Session, spec: DistrictInput, actor: Actor, ctx: Conte
     if session.get(District, code) is not None:
         raise BadInput(f"district {code} is already on file")
     district = District(
-        code=code, name=name or "", isd=_text(spec.isd, "isd", required=False),
-        psa=spec.psa, authorizer=authorizer,
-    )  # fmt: skip
+        code=code,
+        name=name or "",
+        isd=_text(spec.isd, "isd", required=False),
+        psa=spec.psa,
+        authorizer=authorizer,
+    )
     session.add(district)
     session.flush()
     audit.record(
-        session, subject=f"district:{code}", event="district_add", actor=actor,
-        on=ctx.today, ctx=ctx, data=district.model_dump(),
-    )  # fmt: skip
+        session,
+        subject=f"district:{code}",
+        event="district_add",
+        actor=actor,
+        on=ctx.today,
+        ctx=ctx,
+        data=district.model_dump(),
+    )
     return district
 
 
@@ -89,9 +97,12 @@ def _row_to_input(row: Mapping[str, str | None]) -> DistrictInput:
     if psa_raw not in ("true", "false", ""):
         raise BadInput(f"psa must be true or false, not {row['psa']!r}")
     return DistrictInput(
-        code=row["code"] or "", name=row["name"] or "", isd=row["isd"],
-        psa=psa_raw == "true", authorizer=row["authorizer"],
-    )  # fmt: skip
+        code=row["code"] or "",
+        name=row["name"] or "",
+        isd=row["isd"],
+        psa=psa_raw == "true",
+        authorizer=row["authorizer"],
+    )
 
 
 def list_districts(session: Session) -> list[District]:
@@ -115,15 +126,23 @@ def add_school(
     if session.get(School, code) is not None:
         raise BadInput(f"school {code} is already on file")
     school = School(
-        code=code, name=_text(name, "school name") or "", district_code=district_code,
-        csi=csi, alternative=alternative,
-    )  # fmt: skip
+        code=code,
+        name=_text(name, "school name") or "",
+        district_code=district_code,
+        csi=csi,
+        alternative=alternative,
+    )
     session.add(school)
     session.flush()
     audit.record(
-        session, subject=f"school:{code}", event="school_add", actor=actor, on=ctx.today,
-        ctx=ctx, data=school.model_dump(),
-    )  # fmt: skip
+        session,
+        subject=f"school:{code}",
+        event="school_add",
+        actor=actor,
+        on=ctx.today,
+        ctx=ctx,
+        data=school.model_dump(),
+    )
     return school
 
 
@@ -152,14 +171,21 @@ def add_contact(
     session.add(contact)
     session.flush()
     audit.record(
-        session, subject=f"contact:{address}", event="contact_add", actor=actor, on=ctx.today,
-        ctx=ctx, data=contact.model_dump(),
-    )  # fmt: skip
+        session,
+        subject=f"contact:{address}",
+        event="contact_add",
+        actor=actor,
+        on=ctx.today,
+        ctx=ctx,
+        data=contact.model_dump(),
+    )
     return contact
 
 
 def list_contacts(session: Session, district_code: str | None = None) -> list[Contact]:
-    query = select(Contact).order_by(col(Contact.district_code), col(Contact.role), col(Contact.email))
+    query = select(Contact).order_by(
+        col(Contact.district_code), col(Contact.role), col(Contact.email)
+    )
     if district_code is not None:
         if session.get(District, district_code) is None:
             raise NotFound(f"no district {district_code!r} on file")

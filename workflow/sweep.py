@@ -87,8 +87,9 @@ def _run(session: Session, timer: Timer, ctx: Context, report: SweepReport) -> N
     step = _step(rules, deadline.kind, timer)
     outcome = "sent"
     if step.notice:
-        report.emails += enqueue(session, agreement, step.notice, f"timer{timer.id}", step.to,
-                                 ctx, deadline=deadline)  # fmt: skip
+        report.emails += enqueue(
+            session, agreement, step.notice, f"timer{timer.id}", step.to, ctx, deadline=deadline
+        )
     if step.action:
         outcome = _act(session, agreement, rules, deadline, step, timer, ctx, report)
     _settle(timer, ctx, "done", outcome)
@@ -133,11 +134,18 @@ def _act(
         log.warning("agreement %s: %s not possible: %s", agreement.id, step.action, exc)
         if step.otherwise_notice:
             report.emails += enqueue(
-                session, agreement, step.otherwise_notice, f"timer{timer.id}",
-                step.otherwise_to, ctx, deadline=deadline,
+                session,
+                agreement,
+                step.otherwise_notice,
+                f"timer{timer.id}",
+                step.otherwise_to,
+                ctx,
+                deadline=deadline,
                 extra={"action": step.action, "reason": str(exc)},
-            )  # fmt: skip
-        return f"{step.action} not possible in {agreement.state}; told {', '.join(step.otherwise_to)}"
+            )
+        return (
+            f"{step.action} not possible in {agreement.state}; told {', '.join(step.otherwise_to)}"
+        )
     day = max(_timer_day(timer, ctx), agreement.last_event_on)
     note = f"{deadline.kind} reached (due {deadline.due_on})"
     lifecycle.transition(session, agreement, rules, step.action, dest, SYSTEM_ACTOR, day, ctx, note)

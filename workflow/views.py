@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from states.errors import BadInput, NotFound
 from states.agreement import STATES
+from states.errors import BadInput, NotFound
 from storage.models import Agreement, Audit, Deadline, District, Signature
 
 
@@ -42,14 +42,20 @@ def _views(
     for sig in session.exec(select(Signature).where(col(Signature.agreement_id).in_(ids))):
         signatures[sig.agreement_id][sig.party] = sig.signed_on.isoformat()
     deadlines: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    query = select(Deadline).where(col(Deadline.agreement_id).in_(ids)).order_by(
-        col(Deadline.due_on), col(Deadline.id)
+    query = (
+        select(Deadline)
+        .where(col(Deadline.agreement_id).in_(ids))
+        .order_by(col(Deadline.due_on), col(Deadline.id))
     )
     for d in session.exec(query):
         deadlines[d.agreement_id].append(
-            {"kind": d.kind, "due": d.due_on.isoformat(), "status": d.status,
-             "closed_on": _iso(d.closed_on)}
-        )  # fmt: skip
+            {
+                "kind": d.kind,
+                "due": d.due_on.isoformat(),
+                "status": d.status,
+                "closed_on": _iso(d.closed_on),
+            }
+        )
     names = {
         d.code: d.name
         for d in session.exec(

@@ -1,0 +1,103 @@
+"""`pal tick`, `pal serve`, `pal status`, `pal outbox`: the service and its mail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from workflow.cli import ISO_DATETIME, app_for, emit, json_option, pass_ctx
+
+
+def _aware(value: datetime | None, tz: Any) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+@click.command()
+@click.option("--now", type=ISO_DATETIME, help="Run as of this moment (naive = local time).")
+@pass_ctx
+def tick(ctx: click.Context, now: datetime | None) -> None:
+    """Run one sweep and one delivery pass, then exit (for cron, operators and tests)."""
+    from workflow.service import tick as run_tick
+
+    with app_for(ctx) as app:
+        report = run_tick(app, _aware(now, app.settings.tz))
+    s, d = report.sweep, report.delivery
+    click.echo(f"swept: {s.fired} timers fired, {s.skipped} superseded, {s.emails} notices queued")
+    for action in s.actions:
+        click.echo(f"  {action}")
+    click.echo(f"delivered: {d.sent} sent, {d.retrying} to retry, {d.failed} failed")
+    for error in d.errors:
+        click.echo(f"warning: {error}", err=True)
+
+
+@click.command()
+@click.option("--max-sweeps", type=int, hidden=True, help="Stop after N sweeps (benchmarks).")
+@pass_ctx
+def serve(ctx: click.Context, max_sweeps: int | None) -> None:
+    """Run the sweep and delivery on a schedule until SIGTERM or SIGINT."""
+    import asyncio
+
+    from workflow.service import Service
+
+    with app_for(ctx) as app:
+        asyncio.run(Service(app).run(max_sweeps=max_sweeps))
+    click.echo("pal serve stopped")
+
+
+@click.command()
+@json_option
+@pass_ctx
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Last heartbeat, outbox counts by status, and the next deadlines."""
+    from workflow.status import service_status, status_text
+
+    with app_for(ctx) as app, app.read() as session:
+        report = service_status(session, app.context())
+    emit(report, as_json, status_text)
+
+
+@click.group()
+def outbox() -> None:
+    """Outgoing mail."""
+
+
+@outbox.command("list")
+@click.option(
+    "--status", "status_", metavar="STATUS", help="pending, retrying, sent, failed or unaddressed."
+)
+@json_option
+@pass_ctx
+def outbox_list(ctx: click.Context, status_: str | None, as_json: bool) -> None:
+    """List outgoing mail, newest last."""
+    from notifications.admin import list_outbox
+
+    with app_for(ctx) as app, app.read() as session:
+        rows = list_outbox(session, status_)
+    emit(
+        rows,
+        as_json,
+        lambda rs: (
+            "\n".join(
+                f"{r['id']:>6} {r['status']:<11} {r['attempts']:>2}  {r['to']:<32} {r['subject']}"
+                + (f"\n         last error: {r['last_error']}" if r["last_error"] else "")
+                for r in rs
+            )
+            or "outbox is empty"
+        ),
+    )
+
+
+@outbox.command("retry")
+@click.argument("outbox_id", type=int, metavar="ID")
+@pass_ctx
+def outbox_retry(ctx: click.Context, outbox_id: int) -> None:
+    """Send a failed (or retrying) message again at the next delivery pass."""
+    from notifications.admin import retry
+
+    with app_for(ctx) as app, app.write() as session:
+        retry(session, outbox_id, app.context().now)
+    click.echo(f"outbox {outbox_id} queued for delivery")

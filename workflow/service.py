@@ -1,0 +1,133 @@
+"""`pal tick` and `pal serve`: the sweep and the delivery pass, once or on a schedule.
+
+APScheduler only runs these periodic jobs; every deadline and email is a row in the database,
+so a restart loses nothing and a second run of the same moment does nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from notifications.dispatch import DeliveryReport, deliver_all_due
+
+from notifications.transports import transport_from_settings
+from workflow.app import App
+from workflow.heartbeat import beat
+from workflow.sweep import SweepReport, sweep
+
+log = logging.getLogger("pal.service")
+DELIVERY_BATCH = 50
+
+
+@dataclass
+class TickReport:
+    sweep: SweepReport
+    delivery: DeliveryReport
+
+
+async def tick_async(app: App, now: datetime) -> TickReport:
+    swept = await asyncio.to_thread(sweep, app.engine, app.context(now))
+    async with transport_from_settings(app.settings) as transport:
+        delivered = await deliver_all_due(app.engine, transport, now, app.settings.mail_from)
+    beat(app.engine, "tick", now, f"fired={swept.fired} sent={delivered.sent}")
+    return TickReport(swept, delivered)
+
+
+def tick(app: App, now: datetime) -> TickReport:
+    return asyncio.run(tick_async(app, now))
+
+
+class Service:
+    """The long-running scheduler: sweep and deliver on intervals, stop cleanly on a signal."""
+
+    def __init__(self, app: App, clock: Callable[[], datetime] | None = None) -> None:
+        self.app = app
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.sweeps = 0
+        self._stopping = asyncio.Event()
+        self._busy: set[asyncio.Task[Any]] = set()
+
+    async def run(self, max_sweeps: int | None = None) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        self._install_signal_handlers()
+        seconds = self.app.settings.sweep_seconds
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+        scheduler.add_job(
+            self._sweep_job,
+            "interval",
+            seconds=seconds,
+            id="sweep",
+            next_run_time=self.clock(),
+            kwargs={"max_sweeps": max_sweeps},
+            **common,
+        )
+        scheduler.add_job(
+            self._deliver_job,
+            "interval",
+            seconds=max(seconds / 4, 0.001),
+            id="deliver",
+            next_run_time=self.clock(),
+            **common,
+        )
+        async with transport_from_settings(self.app.settings) as transport:
+            self.transport = transport
+            scheduler.start()
+            log.info("pal serve: sweeping every %s s", seconds)
+            await self._stopping.wait()
+            scheduler.shutdown(wait=False)
+            # Finish what is in flight (a sweep batch, a message) before closing the transport.
+            await asyncio.gather(*self._busy, return_exceptions=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+
+    async def _tracked(self, work: Any) -> Any:
+        task = asyncio.ensure_future(work)
+        self._busy.add(task)
+        try:
+            return await task
+        finally:
+            self._busy.discard(task)
+
+    async def _sweep_job(self, max_sweeps: int | None) -> None:
+        if self._stopping.is_set():
+            return
+        now = self.clock()
+        try:
+            report = await self._tracked(
+                asyncio.to_thread(sweep, self.app.engine, self.app.context(now))
+            )
+        except Exception:
+            log.exception("sweep failed; it will run again at the next interval")
+            return
+        self.sweeps += 1
+        detail = f"pid={os.getpid()} sweeps={self.sweeps} fired={report.fired}"
+        await asyncio.to_thread(beat, self.app.engine, "serve", now, detail)
+        if max_sweeps is not None and self.sweeps >= max_sweeps:
+            self.stop()
+
+    async def _deliver_job(self) -> None:
+        if self._stopping.is_set():
+            return
+        try:
+            await self._tracked(
+                deliver_all_due(
+                    self.app.engine, self.transport, self.clock(), self.app.settings.mail_from
+                )
+            )
+        except Exception:
+            log.exception("delivery pass failed; it will run again at the next interval")
