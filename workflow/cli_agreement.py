@@ -7,7 +7,7 @@ from datetime import date
 import click
 
 from states.errors import BadInput
-from workflow.cli import ISO_DATE, app_for, by_option, emit, json_option, on_option, pass_ctx
+from workflow.cli_common import ISO_DATE, app_for, by_option, emit, json_option, on_option, pass_ctx
 
 
 @click.group()

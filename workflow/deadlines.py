@@ -16,6 +16,7 @@ from workflow.context import Context
 def open_for_event(
     session: Session, agreement: Agreement, rules: RuleSet, event: str, on: date, ctx: Context
 ) -> list[Deadline]:
+    assert agreement.id is not None
     opened = []
     for rule in rules.deadlines_opened_by(event):
         due_on = rule.due(on)
@@ -60,7 +61,9 @@ def close_for_event(
 ) -> list[Deadline]:
     """Meet the deadlines `event` satisfies; cancel every open one when the agreement ends."""
     open_deadlines = session.exec(
-        select(Deadline).where(Deadline.agreement_id == agreement.id, Deadline.status == "open")
+        select(Deadline).where(
+            col(Deadline.agreement_id) == agreement.id, col(Deadline.status) == "open"
+        )
     ).all()
     closed = []
     for deadline in open_deadlines:

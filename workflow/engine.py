@@ -262,11 +262,12 @@ def record_signature(
         raise NotAllowedInState(f"{party} already signed on {signed[party].signed_on}")
     day = effective_date(on, ctx, agreement.last_event_on)
     claim(session, agreement)
+    assert agreement.id is not None
     session.add(
         Signature(
             agreement_id=agreement.id,
             party=party,
-            signed_on=day,  # type: ignore[arg-type]
+            signed_on=day,
             recorded_by=actor.email,
             recorded_at=ctx.now,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -191,19 +191,3 @@ def list_contacts(session: Session, district_code: str | None = None) -> list[Co
             raise NotFound(f"no district {district_code!r} on file")
         query = query.where(Contact.district_code == district_code)
     return list(session.exec(query))
-
-
-def contacts_by_role(
-    session: Session, district_code: str, roles: Iterable[str]
-) -> dict[str, list[Contact]]:
-    wanted = list(roles)
-    rows = session.exec(
-        select(Contact).where(
-            col(Contact.role).in_(wanted),
-            (Contact.district_code == district_code) | col(Contact.district_code).is_(None),
-        )
-    ).all()
-    found: dict[str, list[Contact]] = {role: [] for role in wanted}
-    for contact in rows:
-        found[contact.role].append(contact)
-    return found
