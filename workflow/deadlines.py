@@ -79,7 +79,9 @@ def close_for_event(
         # Reminders stop the moment their deadline is met or closed.
         session.execute(
             update(Timer)
-            .where(col(Timer.deadline_id).in_([d.id for d in closed]), Timer.status == "pending")
+            .where(
+                col(Timer.deadline_id).in_([d.id for d in closed]), col(Timer.status) == "pending"
+            )
             .values(status="cancelled", outcome=f"deadline closed by {event}")
         )
     return closed
