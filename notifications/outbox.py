@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from notifications.recipients import resolve
-from notifications.render import render
+from notifications.render import render_once
 from states.calendar import local_date
 from states.rules import RuleSet
 from storage.models import Agreement, Contact, Deadline, District, Outbox, Signature
@@ -77,19 +77,22 @@ def enqueue(
     assert district is not None and agreement.id is not None
     recipients = resolve(session, agreement, district, roles)
     prefix = f"a{agreement.id}:{notice}:{occurrence}:"
+    keys = [prefix + p.email for p in recipients.people]
+    keys += [prefix + f"role:{role}" for role in recipients.missing]
     taken = set(
-        session.exec(
-            select(Outbox.idempotency_key).where(col(Outbox.idempotency_key).startswith(prefix))
-        ).all()
+        session.exec(select(Outbox.idempotency_key).where(col(Outbox.idempotency_key).in_(keys)))
     )
-    values = _values(session, agreement, district, deadline, ctx, extra or {})
     added = 0
-    for person in recipients.people:
+    people = [p for p in recipients.people if prefix + p.email not in taken]
+    if people:
+        values = _values(session, agreement, district, deadline, ctx, extra or {})
+        content = render_once(notice, values)
+    for person in people:
         key = prefix + person.email
-        if key not in taken:
-            content = render(notice, {**values, "recipient": person})
-            session.add(_row(agreement, notice, occurrence, key, person.email, ctx, content))
-            added += 1
+        session.add(
+            _row(agreement, notice, occurrence, key, person.email, ctx, content.to(person.name))
+        )
+        added += 1
     for role in recipients.missing:
         key = prefix + f"role:{role}"
         if key not in taken:

@@ -5,6 +5,7 @@ The subject is the `subject` block of the text template, so each notice lives in
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -46,6 +47,33 @@ def render(notice: str, values: dict[str, Any]) -> Rendered:
         text=text_template.render(values),
         html=env.get_template(f"{notice}.html").render(values),
     )
+
+
+# Rendering is the costly part of enqueueing; a notice is rendered once and then addressed to
+# each recipient by replacing this marker (it cannot occur in data: it is a control character).
+_NAME = "\x1fRECIPIENT\x1f"
+
+
+@dataclass(frozen=True)
+class Addressable:
+    rendered: Rendered
+
+    def to(self, name: str) -> Rendered:
+        return Rendered(
+            subject=self.rendered.subject.replace(_NAME, name),
+            text=self.rendered.text.replace(_NAME, name),
+            html=self.rendered.html.replace(_NAME, html.escape(name)),
+        )
+
+
+@dataclass(frozen=True)
+class _Placeholder:
+    name: str = _NAME
+
+
+def render_once(notice: str, values: dict[str, Any]) -> Addressable:
+    """Render `notice` for any recipient; `.to(name)` addresses it."""
+    return Addressable(render(notice, {**values, "recipient": _Placeholder()}))
 
 
 def notice_names() -> list[str]:

@@ -106,7 +106,7 @@ class Timer(SQLModel, table=True):
     __table_args__ = (Index("ix_timer_status_fire_at", "status", "fire_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    agreement_id: int = Field(foreign_key="agreement.id")
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
     deadline_id: int = Field(foreign_key="deadline.id", index=True)
     ladder: str
     offset_days: int

@@ -6,11 +6,15 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Table, insert
 from sqlmodel import Session
 
 from storage.models import Audit
 from workflow.actors import Actor
 from workflow.context import Context
+
+AUDIT: Table = Audit.__table__  # type: ignore[attr-defined]
+_INSERT = insert(AUDIT)
 
 
 def record(
@@ -27,17 +31,19 @@ def record(
     note: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> None:
-    session.add(
-        Audit(
-            agreement_id=agreement_id,
-            subject=subject,
-            event=event,
-            from_state=from_state,
-            to_state=to_state,
-            actor=actor.email,
-            effective_on=on,
-            recorded_at=ctx.now,
-            note=note,
-            data=dict(data or {}),
-        )
+    # A Core insert: the audit row is never read back in this transaction.
+    session.execute(
+        _INSERT,
+        {
+            "agreement_id": agreement_id,
+            "subject": subject,
+            "event": event,
+            "from_state": from_state,
+            "to_state": to_state,
+            "actor": actor.email,
+            "effective_on": on,
+            "recorded_at": ctx.now,
+            "note": note,
+            "data": dict(data or {}),
+        },
     )

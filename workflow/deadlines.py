@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, time
+from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, bindparam, case, update
+from sqlmodel import Session, select
 
 from states.calendar import add_days, end_of_day, local_instant
 from states.rules import RuleSet
@@ -56,32 +57,63 @@ def _schedule_timers(
         )
 
 
+_DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
+_TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
+# Built once: constructing statements costs more than running them on SQLite.
+_MEET = (
+    update(_DEADLINE)
+    .where(
+        _DEADLINE.c.agreement_id == bindparam("agreement"),
+        _DEADLINE.c.status == "open",
+        _DEADLINE.c.kind.in_(bindparam("kinds", expanding=True)),
+    )
+    .values(
+        status=case((_DEADLINE.c.due_on >= bindparam("day"), "met"), else_="met_late"),
+        closed_on=bindparam("day"),
+    )
+)
+_CANCEL = (
+    update(_DEADLINE)
+    .where(_DEADLINE.c.agreement_id == bindparam("agreement"), _DEADLINE.c.status == "open")
+    .values(status="cancelled", closed_on=bindparam("day"))
+)
+_STOP_TIMERS = (
+    update(_TIMER)
+    .where(
+        _TIMER.c.agreement_id == bindparam("agreement"),
+        _TIMER.c.status == "pending",
+        _TIMER.c.deadline_id.in_(
+            select(_DEADLINE.c.id).where(
+                _DEADLINE.c.agreement_id == bindparam("agreement"), _DEADLINE.c.status != "open"
+            )
+        ),
+    )
+    .values(status="cancelled", outcome=bindparam("why"))
+)
+
+
 def close_for_event(
     session: Session, agreement: Agreement, rules: RuleSet, event: str, on: date, *, final: bool
-) -> list[Deadline]:
-    """Meet the deadlines `event` satisfies; cancel every open one when the agreement ends."""
-    open_deadlines = session.exec(
-        select(Deadline).where(
-            col(Deadline.agreement_id) == agreement.id, col(Deadline.status) == "open"
+) -> int:
+    """Meet the deadlines `event` satisfies; cancel every open one when the agreement ends.
+
+    Returns how many deadlines closed; an event that touches no deadline costs no query. Rows
+    already loaded in the session are not refreshed: callers that hold some (the sweep) expire.
+    """
+    met_kinds = [rule.kind for rule in rules.deadlines if event in rule.met_by]
+    closed = 0
+    if met_kinds:
+        closed += _rowcount(
+            session.execute(_MEET, {"agreement": agreement.id, "kinds": met_kinds, "day": on})
         )
-    ).all()
-    closed = []
-    for deadline in open_deadlines:
-        if event in rules.deadline(deadline.kind).met_by:
-            deadline.status = "met" if on <= deadline.due_on else "met_late"
-        elif final:
-            deadline.status = "cancelled"
-        else:
-            continue
-        deadline.closed_on = on
-        closed.append(deadline)
+    if final:
+        closed += _rowcount(session.execute(_CANCEL, {"agreement": agreement.id, "day": on}))
     if closed:
         # Reminders stop the moment their deadline is met or closed.
-        session.execute(
-            update(Timer)
-            .where(
-                col(Timer.deadline_id).in_([d.id for d in closed]), col(Timer.status) == "pending"
-            )
-            .values(status="cancelled", outcome=f"deadline closed by {event}")
-        )
+        why = f"deadline closed by {event}"
+        session.execute(_STOP_TIMERS, {"agreement": agreement.id, "why": why})
     return closed
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
@@ -139,8 +139,8 @@ def fire(
     given = dict(data or {})
     _check_data(event, given)
     day = effective_date(on, ctx, agreement.last_event_on)
-    _apply_event_data(session, agreement, event, given)
-    return transition(session, agreement, rules, event, dest, actor, day, ctx, note, given)
+    changes = _event_changes(session, agreement, event, given)
+    return transition(session, agreement, rules, event, dest, actor, day, ctx, note, given, changes)
 
 
 def _check_data(event: str, given: Mapping[str, str]) -> None:
@@ -156,9 +156,10 @@ def _check_data(event: str, given: Mapping[str, str]) -> None:
         raise BadInput(f"{event} needs --set {missing[0]}=...")
 
 
-def _apply_event_data(
+def _event_changes(
     session: Session, agreement: Agreement, event: str, given: Mapping[str, str]
-) -> None:
+) -> dict[str, object]:
+    """Validate the event's data and return the agreement columns it sets."""
     if event == "start_assessment":
         email = normalize_email(given["liaison"])
         contact = session.get(Contact, email)
@@ -166,15 +167,16 @@ def _apply_event_data(
             raise NotFound(f"no person {email} on file")
         if contact.role not in ("liaison", "director"):
             raise BadInput(f"{email} is a {contact.role}, not a liaison or director")
-        agreement.liaison_email = email
-    elif event == "escalate":
+        return {"liaison_email": email}
+    if event == "escalate":
         option = given["option"]
         if option not in agreement.consequence_list:
             raise BadInput(
                 f"{option!r} is not among this agreement's consequences "
                 f"({', '.join(agreement.consequence_list)})"
             )
-        agreement.escalation_option = option
+        return {"escalation_option": option}
+    return {}
 
 
 def transition(
@@ -188,15 +190,14 @@ def transition(
     ctx: Context,
     note: str | None = None,
     data: Mapping[str, str] | None = None,
+    changes: Mapping[str, object] | None = None,
 ) -> Agreement:
     """Change state and write everything that goes with it; the caller has run every check."""
-    claim(session, agreement)
     source = agreement.state
-    agreement.state = dest
-    agreement.last_event_on = day
-    agreement.updated_at = ctx.now
+    moved: dict[str, object] = {"state": dest, "last_event_on": day, "updated_at": ctx.now}
     if event == "sign":
-        agreement.signed_on = day
+        moved["signed_on"] = day
+    claim(session, agreement, {**moved, **(changes or {})})
     audit.record(
         session,
         subject=f"agreement:{agreement.id}",
@@ -213,23 +214,32 @@ def transition(
     deadlines.close_for_event(session, agreement, rules, event, day, final=dest in TERMINAL)
     deadlines.open_for_event(session, agreement, rules, event, day, ctx)
     after_transition(session, agreement, rules, event, day, ctx)
-    session.flush()
     return agreement
 
 
-def claim(session: Session, agreement: Agreement) -> None:
-    """Optimistic lock: bump the version only if nobody changed the row since we read it."""
+_AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
+# SET columns come from the parameters given; the WHERE clause is the optimistic lock.
+_CLAIM = update(_AGREEMENT).where(
+    _AGREEMENT.c.id == bindparam("_id"), _AGREEMENT.c.version == bindparam("_read_version")
+)
+
+
+def claim(session: Session, agreement: Agreement, values: Mapping[str, object]) -> None:
+    """Write `values` only if nobody changed the row since we read it (optimistic lock).
+
+    One UPDATE both checks and bumps the version and applies the change; the loaded object is
+    brought up to date without a second write.
+    """
+    changes = {"version": agreement.version + 1, **values}
     result = session.execute(
-        update(Agreement)
-        .where(Agreement.id == agreement.id, Agreement.version == agreement.version)  # type: ignore[arg-type]
-        .values(version=agreement.version + 1)
-        .execution_options(synchronize_session=False)
+        _CLAIM, {"_id": agreement.id, "_read_version": agreement.version, **changes}
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ConcurrentModification(
             f"agreement {agreement.id} was changed by someone else; reload and try again"
         )
-    set_committed_value(agreement, "version", agreement.version + 1)
+    for name, value in changes.items():
+        set_committed_value(agreement, name, value)
 
 
 def record_signature(
@@ -261,7 +271,7 @@ def record_signature(
     if party in signed:
         raise NotAllowedInState(f"{party} already signed on {signed[party].signed_on}")
     day = effective_date(on, ctx, agreement.last_event_on)
-    claim(session, agreement)
+    claim(session, agreement, {"last_event_on": day, "updated_at": ctx.now})
     assert agreement.id is not None
     session.add(
         Signature(
@@ -272,7 +282,6 @@ def record_signature(
             recorded_at=ctx.now,
         )
     )
-    agreement.last_event_on = day
     audit.record(
         session,
         subject=f"agreement:{agreement.id}",

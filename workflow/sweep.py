@@ -149,6 +149,8 @@ def _act(
     day = max(_timer_day(timer, ctx), agreement.last_event_on)
     note = f"{deadline.kind} reached (due {deadline.due_on})"
     lifecycle.transition(session, agreement, rules, step.action, dest, SYSTEM_ACTOR, day, ctx, note)
+    # The transition closed deadlines and timers with set-based UPDATEs: reload what we hold.
+    session.expire_all()
     report.actions.append(f"agreement {agreement.id}: {step.action} -> {dest}")
     return f"fired {step.action}"
 

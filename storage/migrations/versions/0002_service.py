@@ -32,6 +32,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_timer_status_fire_at", "timer", ["status", "fire_at"])
     op.create_index("ix_timer_deadline_id", "timer", ["deadline_id"])
+    op.create_index("ix_timer_agreement_id", "timer", ["agreement_id"])
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), primary_key=True),
