@@ -126,7 +126,11 @@ class Service:
         try:
             await self._tracked(
                 deliver_all_due(
-                    self.app.engine, self.transport, self.clock(), self.app.settings.mail_from
+                    self.app.engine,
+                    self.transport,
+                    self.clock(),
+                    self.app.settings.mail_from,
+                    stop=self._stopping,
                 )
             )
         except Exception:
