@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from states.errors import BadInput, NotAllowedInState, NotFound
-from storage.models import Outbox
+from storage.service_models import Outbox
 
 STATUSES = ("pending", "retrying", "sent", "failed", "unaddressed")
 RETRYABLE = ("failed", "retrying", "pending")

@@ -32,7 +32,7 @@ from notifications.errors import (
 from notifications.mime import build_message
 from notifications.transports import Transport
 from storage.db import transaction
-from storage.models import Outbox
+from storage.service_models import Outbox
 
 log = logging.getLogger(__name__)
 

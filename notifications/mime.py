@@ -6,7 +6,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from storage.models import Outbox
+from storage.service_models import Outbox
 
 KEY_HEADER = "X-PAL-Key"
 

@@ -18,7 +18,8 @@ from notifications.recipients import resolve
 from notifications.render import render_once
 from states.calendar import local_date
 from states.rules import RuleSet
-from storage.models import Agreement, Contact, Deadline, District, Outbox, Signature
+from storage.models import Agreement, Contact, Deadline, District, Signature
+from storage.service_models import Outbox
 from workflow.context import Context
 
 log = logging.getLogger("pal.notifications")

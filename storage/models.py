@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 from storage.types import UTCDateTime
 
 
-def _utc(nullable: bool = False) -> Any:
+def utc_column(nullable: bool = False) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
@@ -52,7 +52,7 @@ class Agreement(SQLModel, table=True):
     last_event_on: date
     # Optimistic lock: every change bumps it with `WHERE version = <read version>`.
     version: int = 1
-    updated_at: datetime = _utc()
+    updated_at: datetime = utc_column()
 
     @property
     def consequence_list(self) -> list[str]:
@@ -67,7 +67,7 @@ class Signature(SQLModel, table=True):
     party: str
     signed_on: date
     recorded_by: str
-    recorded_at: datetime = _utc()
+    recorded_at: datetime = utc_column()
 
 
 class Deadline(SQLModel, table=True):
@@ -78,7 +78,7 @@ class Deadline(SQLModel, table=True):
     kind: str
     due_on: date
     # When the deadline passes: the local midnight ending `due_on`, in UTC.
-    due_at: datetime = _utc()
+    due_at: datetime = utc_column()
     status: str = "open"  # open | met | met_late | cancelled
     opened_on: date
     closed_on: date | None = None
@@ -95,53 +95,6 @@ class Audit(SQLModel, table=True):
     to_state: str | None = None
     actor: str
     effective_on: date
-    recorded_at: datetime = _utc()
+    recorded_at: datetime = utc_column()
     note: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-
-
-class Timer(SQLModel, table=True):
-    """One step of a reminder ladder, or a timed action, due at `fire_at` (UTC)."""
-
-    __table_args__ = (Index("ix_timer_status_fire_at", "status", "fire_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    agreement_id: int = Field(foreign_key="agreement.id", index=True)
-    deadline_id: int = Field(foreign_key="deadline.id", index=True)
-    ladder: str
-    offset_days: int
-    notice: str | None = None
-    action: str | None = None
-    fire_at: datetime = _utc()
-    status: str = "pending"  # pending | done | skipped | cancelled
-    done_at: datetime | None = _utc(nullable=True)
-    outcome: str | None = None
-
-
-class Outbox(SQLModel, table=True):
-    """One email to one recipient; `idempotency_key` makes a second enqueue a no-op."""
-
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    agreement_id: int | None = Field(default=None, foreign_key="agreement.id")
-    notice: str
-    occurrence: str
-    recipient: str
-    idempotency_key: str = Field(unique=True)
-    message_id: str
-    subject: str
-    body_text: str
-    body_html: str
-    status: str = "pending"  # pending | retrying | sent | failed | unaddressed
-    attempts: int = 0
-    next_attempt_at: datetime = _utc()
-    last_error: str | None = None
-    created_at: datetime = _utc()
-    sent_at: datetime | None = _utc(nullable=True)
-
-
-class Heartbeat(SQLModel, table=True):
-    name: str = Field(primary_key=True)
-    beat_at: datetime = _utc()
-    detail: str | None = None

@@ -36,7 +36,7 @@ from notifications.transports import FileTransport, SmtpTransport, transport_fro
 from states.errors import NotAllowedInState, NotFound, PalError
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
-from storage.models import Outbox
+from storage.service_models import Outbox
 
 try:
     from tests import smtp_server as smtp

@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from states.calendar import add_days, end_of_day, local_instant
 from states.rules import RuleSet
-from storage.models import Agreement, Deadline, Timer
+from storage.models import Agreement, Deadline
+from storage.service_models import Timer
 from workflow.context import Context
 
 

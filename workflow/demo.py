@@ -17,7 +17,8 @@ from sqlmodel import Session, col, func, select
 from states.calendar import add_days, add_months, local_instant
 from states.errors import NotAllowedInState
 from storage.migrate import upgrade
-from storage.models import Agreement, District, Outbox, Timer
+from storage.models import Agreement, District
+from storage.service_models import Outbox, Timer
 from workflow import engine, registry
 from workflow.actors import Actor
 from workflow.app import App

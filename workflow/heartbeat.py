@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from storage.db import transaction
-from storage.models import Heartbeat
+from storage.service_models import Heartbeat
 
 
 def beat(engine: Engine, name: str, now: datetime, detail: str) -> None:

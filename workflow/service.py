@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from notifications.dispatch import DeliveryReport, deliver_all_due
-
 from notifications.transports import transport_from_settings
 from workflow.app import App
 from workflow.heartbeat import beat

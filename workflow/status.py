@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifications.admin import counts_by_status
 from sqlmodel import Session, col, func, select
 
-from storage.models import Timer
+from notifications.admin import counts_by_status
+from storage.service_models import Timer
 from workflow.context import Context
 from workflow.heartbeat import heartbeats
 from workflow.views import open_deadlines

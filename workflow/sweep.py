@@ -22,7 +22,8 @@ from states.calendar import local_date
 from states.errors import NotAllowedInState
 from states.rules import RuleSet, TimerRule
 from storage.db import transaction
-from storage.models import Agreement, Deadline, Timer
+from storage.models import Agreement, Deadline
+from storage.service_models import Timer
 from workflow import engine as lifecycle
 from workflow.actors import SYSTEM_ACTOR
 from workflow.context import Context

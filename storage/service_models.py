@@ -1,0 +1,58 @@
+"""Service tables: timers, the outbox and heartbeats (kept apart so read-only commands that
+never touch them do not pay for defining them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from storage.models import utc_column
+
+
+class Timer(SQLModel, table=True):
+    """One step of a reminder ladder, or a timed action, due at `fire_at` (UTC)."""
+
+    __table_args__ = (Index("ix_timer_status_fire_at", "status", "fire_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    deadline_id: int = Field(foreign_key="deadline.id", index=True)
+    ladder: str
+    offset_days: int
+    notice: str | None = None
+    action: str | None = None
+    fire_at: datetime = utc_column()
+    status: str = "pending"  # pending | done | skipped | cancelled
+    done_at: datetime | None = utc_column(nullable=True)
+    outcome: str | None = None
+
+
+class Outbox(SQLModel, table=True):
+    """One email to one recipient; `idempotency_key` makes a second enqueue a no-op."""
+
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int | None = Field(default=None, foreign_key="agreement.id")
+    notice: str
+    occurrence: str
+    recipient: str
+    idempotency_key: str = Field(unique=True)
+    message_id: str
+    subject: str
+    body_text: str
+    body_html: str
+    status: str = "pending"  # pending | retrying | sent | failed | unaddressed
+    attempts: int = 0
+    next_attempt_at: datetime = utc_column()
+    last_error: str | None = None
+    created_at: datetime = utc_column()
+    sent_at: datetime | None = utc_column(nullable=True)
+
+
+class Heartbeat(SQLModel, table=True):
+    name: str = Field(primary_key=True)
+    beat_at: datetime = utc_column()
+    detail: str | None = None
