@@ -7,8 +7,13 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig  # type: ignore[attr-defined]
 
 from storage.types import UTCDateTime
+
+# Table models are never validated (SQLModel skips validation for tables), so their pydantic
+# schema is built only if ever needed: defining the tables stays cheap for every command.
+DEFER = SQLModelConfig(defer_build=True)
 
 
 def utc_column(nullable: bool = False) -> Any:
@@ -16,6 +21,7 @@ def utc_column(nullable: bool = False) -> Any:
 
 
 class District(SQLModel, table=True):
+    model_config = DEFER
     code: str = Field(primary_key=True)
     name: str
     isd: str | None = None
@@ -24,6 +30,7 @@ class District(SQLModel, table=True):
 
 
 class School(SQLModel, table=True):
+    model_config = DEFER
     code: str = Field(primary_key=True)
     name: str
     district_code: str = Field(foreign_key="district.code", index=True)
@@ -32,6 +39,7 @@ class School(SQLModel, table=True):
 
 
 class Contact(SQLModel, table=True):
+    model_config = DEFER
     email: str = Field(primary_key=True)
     name: str
     role: str
@@ -39,6 +47,7 @@ class Contact(SQLModel, table=True):
 
 
 class Agreement(SQLModel, table=True):
+    model_config = DEFER
     id: int | None = Field(default=None, primary_key=True)
     district_code: str = Field(foreign_key="district.code", index=True)
     cohort: str | None = None
@@ -60,6 +69,7 @@ class Agreement(SQLModel, table=True):
 
 
 class Signature(SQLModel, table=True):
+    model_config = DEFER
     __table_args__ = (UniqueConstraint("agreement_id", "party"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -71,6 +81,7 @@ class Signature(SQLModel, table=True):
 
 
 class Deadline(SQLModel, table=True):
+    model_config = DEFER
     __table_args__ = (Index("ix_deadline_status_due_at", "status", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -86,6 +97,8 @@ class Deadline(SQLModel, table=True):
 
 class Audit(SQLModel, table=True):
     """Append-only: database triggers refuse UPDATE and DELETE."""
+
+    model_config = DEFER
 
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int | None = Field(default=None, foreign_key="agreement.id", index=True)

@@ -8,11 +8,13 @@ from datetime import datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from storage.models import utc_column
+from storage.models import DEFER, utc_column
 
 
 class Timer(SQLModel, table=True):
     """One step of a reminder ladder, or a timed action, due at `fire_at` (UTC)."""
+
+    model_config = DEFER
 
     __table_args__ = (Index("ix_timer_status_fire_at", "status", "fire_at"),)
 
@@ -31,6 +33,8 @@ class Timer(SQLModel, table=True):
 
 class Outbox(SQLModel, table=True):
     """One email to one recipient; `idempotency_key` makes a second enqueue a no-op."""
+
+    model_config = DEFER
 
     __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
 
@@ -53,6 +57,7 @@ class Outbox(SQLModel, table=True):
 
 
 class Heartbeat(SQLModel, table=True):
+    model_config = DEFER
     name: str = Field(primary_key=True)
     beat_at: datetime = utc_column()
     detail: str | None = None
