@@ -68,9 +68,30 @@ def config_path(explicit: str | Path | None) -> Path | None:
     return default if default.is_file() else None
 
 
+ENVIRONMENT_ONLY = ("smtp_password",)
+
+
+def _refuse_secrets_in(path: Path) -> None:
+    """Secrets come from the environment only, never from a file that may be shared or committed."""
+    import tomllib
+
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BadInput(f"cannot read config {path}: {exc}") from exc
+    for key in ENVIRONMENT_ONLY:
+        if key in data:
+            raise BadInput(
+                f"{key} may only be set in the environment (PAL_{key.upper()}), not in {path}"
+            )
+
+
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Settings from every source; `overrides` (CLI flags) win, None meaning "not given"."""
     toml_file = config_path(config_file)
+    if toml_file is not None:
+        _refuse_secrets_in(toml_file)
 
     class _Sourced(Settings):
         @classmethod

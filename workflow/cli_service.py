@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +31,8 @@ def tick(ctx: click.Context, now: datetime | None) -> None:
     for action in s.actions:
         click.echo(f"  {action}")
     click.echo(f"delivered: {d.sent} sent, {d.retrying} to retry, {d.failed} failed")
-    for error in d.errors:
-        click.echo(f"warning: {error}", err=True)
+    for error, times in Counter(d.errors).items():
+        click.echo(f"warning: {error}" + (f" ({times} messages)" if times > 1 else ""), err=True)
 
 
 @click.command()
