@@ -30,6 +30,8 @@ def tick(ctx: click.Context, now: datetime | None) -> None:
     click.echo(f"swept: {s.fired} timers fired, {s.skipped} superseded, {s.emails} notices queued")
     for action in s.actions:
         click.echo(f"  {action}")
+    for blocked in s.blocked:
+        click.echo(f"  not possible: {blocked} (liaison and director told)")
     click.echo(f"delivered: {d.sent} sent, {d.retrying} to retry, {d.failed} failed")
     for error, times in Counter(d.errors).items():
         click.echo(f"warning: {error}" + (f" ({times} messages)" if times > 1 else ""), err=True)

@@ -6,6 +6,7 @@ Everything goes through the real engine and sweep in simulated time; mail goes t
 
 from __future__ import annotations
 
+import logging
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -96,6 +97,9 @@ def run_demo(app: App, echo: Echo) -> None:
                 "the demo needs an empty database; remove pal.db or use --database-url"
             )
     steps, end = _script(app)
+    # Roles with nobody on file are expected here; the summary counts them instead of warning.
+    for name in ("pal.notifications", "pal.sweep"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     echo(f"pal demo: {sum(c[2] for c in COHORTS)} districts in 3 cohorts, simulated to {end}")
     _simulate(app, steps, end, echo)
     _summary(app, echo)
@@ -113,7 +117,7 @@ def _script(app: App) -> tuple[list[Step], date]:
     first = COHORTS[0][1]
     at(
         first - timedelta(days=7),
-        "registered districts and people",
+        "registered",
         lambda s, c: _register(s, c, clerk),
     )
     index, end = 0, first
@@ -279,8 +283,22 @@ def _actor(email: str, role: str) -> Actor:
     return Actor(email, role)
 
 
+LABELS = {
+    "identify": "identified",
+    "start_assessment": "liaisons named",
+    "sign": "signatures",
+    "determine": "RGA determinations",
+    "open_review_24": "24-month reviews",
+    "complete_review_24": "24-month reviews closed",
+    "exit": "exits",
+    "renew": "renewals",
+    "escalate": "ESCALATED",
+    "registered": "districts and people registered",
+}
+
+
 def _simulate(app: App, steps: list[Step], end: date, echo: Echo) -> None:
-    log: dict[date, Counter[str]] = defaultdict(Counter)
+    log: dict[str, Counter[str]] = defaultdict(Counter)
     for step in [*steps, Step(end, 10**9, "end", lambda s, c: None)]:
         moment = local_instant(step.day, NOON, app.settings.tz)
         _tick_until(app, moment, log)
@@ -288,15 +306,12 @@ def _simulate(app: App, steps: list[Step], end: date, echo: Echo) -> None:
             step.run(session, app.context(moment))
         tick(app, moment)
         if step.label != "end":
-            log[step.day][step.label.split()[0]] += 1
-    for day in sorted(log):
-        echo(
-            f"  {day}  "
-            + ", ".join(f"{what} x{n}" if n > 1 else what for what, n in log[day].items())
-        )
+            log[f"{step.day:%Y-%m}"][LABELS[step.label.split()[0]]] += 1
+    for month in sorted(log):
+        echo(f"  {month}  " + ", ".join(f"{what} {n}" for what, n in log[month].items()))
 
 
-def _tick_until(app: App, moment: datetime, log: dict[date, Counter[str]]) -> None:
+def _tick_until(app: App, moment: datetime, log: dict[str, Counter[str]]) -> None:
     while True:
         with app.read() as session:
             due = session.exec(
@@ -307,11 +322,13 @@ def _tick_until(app: App, moment: datetime, log: dict[date, Counter[str]]) -> No
         if due is None:
             return
         report = tick(app, due).sweep
-        day = due.astimezone(app.settings.tz).date()
+        month = f"{due.astimezone(app.settings.tz):%Y-%m}"
         if report.emails:
-            log[day]["reminders/notices"] += report.emails
+            log[month]["reminders and notices queued"] += report.emails
         for action in report.actions:
-            log[day][f"system: {action.split(': ')[1].split(' ')[0]}"] += 1
+            log[month][f"system {action.split(': ')[1].split(' ')[0]}"] += 1
+        for blocked in report.blocked:
+            log[month][f"BLOCKED {blocked.split(': ')[1].split(' ')[0]}"] += 1
 
 
 def _summary(app: App, echo: Echo) -> None:
@@ -320,6 +337,8 @@ def _summary(app: App, echo: Echo) -> None:
         mail = Counter(session.exec(select(Outbox.status)).all())
     echo("agreements by state: " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
     echo("outbox: " + ", ".join(f"{s} {n}" for s, n in sorted(mail.items())))
+    if mail.get("unaddressed"):
+        echo("  unaddressed: notices owed to a role with nobody on file (see `pal outbox list`)")
     echo(
         f"mail written to {app.settings.mail_dir}/ ; try `pal agreement show 12`, "
         "`pal outbox list --status unaddressed`, `pal status`"

@@ -37,12 +37,15 @@ class SweepReport:
     fired: int = 0
     skipped: int = 0
     actions: list[str] = field(default_factory=list)
+    # Timed actions the agreement's state did not allow; the liaison and director were told.
+    blocked: list[str] = field(default_factory=list)
     emails: int = 0
 
     def add(self, other: SweepReport) -> None:
         self.fired += other.fired
         self.skipped += other.skipped
         self.actions.extend(other.actions)
+        self.blocked.extend(other.blocked)
         self.emails += other.emails
 
 
@@ -133,6 +136,7 @@ def _act(
         dest = destination(agreement.state, step.action)
     except NotAllowedInState as exc:
         log.warning("agreement %s: %s not possible: %s", agreement.id, step.action, exc)
+        report.blocked.append(f"agreement {agreement.id}: {step.action} in {agreement.state}")
         if step.otherwise_notice:
             report.emails += enqueue(
                 session,
