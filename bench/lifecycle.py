@@ -1,0 +1,504 @@
+"""Lifecycle benchmark: engine throughput on SQLite, `pal agreement show`, `pal --help`.
+
+    python bench/lifecycle.py [--quick] [--check] [--profile]
+
+Prints one table, measured in this run, with each value next to its target (issue 2):
+
+1. Durable transitions per second through the engine on SQLite (WAL, synchronous=FULL, one
+   `storage.db.transaction` per event) next to the raw `sqlite3` floor for the same writes
+   (BEGIN IMMEDIATE; UPDATE the state row, INSERT an audit row, INSERT a deadline row; COMMIT),
+   with the same pragmas, on a database with the same schema. Target: engine >= 1/5 of floor.
+   The engine side is the transition whose writes are the floor's: `open_rga` (UPDATE the
+   agreement, INSERT its audit row, close the `rga_due` deadline row, cancel that deadline's
+   pending timers). Agreements are brought to `signed` outside the timing; then each gets
+   `engine.fire(..., event="open_rga")` in its own transaction, timed. The floor runs before and
+   after that loop (drift cancels out). The whole lifecycle (7 steps, some of which also render
+   and queue emails and open deadlines with timers) is reported too, per step, with no target.
+2. Wall time of `pal agreement show ID` next to `python -c "import sqlmodel"` (median of runs,
+   interleaved). Target: ratio <= 1.3.
+3. Wall time of `pal --help` (median of runs). Target: < 0.25 s.
+
+It is a report: exit 0 whatever the numbers, unless `--check` is given, which exits 1 when a
+target is missed. Everything happens in a temporary folder that is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from workflow.context import Context
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run from anywhere, even without the editable install
+    sys.path.insert(0, str(ROOT))
+
+PYTHON = sys.executable
+PAL = str(Path(sys.executable).with_name("pal"))
+
+ENGINE_RATIO_TARGET = 1 / 5  # engine open_rga transitions/s >= 1/5 of the raw sqlite3 floor
+SHOW_RATIO_TARGET = 1.3  # `pal agreement show` <= 1.3x `python -c "import sqlmodel"`
+HELP_TARGET_S = 0.25  # `pal --help` < 0.25 s
+
+# The lifecycle each benchmarked agreement goes through, one transaction per step.
+STEPS = (
+    "identify",
+    "start_assessment",
+    "record_signature:board",
+    "record_signature:superintendent",
+    "record_signature:mde",  # the last required signature fires `sign` (opens 2 deadlines)
+    "open_rga",
+    "escalate",
+)
+# The step timed against the floor: its writes are the floor's (state UPDATE, audit INSERT, one
+# deadline row written), plus the UPDATE that cancels the closed deadline's pending timers.
+HEADLINE_STEP = "open_rga"
+PREPARED_STEP = "record_signature:mde"  # agreements are brought this far outside the timing
+PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000")
+
+
+@dataclass
+class Row:
+    name: str
+    measured: str
+    target: str = ""
+    ok: bool | None = None  # None: informational line
+
+
+@dataclass
+class Config:
+    quick: bool
+    profile: bool = False
+    profile_agreements: int = 100
+
+    @property
+    def prepare_budget_s(self) -> float:  # cap on bringing agreements to `signed` (untimed)
+        return 3.0 if self.quick else 15.0
+
+    @property
+    def floor_budget_s(self) -> float:  # time spent on the raw floor (split before/after)
+        return 1.0 if self.quick else 4.0
+
+    @property
+    def max_agreements(self) -> int:
+        return 100 if self.quick else 500
+
+    @property
+    def show_runs(self) -> int:
+        return 3 if self.quick else 7
+
+    @property
+    def help_runs(self) -> int:
+        return 3 if self.quick else 9
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Engine vs raw sqlite3
+# --------------------------------------------------------------------------------------------
+
+
+class EngineBench:
+    """A migrated temp-file database with people on file and agreements driven by the engine."""
+
+    def __init__(self, path: Path, districts: int) -> None:
+        from storage.db import make_engine, transaction
+        from storage.migrate import upgrade
+        from workflow import registry
+        from workflow.actors import Actor
+        from workflow.context import Context
+
+        self.url = f"sqlite:///{path}"
+        self.engine = make_engine(self.url)
+        upgrade(self.engine)
+        self.tz = ZoneInfo("America/Detroit")
+        self.Context = Context
+        clerk = Actor("bench@pal.example", "clerk")
+        ctx = self.context()
+        with transaction(self.engine) as session:
+            for email, name, role in (
+                ("director@mde.example", "Dana Director", "director"),
+                ("liaison@mde.example", "Lee Liaison", "liaison"),
+                ("state.super@mde.example", "Sam State", "state_superintendent"),
+            ):
+                registry.add_contact(
+                    session, email=email, name=name, role=role, district_code=None,
+                    actor=clerk, ctx=ctx,
+                )  # fmt: skip
+            for i in range(districts):
+                code = f"D{i:04d}"
+                registry.add_district(
+                    session, registry.DistrictInput(code=code, name=f"District {i}"), clerk, ctx
+                )
+                registry.add_contact(
+                    session, email=f"super{i}@d{i}.example", name=f"Superintendent {i}",
+                    role="superintendent", district_code=code, actor=clerk, ctx=ctx,
+                )  # fmt: skip
+                registry.add_contact(
+                    session, email=f"board{i}@d{i}.example", name=f"Board President {i}",
+                    role="board_president", district_code=code, actor=clerk, ctx=ctx,
+                )  # fmt: skip
+                registry.add_contact(
+                    session, email=f"isd{i}@d{i}.example", name=f"ISD Superintendent {i}",
+                    role="isd_superintendent", district_code=code, actor=clerk, ctx=ctx,
+                )  # fmt: skip
+        self.director = Actor("director@mde.example", "director")
+        self.liaison = Actor("liaison@mde.example", "liaison")
+        self.state_super = Actor("state.super@mde.example", "state_superintendent")
+        self.next_district = 0
+        self.step_times: dict[str, list[float]] = {step: [] for step in STEPS}
+
+    def context(self) -> Context:
+        return self.Context(now=datetime.now(UTC), tz=self.tz)
+
+    def new_agreement(self) -> int:
+        """`identify` in its own transaction (timed into step_times); returns the agreement id."""
+        from storage.db import transaction
+        from workflow import engine
+
+        code = f"D{self.next_district:04d}"
+        self.next_district += 1
+        began = time.perf_counter()
+        with transaction(self.engine) as session:
+            created = engine.identify(
+                session, district_code=code, actor=self.director, ctx=self.context(),
+                rules_version="2017-10", cohort="bench",
+            )  # fmt: skip
+            agreement_id = created.id
+        self.step_times[STEPS[0]].append(time.perf_counter() - began)
+        assert agreement_id is not None
+        return agreement_id
+
+    def run_step(self, agreement_id: int, step: str) -> float:
+        """One step of STEPS[1:] in its own transaction; returns (and records) its wall time."""
+        from storage.db import transaction
+        from workflow import engine
+
+        began = time.perf_counter()
+        with transaction(self.engine) as session:
+            ctx = self.context()
+            if step == "start_assessment":
+                engine.fire(
+                    session, agreement_id=agreement_id, event=step, actor=self.liaison,
+                    ctx=ctx, data={"liaison": "liaison@mde.example"},
+                )  # fmt: skip
+            elif step.startswith("record_signature:"):
+                engine.record_signature(
+                    session, agreement_id=agreement_id, party=step.split(":", 1)[1],
+                    actor=self.liaison, ctx=ctx,
+                )  # fmt: skip
+            elif step == "open_rga":
+                engine.fire(
+                    session, agreement_id=agreement_id, event=step, actor=self.director,
+                    ctx=ctx,
+                )  # fmt: skip
+            elif step == "escalate":
+                engine.fire(
+                    session, agreement_id=agreement_id, event=step, actor=self.state_super,
+                    ctx=ctx, data={"option": "reconstitution"},
+                )  # fmt: skip
+            else:  # pragma: no cover
+                raise AssertionError(step)
+        elapsed = time.perf_counter() - began
+        self.step_times[step].append(elapsed)
+        return elapsed
+
+    def run_agreement(self, stop_after: str = STEPS[-1]) -> int:
+        """Drive a new agreement through STEPS up to and including `stop_after`."""
+        agreement_id = self.new_agreement()
+        for step in STEPS[1 : STEPS.index(stop_after) + 1]:
+            self.run_step(agreement_id, step)
+        return agreement_id
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class FloorBench:
+    """The same writes with the plain sqlite3 module on a database with pal's schema."""
+
+    def __init__(self, path: Path, rows: int) -> None:
+        from storage.db import make_engine
+        from storage.migrate import upgrade
+
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        for pragma in PRAGMAS:
+            self.conn.execute(f"PRAGMA {pragma}")
+        today = datetime.now(UTC).date().isoformat()
+        now = _utc_naive()
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute(
+            "INSERT INTO district (code, name, isd, psa, authorizer)"
+            " VALUES ('F0', 'Floor', NULL, 0, NULL)"
+        )
+        self.conn.executemany(
+            "INSERT INTO agreement (id, district_code, cohort, state, rules_version, consequences,"
+            " identified_on, last_event_on, version, updated_at)"
+            " VALUES (?, 'F0', 'bench', 'identified', '2017-10', 'reconstitution', ?, ?, 1, ?)",
+            [(i + 1, today, today, now) for i in range(rows)],
+        )
+        self.conn.execute("COMMIT")
+        self.rows = rows
+        self.count = 0
+
+    def run(self, transactions: int) -> None:
+        conn = self.conn
+        today = datetime.now(UTC).date()
+        due = (today + timedelta(days=90)).isoformat()
+        due_at = datetime.combine(today + timedelta(days=91), datetime.min.time()).isoformat(" ")
+        for _ in range(transactions):
+            agreement_id = self.count % self.rows + 1
+            self.count += 1
+            now = _utc_naive()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "UPDATE agreement SET state = ?, last_event_on = ?, updated_at = ?,"
+                " version = version + 1 WHERE id = ?",
+                ("needs_assessment", today.isoformat(), now, agreement_id),
+            )
+            conn.execute(
+                "INSERT INTO audit (agreement_id, subject, event, from_state, to_state, actor,"
+                " effective_on, recorded_at, note, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (agreement_id, f"agreement:{agreement_id}", "start_assessment", "identified",
+                 "needs_assessment", "liaison@mde.example", today.isoformat(), now, None,
+                 '{"liaison": "liaison@mde.example"}'),
+            )  # fmt: skip
+            conn.execute(
+                "INSERT INTO deadline (agreement_id, kind, due_on, due_at, status, opened_on,"
+                " closed_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (agreement_id, "plan_due", due, due_at, "open", today.isoformat(), None),
+            )
+            conn.execute("COMMIT")
+
+    def timed(self, budget_s: float, batch: int = 25) -> tuple[int, float]:
+        """Run batches until `budget_s` has passed; returns (transactions, seconds)."""
+        done = 0
+        start = time.perf_counter()
+        while True:
+            self.run(batch)
+            done += batch
+            elapsed = time.perf_counter() - start
+            if elapsed >= budget_s:
+                return done, elapsed
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _utc_naive() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def prepare_signed(bench: EngineBench, count: int, budget_s: float) -> list[int]:
+    """Bring up to `count` new agreements to `signed` (5 transactions each) within `budget_s`."""
+    ids: list[int] = []
+    start = time.perf_counter()
+    while len(ids) < count:
+        ids.append(bench.run_agreement(stop_after=PREPARED_STEP))
+        if time.perf_counter() - start >= budget_s:
+            break
+    return ids
+
+
+def time_open_rga(bench: EngineBench, ids: list[int]) -> float:
+    """`engine.fire(..., event="open_rga")` on each agreement, one transaction each; seconds."""
+    start = time.perf_counter()
+    for agreement_id in ids:
+        bench.run_step(agreement_id, HEADLINE_STEP)
+    return time.perf_counter() - start
+
+
+def bench_throughput(cfg: Config, tmp: Path) -> tuple[list[Row], EngineBench, int]:
+    floor = FloorBench(tmp / "floor.db", rows=100)
+    extra = cfg.profile_agreements if cfg.profile else 0
+    bench = EngineBench(tmp / "engine.db", districts=cfg.max_agreements + 2 + extra)
+    # Warm-up outside the timing (lazy imports, rule loading, statement caches), and the
+    # agreement that `pal agreement show` will display: signed, in rga, with open deadlines.
+    bench.run_agreement()
+    show_id = bench.run_agreement(stop_after="open_rga")
+    floor.run(20)
+    for times in bench.step_times.values():
+        times.clear()
+
+    # Untimed for the headline (but each step's time is kept for the lifecycle line).
+    ids = prepare_signed(bench, cfg.max_agreements, cfg.prepare_budget_s)
+    floor_a = floor.timed(cfg.floor_budget_s / 2)
+    engine_s = time_open_rga(bench, ids)  # the headline
+    floor_b = floor.timed(cfg.floor_budget_s / 2)  # before and after: cancels out drift
+    floor.close()
+    for agreement_id in ids:  # the last step, for the lifecycle line only
+        bench.run_step(agreement_id, "escalate")
+
+    floor_n, floor_s = floor_a[0] + floor_b[0], floor_a[1] + floor_b[1]
+    floor_rate = floor_n / floor_s
+    engine_rate = len(ids) / engine_s
+    ratio = engine_rate / floor_rate
+    lifecycle_tx = sum(len(t) for t in bench.step_times.values())
+    lifecycle_s = sum(sum(t) for t in bench.step_times.values())
+    rows = [
+        Row(f"engine open_rga tx/s ({len(ids)} tx, agreements signed untimed)",
+            f"{engine_rate:,.0f}/s"),
+        Row(f"raw sqlite3 floor tx/s ({floor_n} tx, before+after)", f"{floor_rate:,.0f}/s"),
+        Row("  engine / floor", f"{ratio:.2f}", f">= {ENGINE_RATIO_TARGET:.2f}",
+            ratio >= ENGINE_RATIO_TARGET),
+        Row("  engine ms per open_rga", f"{1000 / engine_rate:.2f} ms"),
+        Row("  floor ms per transaction", f"{1000 / floor_rate:.2f} ms"),
+        Row(f"full lifecycle mix tx/s ({len(ids)} agreements x {len(STEPS)} tx, info)",
+            f"{lifecycle_tx / lifecycle_s:,.0f}/s"),
+    ]  # fmt: skip
+    for step, times in bench.step_times.items():
+        if times:
+            rows.append(Row(f"  ms per {step} (mean of {len(times)})",
+                            f"{1000 * statistics.mean(times):.2f} ms"))  # fmt: skip
+    if cfg.profile:  # after the rows: its transactions do not count in them
+        profile_engine(bench, cfg.profile_agreements)
+    return rows, bench, show_id
+
+
+def profile_engine(bench: EngineBench, agreements: int) -> None:
+    """--profile: cProfile of `open_rga` on agreements signed for it (untimed, after the table)."""
+    import cProfile
+    import io
+    import pstats
+
+    ids = [bench.run_agreement(stop_after=PREPARED_STEP) for _ in range(agreements)]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for agreement_id in ids:
+        bench.run_step(agreement_id, HEADLINE_STEP)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(35)
+    stats.sort_stats("tottime").print_stats(15)
+    print(f"cProfile of {agreements} more `open_rga` transactions:")
+    print(out.getvalue())
+
+
+# --------------------------------------------------------------------------------------------
+# 2 and 3. Subprocess wall times
+# --------------------------------------------------------------------------------------------
+
+
+def _env(db_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAL_")}
+    env.pop("PYTHONPATH", None)
+    if db_url is not None:
+        env["PAL_DATABASE_URL"] = db_url
+    return env
+
+
+def _wall(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(
+            f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+        )
+    return elapsed
+
+
+def bench_show(cfg: Config, tmp: Path, db_url: str, agreement_id: int) -> list[Row]:
+    show = [PAL, "agreement", "show", str(agreement_id)]
+    baseline = [PYTHON, "-c", "import sqlmodel; print('ok')"]
+    env = _env(db_url)
+    _wall(show, env, tmp)  # warm-up: bytecode caches, page cache
+    _wall(baseline, env, tmp)
+    show_times, base_times = [], []
+    for _ in range(cfg.show_runs):  # interleaved so both see the same machine state
+        base_times.append(_wall(baseline, env, tmp))
+        show_times.append(_wall(show, env, tmp))
+    show_s, base_s = statistics.median(show_times), statistics.median(base_times)
+    ratio = show_s / base_s
+    n = cfg.show_runs
+    return [
+        Row(f"pal agreement show {agreement_id} (median of {n})", f"{show_s:.3f} s"),
+        Row(f'python -c "import sqlmodel" (median of {n})', f"{base_s:.3f} s"),
+        Row("  show / import sqlmodel", f"{ratio:.2f}", f"<= {SHOW_RATIO_TARGET:.2f}",
+            ratio <= SHOW_RATIO_TARGET),
+    ]  # fmt: skip
+
+
+def bench_help(cfg: Config, tmp: Path) -> list[Row]:
+    argv = [PAL, "--help"]
+    env = _env()
+    _wall(argv, env, tmp)  # warm-up
+    times = [_wall(argv, env, tmp) for _ in range(cfg.help_runs)]
+    median = statistics.median(times)
+    return [
+        Row(f"pal --help (median of {cfg.help_runs})", f"{median:.3f} s",
+            f"< {HELP_TARGET_S:.2f} s", median < HELP_TARGET_S),
+    ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def print_table(rows: list[Row]) -> None:
+    name_w = max(len(r.name) for r in rows)
+    value_w = max(len(r.measured) for r in rows)
+    target_w = max(len("target"), *(len(r.target) for r in rows))
+    print(f"{'measure':<{name_w}}  {'measured':>{value_w}}  {'target':<{target_w}}  result")
+    print("-" * (name_w + value_w + target_w + 12))
+    for r in rows:
+        result = "" if r.ok is None else ("PASS" if r.ok else "FAIL")
+        print(f"{r.name:<{name_w}}  {r.measured:>{value_w}}  {r.target:<{target_w}}  {result}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs (a few seconds)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also print per-step engine times and a cProfile of the engine",
+    )
+    args = parser.parse_args(argv)
+    cfg = Config(quick=args.quick, profile=args.profile)
+
+    if not Path(PAL).exists():
+        print(f"error: no pal script next to {PYTHON} (install the project in this venv)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+
+    began = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="pal-bench-"))
+    try:
+        rows, bench, show_id = bench_throughput(cfg, tmp)
+        db_url = bench.url
+        bench.dispose()
+        rows += bench_show(cfg, tmp, db_url, show_id)
+        rows += bench_help(cfg, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(
+        f"pal lifecycle bench{' (quick)' if cfg.quick else ''}: python {sys.version.split()[0]},"
+        f" sqlite {sqlite3.sqlite_version}, temp dir {tempfile.gettempdir()}"
+    )
+    print_table(rows)
+    missed = [r.name.strip() for r in rows if r.ok is False]
+    print(f"total {time.perf_counter() - began:.1f} s; "
+          + (f"{len(missed)} target(s) missed" if missed else "all targets met"))  # fmt: skip
+    return 1 if (missed and args.check) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

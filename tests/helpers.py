@@ -1,0 +1,243 @@
+"""Shared test helpers: who is on file, small CLI flows, and database snapshots.
+
+Fixtures live in conftest.py; the plain functions and constants live here so tests can import them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+DETROIT = ZoneInfo("America/Detroit")
+
+TRAD = "TRAD"  # a traditional district
+PSA = "PSA1"  # a public school academy with an authorizer
+DISTRICTS = (TRAD, PSA)
+
+DIRECTOR = "director@mde.example"
+LIAISON = "liaison@mde.example"
+STATE_SUPERINTENDENT = "state.superintendent@mde.example"
+MDE_CONTACTS = {
+    DIRECTOR: "director",
+    LIAISON: "liaison",
+    STATE_SUPERINTENDENT: "state_superintendent",
+}
+DISTRICT_ROLES = ("superintendent", "board_president", "authorizer", "isd_superintendent")
+ALL_CONSEQUENCES = ["closure", "reconstitution", "isd_intervention", "increased_supports"]
+TRAD_PARTIES = ("board", "superintendent", "mde")
+PSA_PARTIES = ("board", "superintendent", "mde", "authorizer")
+
+IDENTIFIED_ON = "2018-03-01"
+ASSESSMENT_ON = "2018-03-05"
+SIGNED_ON = "2018-05-01"
+
+
+def person(district: str, role: str) -> str:
+    """The seeded contact with `role` in `district`."""
+    return f"{role}@{district.lower()}.example"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class Pal:
+    """Runs `pal ARGS` in-process against one database, like the console script would."""
+
+    def __init__(self, db_url: str) -> None:
+        self.db_url = db_url
+        self.env: dict[str, str | None] = {"PAL_DATABASE_URL": db_url}
+
+    def __call__(self, *args: Any, input: str | None = None) -> Outcome:
+        from click.testing import CliRunner
+
+        from workflow.cli import cli
+
+        # PalGroup.main ends in sys.exit; CliRunner turns that into exit_code. Anything else
+        # escaping the CLI is a bug, so it is not caught here.
+        result = CliRunner().invoke(
+            cli, [str(arg) for arg in args], input=input, env=self.env,
+            prog_name="pal", catch_exceptions=False,
+        )  # fmt: skip
+        return Outcome(result.exit_code, result.stdout, result.stderr)
+
+
+def ok(pal: Pal, *args: Any) -> str:
+    """Run a command that must succeed; return its stdout."""
+    result = pal(*args)
+    assert result.exit_code == 0, (args, result.stdout, result.stderr)
+    assert result.stderr == ""
+    return result.stdout
+
+
+def assert_error(result: Outcome, exit_code: int, *, mentions: str | None = None) -> None:
+    """One `error:` line on stderr, the documented exit code, no traceback anywhere."""
+    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    if mentions is not None:
+        assert mentions in lines[0], lines[0]
+
+
+def today() -> date:
+    return datetime.now(DETROIT).date()
+
+
+def iso(day: date) -> str:
+    return day.isoformat()
+
+
+def days_after(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+# --- registering reference data -----------------------------------------------------------------
+
+
+def add_district(pal: Pal, code: str, *, psa: bool = False) -> None:
+    args: list[str] = ["district", "add", code, "--name", f"{code} Public Schools"]
+    args += ["--isd", "Wayne RESA"]
+    if psa:
+        args += ["--psa", "--authorizer", "Central Michigan University"]
+    ok(pal, *args)
+
+
+def add_contact(pal: Pal, email: str, role: str, district: str | None = None) -> None:
+    args = [
+        "contact",
+        "add",
+        email,
+        "--name",
+        email.split("@", maxsplit=1)[0].title(),
+        "--role",
+        role,
+    ]
+    if district is not None:
+        args += ["--district", district]
+    ok(pal, *args)
+
+
+def seed(pal: Pal) -> None:
+    """`pal init`, a traditional and a PSA district, and a contact for every role."""
+    ok(pal, "init")
+    add_district(pal, TRAD)
+    add_district(pal, PSA, psa=True)
+    for email, role in MDE_CONTACTS.items():
+        add_contact(pal, email, role)
+    for code in DISTRICTS:
+        for role in DISTRICT_ROLES:
+            add_contact(pal, person(code, role), role, code)
+
+
+# --- walking an agreement through its lifecycle --------------------------------------------------
+
+
+def identify(pal: Pal, district: str = TRAD, *extra: str, on: str = IDENTIFIED_ON) -> int:
+    out = ok(pal, "agreement", "identify", district, "--on", on, "--by", DIRECTOR, *extra)
+    return int(out.strip())
+
+
+def start_assessment(pal: Pal, agreement: int, on: str = ASSESSMENT_ON) -> None:
+    ok(pal, "agreement", "fire", agreement, "start_assessment", "--set", f"liaison={LIAISON}",
+       "--by", LIAISON, "--on", on)  # fmt: skip
+
+
+def sign(pal: Pal, agreement: int, parties: Sequence[str], on: str = SIGNED_ON) -> None:
+    for party in parties:
+        ok(pal, "agreement", "sign", agreement, "--party", party, "--by", LIAISON, "--on", on)
+
+
+def signed_agreement(
+    pal: Pal,
+    district: str = TRAD,
+    *,
+    identified_on: str = IDENTIFIED_ON,
+    signed_on: str = SIGNED_ON,
+) -> int:
+    agreement = identify(pal, district, on=identified_on)
+    start_assessment(pal, agreement, on=identified_on)
+    sign(pal, agreement, PSA_PARTIES if district == PSA else TRAD_PARTIES, on=signed_on)
+    return agreement
+
+
+def show(pal: Pal, agreement: int) -> dict[str, Any]:
+    return json.loads(ok(pal, "agreement", "show", agreement, "--json"))
+
+
+def deadline(view: dict[str, Any], kind: str) -> dict[str, Any]:
+    found = [d for d in view["deadlines"] if d["kind"] == kind]
+    assert len(found) == 1, view["deadlines"]
+    return found[0]
+
+
+# --- the database, directly ---------------------------------------------------------------------
+
+
+def engine_for(db_url: str) -> sa.Engine:
+    return sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+
+
+def snapshot(db_url: str) -> dict[str, list[tuple[str, ...]]]:
+    """Every row of every table, as sorted tuples of reprs: equal snapshots mean nothing changed."""
+    engine = engine_for(db_url)
+    try:
+        with engine.connect() as connection:
+            tables = sa.inspect(connection).get_table_names()
+            found = {}
+            for name in sorted(tables):
+                rows = connection.execute(sa.text(f'SELECT * FROM "{name}"')).all()
+                found[name] = sorted(tuple(repr(value) for value in row) for row in rows)
+            return found
+    finally:
+        engine.dispose()
+
+
+def execute(db_url: str, sql: str, **params: Any) -> list[Any]:
+    """Run one statement in its own committed transaction; return the rows, if any."""
+    engine = engine_for(db_url)
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(sa.text(sql), params)
+            return list(result.all()) if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def force_state(db_url: str, agreement: int, state: str) -> None:
+    """Put an agreement in `state` behind the engine's back (for states no event reaches yet)."""
+    execute(
+        db_url,
+        "UPDATE agreement SET state = :state, version = version + 1 WHERE id = :id",
+        state=state,
+        id=agreement,
+    )
+
+
+def audit_count(db_url: str, agreement: int | None = None) -> int:
+    if agreement is None:
+        return int(execute(db_url, "SELECT count(*) FROM audit")[0][0])
+    rows = execute(db_url, "SELECT count(*) FROM audit WHERE agreement_id = :id", id=agreement)
+    return int(rows[0][0])
+
+
+def refused(pal: Pal, exit_code: int, *args: Any, mentions: str | None = None) -> Outcome:
+    """Run a command that must fail with `exit_code` and leave the database exactly as it was."""
+    before = snapshot(pal.db_url)
+    result = pal(*args)
+    assert_error(result, exit_code, mentions=mentions)
+    assert snapshot(pal.db_url) == before, f"pal {' '.join(map(str, args))} changed the database"
+    return result
