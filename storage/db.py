@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from states.errors import BadInput, ConcurrentModification, StoreNotReady
@@ -90,6 +90,8 @@ def check_schema(engine: Engine) -> None:
         if path is None and "alembic_version" not in str(exc.orig):
             raise StoreNotReady(f"cannot open the database: {str(exc.orig).strip()}") from exc
         raise StoreNotReady("the database has no pal schema; run `pal init` first") from exc
+    except DatabaseError as exc:  # e.g. a file that is not a database at all
+        raise StoreNotReady(f"cannot open the database: {str(exc.orig).strip()}") from exc
     if found != SCHEMA_HEAD:
         raise StoreNotReady(
             f"the database schema is at {found}, this pal needs {SCHEMA_HEAD}; run `pal init`"

@@ -15,6 +15,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
+from states.errors import PermissionDenied
+from states.rules import SYSTEM
 from storage.db import check_schema, make_engine, transaction
 from workflow.actors import Actor, person
 from workflow.context import Context
@@ -47,7 +49,10 @@ class App:
 
     def clerk(self, by: str | None) -> Actor:
         """Who registers reference data: named, but not necessarily on file yet (bootstrap)."""
-        return Actor(by or self.settings.actor or f"local:{getpass.getuser()}", "clerk")
+        name = by or self.settings.actor or f"local:{getpass.getuser()}"
+        if name.strip().lower() == SYSTEM:
+            raise PermissionDenied("'system' is reserved for automated steps")
+        return Actor(name, "clerk")
 
 
 @contextmanager

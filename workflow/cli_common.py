@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 internal error, 2 bad input, 3 not allowed in this state,
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ class IsoDate(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, date):
             return value
         try:
-            if len(value) != 10:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
                 raise ValueError(value)
             return date.fromisoformat(value)
         except ValueError:

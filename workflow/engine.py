@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from sqlalchemy import Table, bindparam, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
@@ -99,8 +100,14 @@ def identify(
         last_event_on=day,
         updated_at=ctx.now,
     )
-    session.add(agreement)
-    session.flush()
+    try:
+        # A savepoint, so the losing side of a race fails cleanly with a clear error.
+        with session.begin_nested():
+            session.add(agreement)
+    except IntegrityError as exc:  # another identify of this district won the race
+        raise NotAllowedInState(
+            f"district {district.code} already has an active agreement"
+        ) from exc
     audit.record(
         session,
         subject=f"agreement:{agreement.id}",
@@ -139,6 +146,8 @@ def fire(
     given = dict(data or {})
     _check_data(event, given)
     day = effective_date(on, ctx, agreement.last_event_on)
+    if event == "sign":
+        _check_all_signed(session, agreement, rules)
     changes = _event_changes(session, agreement, event, given)
     return transition(session, agreement, rules, event, dest, actor, day, ctx, note, given, changes)
 
@@ -298,6 +307,14 @@ def record_signature(
         note = f"all required signatures recorded (last: {party}, recorded by {actor.email})"
         transition(session, agreement, rules, "sign", "signed", SYSTEM_ACTOR, day, ctx, note)
     return agreement
+
+
+def _check_all_signed(session: Session, agreement: Agreement, rules: RuleSet) -> None:
+    district = load_district(session, agreement.district_code)
+    signed = {s.party for s in _signatures(session, agreement)}
+    missing = [p for p in rules.required_parties(district.psa) if p not in signed]
+    if missing:
+        raise NotAllowedInState(f"the plan still needs signatures from {', '.join(missing)}")
 
 
 def _signatures(session: Session, agreement: Agreement) -> list[Signature]:

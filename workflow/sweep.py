@@ -52,7 +52,8 @@ class SweepReport:
 def sweep(engine: Engine, ctx: Context, batch: int = BATCH) -> SweepReport:
     report = SweepReport()
     while True:
-        with transaction(engine) as session:
+        with transaction(engine) as session, session.no_autoflush:
+            # No autoflush: each step's queries need not push the batch's earlier rows first.
             due = _claim(session, ctx, batch)
             for timer in due:
                 _run(session, timer, ctx, report)
@@ -106,7 +107,8 @@ def _later_due_step(session: Session, timer: Timer, ctx: Context) -> Timer | Non
         .where(
             Timer.deadline_id == timer.deadline_id,
             Timer.ladder == timer.ladder,
-            Timer.status == "pending",
+            # A later step another sweeper already ran still supersedes this one.
+            col(Timer.status) != "cancelled",
             Timer.fire_at > timer.fire_at,
             Timer.fire_at <= ctx.now,
         )

@@ -30,6 +30,8 @@ def list_agreements(
             raise BadInput(f"unknown state {state!r}; states: {', '.join(STATES)}")
         query = query.where(Agreement.state == state)
     if district is not None:
+        if session.get(District, district) is None:
+            raise NotFound(f"no district {district!r} on file")
         query = query.where(Agreement.district_code == district)
     return _views(session, list(session.exec(query)), history=False)
 

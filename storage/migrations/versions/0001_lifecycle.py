@@ -72,6 +72,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_agreement_district_code", "agreement", ["district_code"])
     op.create_index("ix_agreement_state", "agreement", ["state"])
+    # At most one active agreement per district, even when two people identify it at once.
+    active = sa.text("state NOT IN ('exited', 'next_level_accountability')")
+    op.create_index(
+        "ux_agreement_active_district",
+        "agreement",
+        ["district_code"],
+        unique=True,
+        sqlite_where=active,
+        postgresql_where=active,
+    )
     op.create_table(
         "signature",
         sa.Column("id", sa.Integer(), primary_key=True),

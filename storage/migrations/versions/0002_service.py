@@ -32,6 +32,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_timer_status_fire_at", "timer", ["status", "fire_at"])
     op.create_index("ix_timer_deadline_id", "timer", ["deadline_id"])
+    # The sweep asks, per due step, whether a later step of its ladder is due too.
+    op.create_index("ix_timer_ladder_step", "timer", ["deadline_id", "ladder", "fire_at"])
     op.create_index("ix_timer_agreement_id", "timer", ["agreement_id"])
     op.create_table(
         "outbox",
