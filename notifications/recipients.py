@@ -1,14 +1,23 @@
-"""Who a notice goes to: roles in the rule data resolved to people on file for one agreement."""
+"""Who a notice goes to: roles in the rule data resolved to people on file.
+
+A `Directory` loads, in a handful of set-based queries, everything needed to address the notices
+of many agreements at once (districts, contacts, liaisons, signatures); resolving is then pure.
+One agreement or five hundred cost the same number of queries.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Executable, Table, select
+from sqlmodel import Session
 
 from states.rules import DISTRICT_ROLES
-from storage.models import Agreement, Contact, District, Signature
+from storage.models import Contact, District, Signature
+from storage.records import records
 
 # Whom each signing party stands for when a notice goes to "signatories".
 PARTY_ROLES = {
@@ -17,55 +26,119 @@ PARTY_ROLES = {
     "authorizer": "authorizer",
     "mde": "director",
 }
+# Roles that are not looked up by the role column of a contact.
+_DERIVED = {"liaison", "signatories", "district_all"}
+
+_CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
+_DISTRICT: Table = District.__table__  # type: ignore[attr-defined]
+_SIGNATURE: Table = Signature.__table__  # type: ignore[attr-defined]
+
+
+class AgreementLike(Protocol):
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def district_code(self) -> str: ...
+    @property
+    def liaison_email(self) -> str | None: ...
 
 
 @dataclass
 class Recipients:
-    people: list[Contact] = field(default_factory=list)
+    people: list[Any] = field(default_factory=list)
     # Roles the notice is owed to with nobody on file: logged, and visible in the outbox.
     missing: list[str] = field(default_factory=list)
 
-    def add(self, found: Iterable[Contact], role: str) -> None:
-        found = list(found)
+    def add(self, found: Sequence[Any], role: str) -> None:
         if not found:
             self.missing.append(role)
-        known = {p.email for p in self.people}
-        self.people.extend(p for p in found if p.email not in known)
+        for person in found:
+            if all(p.email != person.email for p in self.people):
+                self.people.append(person)
 
 
-def resolve(
-    session: Session, agreement: Agreement, district: District, roles: Iterable[str]
-) -> Recipients:
-    result = Recipients()
-    for role in _expand(session, agreement, roles):
-        if role == "authorizer" and not district.psa:
-            continue  # only a PSA has an authorizer
-        result.add(_people(session, agreement, district, role), role)
-    return result
+@dataclass
+class Directory:
+    districts: dict[str, Any]
+    by_district: dict[str, list[Any]]
+    by_role: dict[str, list[Any]]
+    by_email: dict[str, Any]
+    parties: dict[int, list[str]]
 
+    @classmethod
+    def load(
+        cls, session: Session, agreements: Sequence[AgreementLike], roles: Iterable[str]
+    ) -> Directory:
+        codes = sorted({a.district_code for a in agreements})
+        ids = sorted({a.id for a in agreements if a.id is not None})
+        liaisons = sorted({a.liaison_email for a in agreements if a.liaison_email})
+        global_roles = sorted(
+            {r for r in roles if r not in DISTRICT_ROLES and r not in _DERIVED}
+            | ({"director"} if "signatories" in roles else set())
+        )
 
-def _expand(session: Session, agreement: Agreement, roles: Iterable[str]) -> list[str]:
-    expanded: list[str] = []
-    for role in roles:
-        if role == "signatories":
-            parties = session.exec(
-                select(Signature.party).where(Signature.agreement_id == agreement.id)
-            ).all()
-            expanded.extend(PARTY_ROLES[p] for p in parties if p in PARTY_ROLES)
-        else:
-            expanded.append(role)
-    return list(dict.fromkeys(expanded))
+        def run(query: Executable) -> list[Any]:
+            return records(session, query)
 
+        districts = {d.code: d for d in run(select(_DISTRICT).where(_DISTRICT.c.code.in_(codes)))}
+        by_district: dict[str, list[Any]] = defaultdict(list)
+        by_role: dict[str, list[Any]] = defaultdict(list)
+        by_email: dict[str, Any] = {}
+        ordered = select(_CONTACT).order_by(_CONTACT.c.email)
+        for person in run(ordered.where(_CONTACT.c.district_code.in_(codes))):
+            # Keyed by district, and by district and role: resolving is then a lookup.
+            by_district[person.district_code].append(person)
+            by_district[f"{person.district_code}\x00{person.role}"].append(person)
+            by_email[person.email] = person
+        if global_roles:
+            for person in run(ordered.where(_CONTACT.c.role.in_(global_roles))):
+                by_role[person.role].append(person)
+                by_email[person.email] = person
+        # Most liaisons are found above; only the others cost a query.
+        elsewhere = [email for email in liaisons if email not in by_email]
+        if elsewhere:
+            for person in run(select(_CONTACT).where(_CONTACT.c.email.in_(elsewhere))):
+                by_email[person.email] = person
+        parties: dict[int, list[str]] = defaultdict(list)
+        query = select(_SIGNATURE.c.agreement_id, _SIGNATURE.c.party).order_by(_SIGNATURE.c.id)
+        for row in session.execute(query.where(_SIGNATURE.c.agreement_id.in_(ids))):
+            parties[row.agreement_id].append(row.party)
+        return cls(districts, by_district, by_role, by_email, parties)
 
-def _people(session: Session, agreement: Agreement, district: District, role: str) -> list[Contact]:
-    if role == "liaison":
-        liaison = session.get(Contact, agreement.liaison_email) if agreement.liaison_email else None
-        return [liaison] if liaison else []
-    query = select(Contact).order_by(col(Contact.email))
-    if role == "district_all":
-        query = query.where(Contact.district_code == district.code)
-    elif role in DISTRICT_ROLES:
-        query = query.where(Contact.role == role, Contact.district_code == district.code)
-    else:
-        query = query.where(Contact.role == role)
-    return list(session.exec(query))
+    def district(self, agreement: AgreementLike) -> Any:
+        return self.districts[agreement.district_code]
+
+    def signed_parties(self, agreement: AgreementLike) -> list[str]:
+        return self.parties.get(agreement.id or 0, [])
+
+    def liaison(self, agreement: AgreementLike) -> Any | None:
+        return self.by_email.get(agreement.liaison_email) if agreement.liaison_email else None
+
+    def resolve(self, agreement: AgreementLike, roles: Iterable[str]) -> Recipients:
+        district = self.district(agreement)
+        result = Recipients()
+        for role in self._expand(agreement, roles):
+            if role == "authorizer" and not district.psa:
+                continue  # only a PSA has an authorizer
+            result.add(self._people(agreement, role), role)
+        return result
+
+    def _expand(self, agreement: AgreementLike, roles: Iterable[str]) -> list[str]:
+        expanded: list[str] = []
+        for role in roles:
+            if role == "signatories":
+                parties = self.signed_parties(agreement)
+                expanded.extend(PARTY_ROLES[p] for p in parties if p in PARTY_ROLES)
+            else:
+                expanded.append(role)
+        return list(dict.fromkeys(expanded))
+
+    def _people(self, agreement: AgreementLike, role: str) -> list[Any]:
+        if role == "liaison":
+            liaison = self.liaison(agreement)
+            return [liaison] if liaison is not None else []
+        if role == "district_all":
+            return self.by_district.get(agreement.district_code, [])
+        if role in DISTRICT_ROLES:
+            return self.by_district.get(f"{agreement.district_code}\x00{role}", [])
+        return self.by_role.get(role, [])

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from functools import cache
+from datetime import date
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +33,31 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship inside the package: checking their mtimes on every render is waste.
+        auto_reload=False,
     )
-    env.filters["longdate"] = lambda d: f"{d:%A, %B} {d.day}, {d.year}"
+    env.filters["longdate"] = longdate
+    # Templates see only the values a notice passes: no default helpers (range, lipsum, ...),
+    # which also makes each render's context cheaper to build.
+    env.globals.clear()
     return env
+
+
+@lru_cache(maxsize=4096)
+def longdate(day: date) -> str:
+    """`Monday, March 2, 2020`; cached, as a sweep writes the same few dates many times."""
+    return f"{day:%A, %B} {day.day}, {day.year}"
 
 
 def render(notice: str, values: dict[str, Any]) -> Rendered:
     env = environment()
     text_template = env.get_template(f"{notice}.txt")
+    # One context serves the subject block and the whole text body (as Template.render does).
     context = text_template.new_context(values)
-    subject = "".join(text_template.blocks["subject"](context)).strip()
+    subject = "".join(text_template.blocks["subject"](context))
     return Rendered(
         subject=" ".join(subject.split()),
-        text=text_template.render(values),
+        text=env.concat(text_template.root_render_func(context)),
         html=env.get_template(f"{notice}.html").render(values),
     )
 

@@ -30,12 +30,14 @@ from helpers import (
 )
 from service_support import (
     PLAN_DUE,
+    RGA_DUE,
     duplicate_keys,
     expected,
     local,
     mail_log,
     outbox,
     parse,
+    state_of,
     tick,
     timer_statuses,
     use_mail_dir,
@@ -299,6 +301,60 @@ def test_a_sweep_killed_midway_and_restarted_loses_no_deadline_and_repeats_nothi
     assert len(mail_files(tmp_path / "mail")) == 3 * AGREEMENTS
 
 
+def sign_all(db_url: str, ids: list[int], on: date) -> None:
+    engine = make_engine(db_url)
+    ctx = Context(now=datetime(2030, 1, 1, 17, 0, tzinfo=UTC))
+    try:
+        with transaction(engine) as session:
+            for agreement in ids:
+                for party in ("board", "superintendent", "mde"):
+                    lifecycle.record_signature(
+                        session,
+                        agreement_id=agreement,
+                        party=party,
+                        actor=Actor(LIAISON, "liaison"),
+                        ctx=ctx,
+                        on=on,
+                    )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("batch", [1, 3, 500])
+def test_a_catch_up_sweep_in_any_batch_size_fires_timed_actions_and_skips_overtaken_reminders(
+    seeded: Pal, db_url: str, batch: int
+) -> None:
+    """After downtime past the RGA due date, one sweep (reminders and timed actions interleaved
+    in due order, claimed in batches of any size) opens the RGA of every signed agreement and
+    sends it no overtaken RGA reminder, while the unsigned ones get only their latest plan step."""
+    ids = many_agreements(db_url, 6)
+    signed, unsigned = ids[::2], ids[1::2]
+    sign_all(db_url, signed, date(2018, 5, 1))
+    now = datetime.fromisoformat(local(RGA_DUE, offset_days=1))
+
+    report = sweep(make_engine(db_url), Context(now=now), batch=batch)
+
+    assert sorted(report.actions) == [f"agreement {a}: open_rga -> rga" for a in signed]
+    assert report.blocked == []
+    for agreement in signed:
+        assert state_of(db_url, agreement) == "rga"
+        statuses = timer_statuses(db_url, agreement)
+        assert (statuses[("rga_due", -90)], statuses[("rga_due", -30)]) == ("skipped", "skipped")
+        assert (statuses[("rga_due", 0)], statuses[("review_36_due", -60)]) == ("done", "pending")
+    for agreement in unsigned:
+        assert state_of(db_url, agreement) == "needs_assessment"
+        statuses = timer_statuses(db_url, agreement)
+        assert statuses[("plan_due", 22)] == statuses[("plan_due_state_superintendent", 30)]
+        assert statuses[("plan_due", 22)] == "done"
+        assert sorted(v for k, v in statuses.items() if k[1] < 22) == ["skipped"] * 7
+    notices = execute(
+        db_url,
+        "SELECT notice, count(*) FROM outbox WHERE occurrence LIKE 'timer%' GROUP BY notice",
+    )
+    assert sorted(notices) == [("plan_overdue", 2 * 3), ("plan_overdue_accountability", 3)]
+    assert sweep(make_engine(db_url), Context(now=now), batch=batch).fired == 0
+
+
 # --- pal serve --------------------------------------------------------------------------------
 
 
@@ -418,17 +474,17 @@ def test_two_sweeps_at_once_on_postgresql_still_send_only_the_latest_due_step_of
         pytest.skip("SQLite runs one writer at a time: two sweeps cannot interleave")
     agreement = in_progress(seeded)
     now = Context(now=datetime.fromisoformat(local(PLAN_DUE, offset_days=-14)))
-    original = sweep_module._later_due_step
+    original = sweep_module._superseded
     claimed = threading.Event()
     b_done = threading.Event()
 
-    def slow_for_a(session: Any, timer: Any, ctx: Context) -> Any:
+    def slow_for_a(session: Any, due: Any, ctx: Context) -> Any:
         if threading.current_thread().name == "sweeper-a":
             claimed.set()
             assert b_done.wait(20), "sweeper B did not finish"
-        return original(session, timer, ctx)
+        return original(session, due, ctx)
 
-    monkeypatch.setattr(sweep_module, "_later_due_step", slow_for_a)
+    monkeypatch.setattr(sweep_module, "_superseded", slow_for_a)
     engine = make_engine(db_url)
     reports: dict[str, Any] = {}
     a = threading.Thread(

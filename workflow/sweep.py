@@ -9,20 +9,23 @@ the latest due step of a ladder runs; the earlier ones are marked skipped and lo
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine, Select, Table, bindparam, select, update
+from sqlmodel import Session
 
 from config.rules import load_rules
-from notifications.outbox import enqueue
+from notifications.outbox import NOTICE_AGREEMENT_FIELDS, Notice, enqueue, enqueue_many
 from states.agreement import destination
 from states.calendar import local_date
 from states.errors import NotAllowedInState
 from states.rules import RuleSet, TimerRule
 from storage.db import transaction
 from storage.models import Agreement, Deadline
+from storage.records import records
 from storage.service_models import Timer
 from workflow import engine as lifecycle
 from workflow.actors import SYSTEM_ACTOR
@@ -55,68 +58,149 @@ def sweep(engine: Engine, ctx: Context, batch: int = BATCH) -> SweepReport:
         with transaction(engine) as session, session.no_autoflush:
             # No autoflush: each step's queries need not push the batch's earlier rows first.
             due = _claim(session, ctx, batch)
-            for timer in due:
-                _run(session, timer, ctx, report)
-        if len(due) < batch:
-            return report
+            if not due:
+                return report
+            notices = _leading_notices(due)
+            if notices:
+                _run_notices(session, notices, ctx, report)
+            else:
+                _run_action(session, due[0], ctx, report)
 
 
-def _claim(session: Session, ctx: Context, batch: int) -> list[Timer]:
-    query = (
-        select(Timer)
-        .where(Timer.status == "pending", Timer.fire_at <= ctx.now)
-        .order_by(col(Timer.fire_at), col(Timer.id))
-        .limit(batch)
-    )
+_TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
+_DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
+_AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
+# Built once: constructing statements costs more than running them on SQLite.
+_TIMER_FIELDS = ("id", "agreement_id", "deadline_id", "ladder", "offset_days", "action", "fire_at")
+_DUE = (
+    select(*(_TIMER.c[name] for name in _TIMER_FIELDS))
+    .where(_TIMER.c.status == "pending", _TIMER.c.fire_at <= bindparam("now"))
+    .order_by(_TIMER.c.fire_at, _TIMER.c.id)
+    .limit(bindparam("batch"))
+)
+_LATER = _TIMER.alias("later")
+# Of the claimed timers, those a later due step of the same ladder overtakes. A step another
+# sweeper already ran (done or skipped) still overtakes; a cancelled one does not.
+_OVERTAKEN = select(_TIMER.c.id, _LATER.c.id.label("later_id"), _LATER.c.offset_days).where(
+    _TIMER.c.id.in_(bindparam("claimed", expanding=True)),
+    _LATER.c.deadline_id == _TIMER.c.deadline_id,
+    _LATER.c.ladder == _TIMER.c.ladder,
+    _LATER.c.status != "cancelled",
+    _LATER.c.fire_at > _TIMER.c.fire_at,
+    _LATER.c.fire_at <= bindparam("now"),
+)
+_SETTLE = (
+    update(_TIMER)
+    .where(_TIMER.c.id.in_(bindparam("timers", expanding=True)))
+    .values(status=bindparam("new_status"), done_at=bindparam("now"), outcome=bindparam("why"))
+)
+_IDS_PER_UPDATE = 900  # well under SQLite's limit on bound parameters
+_DEADLINES = select(*(_DEADLINE.c[name] for name in ("id", "kind", "due_on", "status"))).where(
+    _DEADLINE.c.id.in_(bindparam("ids", expanding=True))
+)
+_AGREEMENTS = select(*(_AGREEMENT.c[name] for name in NOTICE_AGREEMENT_FIELDS)).where(
+    _AGREEMENT.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _claim(session: Session, ctx: Context, batch: int) -> list[Any]:
+    query = _DUE
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return list(session.exec(query))
+    return records(session, query, {"now": ctx.now, "batch": batch})
 
 
-def _run(session: Session, timer: Timer, ctx: Context, report: SweepReport) -> None:
-    if timer.status != "pending":
-        return  # a step before it in this batch already settled it
-    later = _later_due_step(session, timer, ctx)
-    if later is not None:
-        _settle(timer, ctx, "skipped", f"superseded by the step at {later.offset_days:+d} days")
-        log.info("timer %s skipped: superseded by timer %s", timer.id, later.id)
-        report.skipped += 1
-        return
-    deadline = session.get(Deadline, timer.deadline_id)
-    agreement = session.get(Agreement, timer.agreement_id)
+def _leading_notices(due: list[Any]) -> list[Any]:
+    """The due timers before the first timed action: they only queue mail, so run as one set.
+
+    An action changes the agreement's state and closes deadlines, so it runs alone, and
+    whatever follows it is claimed again afterwards and sees what it did.
+    """
+    for index, timer in enumerate(due):
+        if timer.action is not None:
+            return due[:index]
+    return due
+
+
+def _run_notices(session: Session, due: list[Any], ctx: Context, report: SweepReport) -> None:
+    superseded = _superseded(session, due, ctx)
+    deadlines = _by_id(session, _DEADLINES, {t.deadline_id for t in due})
+    agreements = _by_id(session, _AGREEMENTS, {t.agreement_id for t in due})
+    owed: list[Notice] = []
+    outcomes = _Outcomes()
+    for timer in due:
+        deadline = deadlines[timer.deadline_id]
+        if timer.id in superseded:
+            _skip(outcomes, timer, superseded[timer.id], report)
+        elif deadline.status != "open":
+            outcomes.add(timer, "cancelled", f"deadline already {deadline.status}")
+        else:
+            agreement = agreements[timer.agreement_id]
+            step = _step(load_rules(agreement.rules_version), deadline.kind, timer)
+            assert step.notice is not None
+            owed.append(Notice(agreement, step.notice, f"timer{timer.id}", step.to, deadline))
+            outcomes.add(timer, "done", "sent")
+            report.fired += 1
+    report.emails += enqueue_many(session, owed, ctx)
+    outcomes.write(session, ctx)
+
+
+def _run_action(session: Session, due: Any, ctx: Context, report: SweepReport) -> None:
+    outcomes = _Outcomes()
+    superseded = _superseded(session, [due], ctx)
+    deadline = session.get(Deadline, due.deadline_id)
+    agreement = session.get(Agreement, due.agreement_id)
     assert deadline is not None and agreement is not None
-    if deadline.status != "open":
-        _settle(timer, ctx, "cancelled", f"deadline already {deadline.status}")
-        return
-    rules = load_rules(agreement.rules_version)
-    step = _step(rules, deadline.kind, timer)
-    outcome = "sent"
-    if step.notice:
-        report.emails += enqueue(
-            session, agreement, step.notice, f"timer{timer.id}", step.to, ctx, deadline=deadline
-        )
-    if step.action:
-        outcome = _act(session, agreement, rules, deadline, step, timer, ctx, report)
-    _settle(timer, ctx, "done", outcome)
-    report.fired += 1
+    if due.id in superseded:
+        _skip(outcomes, due, superseded[due.id], report)
+    elif deadline.status != "open":
+        outcomes.add(due, "cancelled", f"deadline already {deadline.status}")
+    else:
+        rules = load_rules(agreement.rules_version)
+        step = _step(rules, deadline.kind, due)
+        outcomes.add(due, "done", _act(session, agreement, rules, deadline, step, due, ctx, report))
+        report.fired += 1
+    outcomes.write(session, ctx)
 
 
-def _later_due_step(session: Session, timer: Timer, ctx: Context) -> Timer | None:
-    return session.exec(
-        select(Timer)
-        .where(
-            Timer.deadline_id == timer.deadline_id,
-            Timer.ladder == timer.ladder,
-            # A later step another sweeper already ran still supersedes this one.
-            col(Timer.status) != "cancelled",
-            Timer.fire_at > timer.fire_at,
-            Timer.fire_at <= ctx.now,
-        )
-        .order_by(col(Timer.fire_at).desc())
-    ).first()
+class _Outcomes:
+    """How each timer of a step settled, grouped so that one UPDATE writes each outcome."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+
+    def add(self, timer: Any, status: str, why: str) -> None:
+        self.groups[(status, why)].append(timer.id)
+
+    def write(self, session: Session, ctx: Context) -> None:
+        for (status, why), ids in self.groups.items():
+            for start in range(0, len(ids), _IDS_PER_UPDATE):
+                chunk = ids[start : start + _IDS_PER_UPDATE]
+                values = {"timers": chunk, "new_status": status, "now": ctx.now, "why": why}
+                session.execute(_SETTLE, values)
 
 
-def _step(rules: RuleSet, kind: str, timer: Timer) -> TimerRule:
+def _superseded(session: Session, due: list[Any], ctx: Context) -> dict[int, Any]:
+    """Each due timer that a later due step of its ladder overtakes, with the latest such step."""
+    found: dict[int, Any] = {}
+    claimed = [timer.id for timer in due]
+    for row in session.execute(_OVERTAKEN, {"claimed": claimed, "now": ctx.now}):
+        if row.id not in found or row.offset_days > found[row.id].offset_days:
+            found[row.id] = row
+    return found
+
+
+def _by_id(session: Session, query: Select[Any], ids: set[int]) -> dict[int, Any]:
+    return {row.id: row for row in records(session, query, {"ids": sorted(ids)})}
+
+
+def _skip(outcomes: _Outcomes, timer: Any, later: Any, report: SweepReport) -> None:
+    log.info("timer %s skipped: superseded by timer %s", timer.id, later.later_id)
+    report.skipped += 1
+    outcomes.add(timer, "skipped", f"superseded by the step at {later.offset_days:+d} days")
+
+
+def _step(rules: RuleSet, kind: str, timer: Any) -> TimerRule:
     for step in rules.timers_for(kind):
         if step.ladder == timer.ladder and step.offset_days == timer.offset_days:
             return step
@@ -129,7 +213,7 @@ def _act(
     rules: RuleSet,
     deadline: Deadline,
     step: TimerRule,
-    timer: Timer,
+    timer: Any,
     ctx: Context,
     report: SweepReport,
 ) -> str:
@@ -140,16 +224,15 @@ def _act(
         log.warning("agreement %s: %s not possible: %s", agreement.id, step.action, exc)
         report.blocked.append(f"agreement {agreement.id}: {step.action} in {agreement.state}")
         if step.otherwise_notice:
-            report.emails += enqueue(
-                session,
+            owed = Notice(
                 agreement,
                 step.otherwise_notice,
                 f"timer{timer.id}",
                 step.otherwise_to,
-                ctx,
-                deadline=deadline,
-                extra={"action": step.action, "reason": str(exc)},
+                deadline,
+                {"action": step.action, "reason": str(exc)},
             )
+            report.emails += enqueue(session, owed, ctx)
         return (
             f"{step.action} not possible in {agreement.state}; told {', '.join(step.otherwise_to)}"
         )
@@ -162,11 +245,5 @@ def _act(
     return f"fired {step.action}"
 
 
-def _timer_day(timer: Timer, ctx: Context) -> date:
+def _timer_day(timer: Any, ctx: Context) -> date:
     return local_date(timer.fire_at, ctx.tz)
-
-
-def _settle(timer: Timer, ctx: Context, status: str, outcome: str) -> None:
-    timer.status = status
-    timer.done_at = ctx.now
-    timer.outcome = outcome
