@@ -5,8 +5,11 @@
    skips them; on PostgreSQL the claim also uses `FOR UPDATE SKIP LOCKED`. A dispatcher that dies
    after claiming leaves its rows to be picked up again once the lease has run out.
 2. Send each row, one message per row, through the transport.
-3. Record each result in its own short transaction: `sent`; `retrying` with exponential backoff
-   (never given up: the row stays visible); or `failed` for a permanent refusal.
+3. Record each result: `sent`; `retrying` with exponential backoff (never given up: the row stays
+   visible); or `failed` for a permanent refusal. Results are committed off the event loop in
+   groups, each within `RECORD_LINGER` of its message (see `group_commit`), so sending the next
+   message never waits for the disk. A crash before a result is written means that message goes
+   again: at-least-once, with the same Message-ID.
 
 `now` is always given by the caller: nothing here reads the clock.
 """
@@ -19,19 +22,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.errors import MessageError
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, update
-from sqlmodel import col, select
+from sqlalchemy import Engine, Table, bindparam, select, update
+from sqlmodel import col
 
 from notifications.errors import (
     DeliveryError,
     DeliveryUnavailable,
     PermanentDeliveryError,
 )
+from notifications.group_commit import GroupCommitter
 from notifications.mime import build_message
 from notifications.transports import Transport
 from storage.db import transaction
+from storage.records import records
 from storage.service_models import Outbox
 
 log = logging.getLogger(__name__)
@@ -41,6 +47,36 @@ LEASE = timedelta(minutes=10)
 FIRST_RETRY = timedelta(seconds=60)
 MAX_RETRY = timedelta(hours=1)
 MAX_ERROR_CHARS = 1000
+# A result is written within this many seconds of the message going out (see group_commit).
+RECORD_LINGER = 0.02
+
+_OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
+# A claimed row: a record with the outbox's columns as attributes (see storage.records).
+OutboxRecord = Any
+Result = tuple[OutboxRecord, dict[str, Any]]  # a claimed row and the values its outcome sets
+# Only a row still due is updated: one that changed while in flight (retried by hand, say) is
+# left as it is.
+_STILL_DUE = _OUTBOX.c.status.in_(DUE_STATUSES)
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
+    .values(
+        status="sent", sent_at=bindparam("now"), last_error=None, attempts=_OUTBOX.c.attempts + 1
+    )
+)
+_DUE = (
+    select(_OUTBOX)
+    .where(_STILL_DUE, _OUTBOX.c.next_attempt_at <= bindparam("now"))
+    .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+    .limit(bindparam("batch"))
+    .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises on BEGIN IMMEDIATE
+)
+_LEASE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(next_attempt_at=bindparam("until"))
+)
+_UNSENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"), _STILL_DUE)
 
 
 @dataclass
@@ -88,20 +124,38 @@ async def deliver_due(
     report = DeliveryReport(claimed=len(rows))
     if not rows:
         return report
-    async with transport:
-        for index, row in enumerate(rows):
-            if stop is not None and stop.is_set():
-                _release(engine, rows[index:], now)
-                break
-            error = await _attempt(transport, row, mail_from)
-            _record(engine, row, error, now, report)
-            if isinstance(error, DeliveryUnavailable):
-                _postpone(engine, rows[index + 1 :], error, now, report)
-                break
+    recorder = _Recorder(engine, now, report)
+    try:
+        async with transport:
+            await _send_all(transport, rows, mail_from, recorder, stop)
+    finally:
+        await recorder.flush()  # sent is recorded as sent, even when the pass is cancelled
     log.info(
         "delivery: %d sent, %d retrying, %d failed", report.sent, report.retrying, report.failed
     )
     return report
+
+
+async def _send_all(
+    transport: Transport,
+    rows: Sequence[OutboxRecord],
+    mail_from: str,
+    recorder: _Recorder,
+    stop: asyncio.Event | None,
+) -> None:
+    for index, row in enumerate(rows):
+        if stop is not None and stop.is_set():
+            await recorder.flush()
+            _release(recorder.engine, rows[index:], recorder.now)
+            return
+        error = await _attempt(transport, row, mail_from)
+        recorder.add(row, error)
+        if isinstance(error, DeliveryUnavailable):
+            # The mail system is out of reach: the rest of the batch backs off without trying.
+            recorder.report.unavailable = True
+            for rest in rows[index + 1 :]:
+                recorder.add(rest, error)
+            return
 
 
 async def deliver_all_due(
@@ -124,40 +178,32 @@ async def deliver_all_due(
                 return total
 
 
-def claim_due(engine: Engine, now: datetime, batch: int) -> list[Outbox]:
-    """Take the due rows, oldest first, and lease them to this dispatcher until `now + LEASE`."""
-    statement = (
-        select(Outbox)
-        .where(col(Outbox.status).in_(DUE_STATUSES), col(Outbox.next_attempt_at) <= now)
-        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
-        .limit(batch)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises on BEGIN IMMEDIATE
-    )
+def claim_due(engine: Engine, now: datetime, batch: int) -> list[Any]:
+    """Take the due rows, oldest first, and lease them to this dispatcher until `now + LEASE`.
+
+    Returns plain records with the outbox columns (cheaper to load than Outbox objects).
+    """
     with transaction(engine) as session:
-        rows = list(session.exec(statement).all())
+        rows = records(session, _DUE, {"now": now, "batch": batch})
         if rows:
-            session.exec(
-                update(Outbox)
-                .where(col(Outbox.id).in_([row.id for row in rows]))
-                .values(next_attempt_at=now + LEASE)
-                .execution_options(synchronize_session=False)
-            )
+            leased = {"ids": [row.id for row in rows], "until": now + LEASE}
+            session.execute(_LEASE, leased)
     return rows
 
 
-async def _attempt(transport: Transport, row: Outbox, mail_from: str) -> DeliveryError | None:
+async def _attempt(transport: Transport, row: OutboxRecord, mail_from: str) -> DeliveryError | None:
     try:
         message = build_message(row, mail_from)
     except (ValueError, TypeError, MessageError) as exc:
         return PermanentDeliveryError(f"cannot build the message: {exc}")
     try:
-        await transport.send(message, row.recipient)
+        await transport.send(message)
     except DeliveryError as exc:
         return exc
     return None
 
 
-def _outcome(row: Outbox, error: DeliveryError | None, now: datetime) -> dict[str, Any]:
+def _outcome(row: OutboxRecord, error: DeliveryError | None, now: datetime) -> dict[str, Any]:
     if error is None:
         return {"status": "sent", "sent_at": now, "last_error": None}
     text = (str(error) or type(error).__name__)[:MAX_ERROR_CHARS]
@@ -170,27 +216,51 @@ def _outcome(row: Outbox, error: DeliveryError | None, now: datetime) -> dict[st
     }
 
 
+class _Recorder:
+    """The results of one pass: counted at once, written to the outbox in groups."""
+
+    def __init__(self, engine: Engine, now: datetime, report: DeliveryReport) -> None:
+        self.engine = engine
+        self.now = now
+        self.report = report
+        self._groups = GroupCommitter[Result](partial(_record, engine, now), linger=RECORD_LINGER)
+
+    def add(self, row: OutboxRecord, error: DeliveryError | None) -> None:
+        values = _outcome(row, error, self.now)
+        _count(self.report, row, values["status"], error)
+        self._groups.add((row, values))
+
+    async def flush(self) -> None:
+        await self._groups.flush()
+
+
 def _record(
-    engine: Engine,
-    row: Outbox,
-    error: DeliveryError | None,
-    now: datetime,
-    report: DeliveryReport,
+    engine: Engine, now: datetime, group: Sequence[tuple[OutboxRecord, dict[str, Any]]]
 ) -> None:
-    values = _outcome(row, error, now)
+    """One transaction for the group: every sent row in one UPDATE, any other result one each."""
+    sent = [row.id for row, values in group if values["status"] == "sent"]
+    changed = 0
     with transaction(engine) as session:
-        result = session.exec(
-            update(Outbox)
-            .where(col(Outbox.id) == row.id, col(Outbox.status).in_(DUE_STATUSES))
-            .values(attempts=col(Outbox.attempts) + 1, **values)
-            .execution_options(synchronize_session=False)
+        if sent:
+            changed += _rowcount(session.execute(_MARK_SENT, {"ids": sent, "now": now}))
+        for row, values in group:
+            if values["status"] != "sent":
+                statement = _UNSENT.values(attempts=_OUTBOX.c.attempts + 1, **values)
+                changed += _rowcount(session.execute(statement, {"row": row.id}))
+    if changed < len(group):
+        log.warning(
+            "%d outbox rows changed while in flight; their results were not recorded",
+            len(group) - changed,
         )
-    if result.rowcount == 0:
-        log.warning("outbox %s changed while in flight; %s not recorded", row.id, values["status"])
-    _count(report, row, values["status"], error)
 
 
-def _count(report: DeliveryReport, row: Outbox, status: str, error: DeliveryError | None) -> None:
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
+
+
+def _count(
+    report: DeliveryReport, row: OutboxRecord, status: str, error: DeliveryError | None
+) -> None:
     if status == "sent":
         report.sent += 1
         return
@@ -204,20 +274,7 @@ def _count(report: DeliveryReport, row: Outbox, status: str, error: DeliveryErro
         log.warning("delivery will be retried: %s", line)
 
 
-def _postpone(
-    engine: Engine,
-    rows: Sequence[Outbox],
-    error: DeliveryUnavailable,
-    now: datetime,
-    report: DeliveryReport,
-) -> None:
-    """The mail system is out of reach: the rest of the batch backs off without trying."""
-    report.unavailable = True
-    for row in rows:
-        _record(engine, row, error, now, report)
-
-
-def _release(engine: Engine, rows: Sequence[Outbox], now: datetime) -> None:
+def _release(engine: Engine, rows: Sequence[OutboxRecord], now: datetime) -> None:
     """Give unsent claimed rows back: due again at `now`, for the next pass or dispatcher."""
     with transaction(engine) as session:
         session.exec(

@@ -1,9 +1,9 @@
 """Where messages go: an SMTP server (aiosmtplib) or, by default, `.eml` files in a folder.
 
-A transport is an async context manager with one method, `send(message, recipient)`, that returns
-when the message is accepted and otherwise raises `TransientDeliveryError` (try again later) or
-`PermanentDeliveryError` (this message will never go through). Error texts never carry the SMTP
-password.
+A transport is an async context manager with one method, `send(message)`, that returns when the
+message (a built `Outgoing`, for one recipient) is accepted and otherwise raises
+`TransientDeliveryError` (try again later) or `PermanentDeliveryError` (this message will never
+go through). Error texts never carry the SMTP password.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import logging
 import os
 import ssl
 import tempfile
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol, Self
@@ -29,6 +27,7 @@ from notifications.errors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from notifications.mime import Outgoing
 from states.errors import BadInput
 
 if TYPE_CHECKING:
@@ -50,8 +49,8 @@ class Transport(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def send(self, message: EmailMessage, recipient: str) -> None:
-        """Hand `message` over for `recipient` alone, or raise a `DeliveryError`."""
+    async def send(self, message: Outgoing) -> None:
+        """Hand `message` over for its recipient, or raise a `DeliveryError`."""
         ...
 
 
@@ -122,18 +121,18 @@ class SmtpTransport:
                 await smtp.quit()
         smtp.close()
 
-    async def send(self, message: EmailMessage, recipient: str) -> None:
+    async def send(self, message: Outgoing) -> None:
         async with self._lock:
             try:
                 reused = await self._ensure_connected()
                 try:
-                    await self._transmit(message, recipient)
+                    await self._transmit(message)
                 except _ConnectionLost:
                     if not reused:
                         raise
                     log.info("SMTP connection to %s:%s dropped; reconnecting", self.host, self.port)
                     await self._ensure_connected()
-                    await self._transmit(message, recipient)
+                    await self._transmit(message)
             except asyncio.CancelledError:
                 self._discard()  # the conversation state is unknown
                 raise
@@ -169,10 +168,11 @@ class SmtpTransport:
         self.connections += 1
         return False
 
-    async def _transmit(self, message: EmailMessage, recipient: str) -> None:
+    async def _transmit(self, message: Outgoing) -> None:
         assert self._smtp is not None
+        recipient = message.recipient
         try:
-            refused, _ = await self._smtp.send_message(message, recipients=[recipient])
+            refused, _ = await self._smtp.sendmail(message.sender, [recipient], message.data)
         except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
             error = self._translate(exc)
             if isinstance(error, DeliveryUnavailable | _ConnectionLost):
@@ -249,18 +249,16 @@ class FileTransport:
     ) -> None:
         return None
 
-    def path_for(self, message: EmailMessage, recipient: str) -> Path:
-        message_id = message["Message-ID"]
-        if not message_id:
+    def path_for(self, message: Outgoing) -> Path:
+        if not message.message_id:
             raise PermanentDeliveryError("message has no Message-ID")
-        digest = hashlib.sha256(f"{message_id}\n{recipient}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{message.message_id}\n{message.recipient}".encode()).hexdigest()
         return self.mail_dir / f"{digest[:32]}.eml"
 
-    async def send(self, message: EmailMessage, recipient: str) -> None:
-        target = self.path_for(message, recipient)
-        data = message.as_bytes(policy=policy.SMTP)
+    async def send(self, message: Outgoing) -> None:
+        target = self.path_for(message)
         try:
-            await asyncio.to_thread(self._write, target, data)
+            await asyncio.to_thread(self._write, target, message.data)
         except OSError as exc:
             raise DeliveryUnavailable(f"cannot write to {self.mail_dir}: {exc}") from exc
 

@@ -1,0 +1,116 @@
+"""The MIME writer: whatever a notice holds, the stdlib parser reads back exactly that."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from notifications.mime import build_message
+
+MAIL_FROM = "Office of Partnership Districts <partnership@mde.example>"
+# What rendering gives a subject: words joined by single spaces (see notifications.render).
+printable = st.characters(codec="utf-8", categories=["L", "N", "P", "S"])
+words = st.text(printable, min_size=1, max_size=30)
+subjects = st.lists(words, min_size=1, max_size=15).map(" ".join)
+pieces = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=90)
+bodies = st.lists(pieces | st.sampled_from(["\n", "\t", " ", ".", "=", "From ", "x" * 200]),
+                  max_size=12).map("".join)  # fmt: skip
+
+
+def row(**overrides: Any) -> Any:
+    values = {
+        "id": 7,
+        "created_at": datetime(2020, 3, 2, 13, 0, tzinfo=UTC),
+        "recipient": "superintendent@lake.example",
+        "subject": "Reminder: partnership plan for Lake District due Monday, March 2, 2020",
+        "message_id": "<0123abcd@pal.localhost>",
+        "idempotency_key": "a12:plan_reminder:timer123:superintendent@lake.example",
+        "body_text": "Dear Jo,\n\nThe plan is due.\n",
+        "body_html": "<p>Dear Jo,</p>\n",
+    }
+    return SimpleNamespace(**{**values, **overrides})
+
+
+def parse(data: bytes) -> EmailMessage:
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def content(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    assert isinstance(part, EmailMessage)
+    text = part.get_content()
+    assert isinstance(text, str)
+    return text.replace("\r\n", "\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(subject=subjects, text=bodies, html=bodies)
+def test_any_subject_and_bodies_parse_back_unchanged_and_without_defects(
+    subject: str, text: str, html: str
+) -> None:
+    """Unicode, long lines, leading dots, `=` and trailing blanks all survive the round trip."""
+    built = build_message(row(subject=subject, body_text=text, body_html=html), MAIL_FROM)
+    message = parse(built.data)
+
+    assert message["Subject"] == subject
+    assert (content(message, "plain"), content(message, "html")) == (text, html)
+    assert message.defects == [] and all(p.defects == [] for p in message.iter_parts())
+
+
+@settings(max_examples=100, deadline=None)
+@given(subject=subjects, text=bodies)
+def test_every_line_ends_in_crlf_and_no_line_is_longer_than_998(subject: str, text: str) -> None:
+    data = build_message(row(subject=subject, body_text=text), MAIL_FROM).data
+
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
+    headers = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert all(line.strip() for line in headers), "a blank header line would end the headers"
+
+
+def test_the_headers_a_mail_system_needs_are_there() -> None:
+    built = build_message(row(), MAIL_FROM)
+    message = parse(built.data)
+
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message["From"] == MAIL_FROM
+    assert message["To"] == "superintendent@lake.example"
+    assert message["Date"] == "Mon, 02 Mar 2020 13:00:00 +0000"
+    assert message["Message-ID"] == "<0123abcd@pal.localhost>"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert (built.sender, built.recipient) == ("partnership@mde.example", message["To"])
+
+
+def test_a_unicode_sender_name_is_encoded_and_the_envelope_keeps_the_bare_address() -> None:
+    built = build_message(row(), "Bureau des Écoles <ecoles@mde.example>")
+
+    assert str(parse(built.data)["From"]) == "Bureau des Écoles <ecoles@mde.example>"
+    assert built.sender == "ecoles@mde.example"
+    assert built.data.isascii()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "complaint"),
+    [
+        ("recipient", "jöhn@lake.example", "not an ASCII email address"),
+        ("recipient", "not an address", "not an ASCII email address"),
+        ("subject", "Injected\r\nBcc: everyone@example.com", "line break"),
+        ("created_at", datetime(2020, 3, 2, 13, 0), "naive"),
+    ],
+)
+def test_what_cannot_be_a_valid_message_is_refused_rather_than_sent_malformed(
+    field: str, value: Any, complaint: str
+) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        build_message(row(**{field: value}), MAIL_FROM)
