@@ -71,6 +71,9 @@ _DUE = (
     .limit(bindparam("batch"))
     .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises on BEGIN IMMEDIATE
 )
+_ANY_DUE = (
+    select(_OUTBOX.c.id).where(_STILL_DUE, _OUTBOX.c.next_attempt_at <= bindparam("now")).limit(1)
+)
 _LEASE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
@@ -120,7 +123,11 @@ async def deliver_due(
     _require_aware(now)
     if stop is not None and stop.is_set():
         return DeliveryReport()
-    rows = claim_due(engine, now, batch)
+    # The database work runs in a thread: waiting for SQLite's write lock (a sweep holds it)
+    # must not stall the event loop. Nothing due, the usual case, takes no write lock at all.
+    if not await asyncio.to_thread(anything_due, engine, now):
+        return DeliveryReport()
+    rows = await asyncio.to_thread(claim_due, engine, now, batch)
     report = DeliveryReport(claimed=len(rows))
     if not rows:
         return report
@@ -146,7 +153,7 @@ async def _send_all(
     for index, row in enumerate(rows):
         if stop is not None and stop.is_set():
             await recorder.flush()
-            _release(recorder.engine, rows[index:], recorder.now)
+            await asyncio.to_thread(_release, recorder.engine, rows[index:], recorder.now)
             return
         error = await _attempt(transport, row, mail_from)
         recorder.add(row, error)
@@ -176,6 +183,12 @@ async def deliver_all_due(
             stopped = stop is not None and stop.is_set()
             if report.claimed < batch or report.unavailable or stopped:
                 return total
+
+
+def anything_due(engine: Engine, now: datetime) -> bool:
+    """Whether a pass at `now` would claim anything (a read: no write lock, no lease)."""
+    with transaction(engine, read_only=True) as session:
+        return session.execute(_ANY_DUE, {"now": now}).first() is not None
 
 
 def claim_due(engine: Engine, now: datetime, batch: int) -> list[Any]:

@@ -10,7 +10,9 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +45,36 @@ def tick(app: App, now: datetime) -> TickReport:
     return asyncio.run(tick_async(app, now))
 
 
+class _OverlapFilter(logging.Filter):
+    """Drops APScheduler's warning that a job is still running when its next run comes due.
+
+    With `max_instances=1` and `coalesce=True` that is how pal serve works, not a problem: a
+    long catch-up sweep simply delays the next one. A warning per skipped run would bury the
+    log (thousands an hour with short intervals). They are counted instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances reached" in record.getMessage():
+            self.count += 1
+            return False
+        return True
+
+
+@contextmanager
+def _counting_overlaps() -> Iterator[_OverlapFilter]:
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    overlaps = _OverlapFilter()
+    scheduler_log.addFilter(overlaps)
+    try:
+        yield overlaps
+    finally:
+        scheduler_log.removeFilter(overlaps)
+
+
 class Service:
     """The long-running scheduler: sweep and deliver on intervals, stop cleanly on a signal."""
 
@@ -52,6 +84,7 @@ class Service:
         self.sweeps = 0
         self._stopping = asyncio.Event()
         self._busy: set[asyncio.Task[Any]] = set()
+        self._stop_sweeping = threading.Event()
 
     async def run(self, max_sweeps: int | None = None) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -77,28 +110,38 @@ class Service:
             next_run_time=self.clock(),
             **common,
         )
-        async with transport_from_settings(self.app.settings) as transport:
-            self.transport = transport
-            scheduler.start()
-            log.info("pal serve: sweeping every %s s", seconds)
-            await self._stopping.wait()
-            scheduler.shutdown(wait=False)
-            # Finish what is in flight (a sweep batch, a message) before closing the transport.
-            await asyncio.gather(*self._busy, return_exceptions=True)
+        with _counting_overlaps() as overlaps:
+            async with transport_from_settings(self.app.settings) as transport:
+                self.transport = transport
+                scheduler.start()
+                log.info("pal serve: sweeping every %s s", seconds)
+                await self._stopping.wait()
+                # No new runs; let the running ones finish (a sweep batch, the message in
+                # flight) before the scheduler goes: its shutdown cancels jobs still running.
+                scheduler.pause()
+                while self._busy:
+                    await asyncio.gather(*self._busy, return_exceptions=True)
+                scheduler.shutdown(wait=False)
+        if overlaps.count:
+            log.info("%d runs were skipped while the previous one was still going", overlaps.count)
 
     def stop(self) -> None:
         self._stopping.set()
+        self._stop_sweeping.set()  # seen by the sweep thread between batches
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
 
-    async def _tracked(self, work: Any) -> Any:
-        task = asyncio.ensure_future(work)
+    @contextmanager
+    def _running(self) -> Iterator[None]:
+        """Marks the current job as running, so that a stop waits for it."""
+        task = asyncio.current_task()
+        assert task is not None
         self._busy.add(task)
         try:
-            return await task
+            yield
         finally:
             self._busy.discard(task)
 
@@ -106,31 +149,31 @@ class Service:
         if self._stopping.is_set():
             return
         now = self.clock()
-        try:
-            report = await self._tracked(
-                asyncio.to_thread(sweep, self.app.engine, self.app.context(now))
-            )
-        except Exception:
-            log.exception("sweep failed; it will run again at the next interval")
-            return
-        self.sweeps += 1
-        detail = f"pid={os.getpid()} sweeps={self.sweeps} fired={report.fired}"
-        await asyncio.to_thread(beat, self.app.engine, "serve", now, detail)
+        with self._running():
+            try:
+                report = await asyncio.to_thread(
+                    sweep, self.app.engine, self.app.context(now), stop=self._stop_sweeping
+                )
+            except Exception:
+                log.exception("sweep failed; it will run again at the next interval")
+                return
+            self.sweeps += 1
+            detail = f"pid={os.getpid()} sweeps={self.sweeps} fired={report.fired}"
+            await asyncio.to_thread(beat, self.app.engine, "serve", now, detail)
         if max_sweeps is not None and self.sweeps >= max_sweeps:
             self.stop()
 
     async def _deliver_job(self) -> None:
         if self._stopping.is_set():
             return
-        try:
-            await self._tracked(
-                deliver_all_due(
+        with self._running():
+            try:
+                await deliver_all_due(
                     self.app.engine,
                     self.transport,
                     self.clock(),
                     self.app.settings.mail_from,
                     stop=self._stopping,
                 )
-            )
-        except Exception:
-            log.exception("delivery pass failed; it will run again at the next interval")
+            except Exception:
+                log.exception("delivery pass failed; it will run again at the next interval")

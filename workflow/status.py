@@ -36,7 +36,10 @@ def status_text(report: dict[str, Any]) -> str:
     lines.append("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "empty"))
     if outbox.get("failed"):
         lines.append(f"  {outbox['failed']} failed: see `pal outbox list --status failed`")
-    lines.append(f"timers pending: {report['timers_pending']} (next {report['next_timer_at']})")
+    upcoming = report["next_timer_at"]
+    lines.append(
+        f"timers pending: {report['timers_pending']}" + (f" (next {upcoming})" if upcoming else "")
+    )
     lines.append("next deadlines:")
     lines += [
         f"  {d['due']}  {d['kind']:<14} agreement {d['agreement']} ({d['district']})"

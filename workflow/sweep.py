@@ -9,6 +9,7 @@ the latest due step of a ladder runs; the earlier ones are marked skipped and lo
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,9 +53,13 @@ class SweepReport:
         self.emails += other.emails
 
 
-def sweep(engine: Engine, ctx: Context, batch: int = BATCH) -> SweepReport:
+def sweep(
+    engine: Engine, ctx: Context, batch: int = BATCH, *, stop: threading.Event | None = None
+) -> SweepReport:
+    """Fire everything due at `ctx.now`, batch by batch; when `stop` is set, end after the
+    batch in hand (what is left is still due, for the next sweep)."""
     report = SweepReport()
-    while True:
+    while stop is None or not stop.is_set():
         with transaction(engine) as session, session.no_autoflush:
             # No autoflush: each step's queries need not push the batch's earlier rows first.
             due = _claim(session, ctx, batch)
@@ -65,6 +70,7 @@ def sweep(engine: Engine, ctx: Context, batch: int = BATCH) -> SweepReport:
                 _run_notices(session, notices, ctx, report)
             else:
                 _run_action(session, due[0], ctx, report)
+    return report
 
 
 _TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
