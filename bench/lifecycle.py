@@ -242,15 +242,17 @@ class FloorBench:
         today = datetime.now(UTC).date().isoformat()
         now = _utc_naive()
         self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.execute(
+        # One district per agreement: a district has at most one active agreement.
+        self.conn.executemany(
             "INSERT INTO district (code, name, isd, psa, authorizer)"
-            " VALUES ('F0', 'Floor', NULL, 0, NULL)"
+            " VALUES (?, 'Floor', NULL, 0, NULL)",
+            [(f"F{i + 1}",) for i in range(rows)],
         )
         self.conn.executemany(
             "INSERT INTO agreement (id, district_code, cohort, state, rules_version, consequences,"
             " identified_on, last_event_on, version, updated_at)"
-            " VALUES (?, 'F0', 'bench', 'identified', '2017-10', 'reconstitution', ?, ?, 1, ?)",
-            [(i + 1, today, today, now) for i in range(rows)],
+            " VALUES (?, ?, 'bench', 'identified', '2017-10', 'reconstitution', ?, ?, 1, ?)",
+            [(i + 1, f"F{i + 1}", today, today, now) for i in range(rows)],
         )
         self.conn.execute("COMMIT")
         self.rows = rows

@@ -39,7 +39,6 @@ class Settings(BaseSettings):
     smtp_timeout: float = 30.0
     sweep_seconds: float = 60.0
     notice_hour: int = 8
-    heartbeat_file: Path | None = None
 
     @field_validator("timezone")
     @classmethod

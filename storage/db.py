@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from states.errors import BadInput, ConcurrentModification, StoreNotReady
 
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY = "pal_read_only"
 

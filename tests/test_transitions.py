@@ -154,7 +154,7 @@ def test_start_assessment_names_the_liaison(seeded: Pal, actor: str) -> None:
     assert (last["event"], last["from"], last["to"], last["by"], last["on"]) == (
         "start_assessment", "identified", "needs_assessment", actor, ASSESSMENT_ON
     )  # fmt: skip
-    assert last["data"]["liaison"].lower() == LIAISON
+    assert last["data"]["liaison"] == LIAISON  # as on file, not as typed
 
 
 def test_the_director_may_be_named_liaison(seeded: Pal) -> None:

@@ -149,6 +149,8 @@ def fire(
     if event == "sign":
         _check_all_signed(session, agreement, rules)
     changes = _event_changes(session, agreement, event, given)
+    if "liaison_email" in changes:
+        given["liaison"] = str(changes["liaison_email"])  # audited as on file, not as typed
     return transition(session, agreement, rules, event, dest, actor, day, ctx, note, given, changes)
 
 
