@@ -1,4 +1,8 @@
-"""Read models: agreements as plain dicts for `show`, `list` and `deadlines` (JSON-ready)."""
+"""Read models: agreements as plain dicts for `show`, `list` and `deadlines` (JSON-ready).
+
+Plain Core queries, no ORM objects: a read-only command then never pays for configuring the
+mappers or loading instances (it matters for `pal agreement show`'s start-up time).
+"""
 
 from __future__ import annotations
 
@@ -7,49 +11,55 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, select
+from sqlmodel import Session
 
 from states.agreement import STATES
 from states.errors import BadInput, NotFound
 from storage.models import Agreement, Audit, Deadline, District, Signature
+from storage.records import records
+
+_AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
+_AUDIT: Table = Audit.__table__  # type: ignore[attr-defined]
+_DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
+_DISTRICT: Table = District.__table__  # type: ignore[attr-defined]
+_SIGNATURE: Table = Signature.__table__  # type: ignore[attr-defined]
 
 
 def agreement_view(session: Session, agreement_id: int, *, history: bool = True) -> dict[str, Any]:
-    agreement = session.get(Agreement, agreement_id)
-    if agreement is None:
+    found = records(session, select(_AGREEMENT).where(_AGREEMENT.c.id == agreement_id))
+    if not found:
         raise NotFound(f"no agreement {agreement_id}")
-    return _views(session, [agreement], history=history)[0]
+    return _views(session, found, history=history)[0]
 
 
 def list_agreements(
     session: Session, *, state: str | None = None, district: str | None = None
 ) -> list[dict[str, Any]]:
-    query = select(Agreement).order_by(col(Agreement.id))
+    query = select(_AGREEMENT).order_by(_AGREEMENT.c.id)
     if state is not None:
         if state not in STATES:
             raise BadInput(f"unknown state {state!r}; states: {', '.join(STATES)}")
-        query = query.where(Agreement.state == state)
+        query = query.where(_AGREEMENT.c.state == state)
     if district is not None:
-        if session.get(District, district) is None:
+        if not records(session, select(_DISTRICT.c.code).where(_DISTRICT.c.code == district)):
             raise NotFound(f"no district {district!r} on file")
-        query = query.where(Agreement.district_code == district)
-    return _views(session, list(session.exec(query)), history=False)
+        query = query.where(_AGREEMENT.c.district_code == district)
+    return _views(session, records(session, query), history=False)
 
 
-def _views(
-    session: Session, agreements: Sequence[Agreement], *, history: bool
-) -> list[dict[str, Any]]:
+def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> list[dict[str, Any]]:
     ids = [a.id for a in agreements]
     signatures: dict[int, dict[str, str]] = defaultdict(dict)
-    for sig in session.exec(select(Signature).where(col(Signature.agreement_id).in_(ids))):
+    for sig in records(session, select(_SIGNATURE).where(_SIGNATURE.c.agreement_id.in_(ids))):
         signatures[sig.agreement_id][sig.party] = sig.signed_on.isoformat()
     deadlines: dict[int, list[dict[str, Any]]] = defaultdict(list)
     query = (
-        select(Deadline)
-        .where(col(Deadline.agreement_id).in_(ids))
-        .order_by(col(Deadline.due_on), col(Deadline.id))
+        select(_DEADLINE)
+        .where(_DEADLINE.c.agreement_id.in_(ids))
+        .order_by(_DEADLINE.c.due_on, _DEADLINE.c.id)
     )
-    for d in session.exec(query):
+    for d in records(session, query):
         deadlines[d.agreement_id].append(
             {
                 "kind": d.kind,
@@ -58,11 +68,10 @@ def _views(
                 "closed_on": _iso(d.closed_on),
             }
         )
+    codes = {a.district_code for a in agreements}
     names = {
         d.code: d.name
-        for d in session.exec(
-            select(District).where(col(District.code).in_({a.district_code for a in agreements}))
-        )
+        for d in records(session, select(_DISTRICT).where(_DISTRICT.c.code.in_(codes)))
     }
     events = _history(session, ids) if history else {}
     views = []
@@ -75,7 +84,7 @@ def _views(
             "cohort": a.cohort,
             "state": a.state,
             "rules_version": a.rules_version,
-            "consequences": a.consequence_list,
+            "consequences": [c for c in a.consequences.split(",") if c],
             "liaison": a.liaison_email,
             "identified_on": a.identified_on.isoformat(),
             "signed_on": _iso(a.signed_on),
@@ -92,8 +101,8 @@ def _views(
 
 def _history(session: Session, ids: Sequence[int | None]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    query = select(Audit).where(col(Audit.agreement_id).in_(ids)).order_by(col(Audit.id))
-    for entry in session.exec(query):
+    query = select(_AUDIT).where(_AUDIT.c.agreement_id.in_(ids)).order_by(_AUDIT.c.id)
+    for entry in records(session, query):
         assert entry.agreement_id is not None
         found[entry.agreement_id].append(
             {
@@ -114,26 +123,32 @@ def open_deadlines(
     session: Session, *, today: date, within: int | None = None
 ) -> list[dict[str, Any]]:
     query = (
-        select(Deadline, Agreement)
-        .join(Agreement, col(Agreement.id) == Deadline.agreement_id)
-        .where(Deadline.status == "open")
-        .order_by(col(Deadline.due_on), col(Deadline.id))
+        select(
+            _DEADLINE.c.agreement_id,
+            _AGREEMENT.c.district_code,
+            _AGREEMENT.c.state,
+            _DEADLINE.c.kind,
+            _DEADLINE.c.due_on,
+        )
+        .join(_AGREEMENT, _AGREEMENT.c.id == _DEADLINE.c.agreement_id)
+        .where(_DEADLINE.c.status == "open")
+        .order_by(_DEADLINE.c.due_on, _DEADLINE.c.id)
     )
     if within is not None:
         if within < 0:
             raise BadInput("--within takes a number of days, 0 or more")
-        query = query.where(Deadline.due_on <= today + timedelta(days=within))
+        query = query.where(_DEADLINE.c.due_on <= today + timedelta(days=within))
     return [
         {
-            "agreement": agreement.id,
-            "district": agreement.district_code,
-            "state": agreement.state,
-            "kind": deadline.kind,
-            "due": deadline.due_on.isoformat(),
-            "days_left": (deadline.due_on - today).days,
-            "status": "overdue" if deadline.due_on < today else "open",
+            "agreement": row.agreement_id,
+            "district": row.district_code,
+            "state": row.state,
+            "kind": row.kind,
+            "due": row.due_on.isoformat(),
+            "days_left": (row.due_on - today).days,
+            "status": "overdue" if row.due_on < today else "open",
         }
-        for deadline, agreement in session.exec(query)
+        for row in records(session, query)
     ]
 
 
