@@ -98,7 +98,7 @@ class Config:
 
     @property
     def mail_rounds(self) -> int:
-        return 2 if self.quick else 3
+        return 2 if self.quick else 7
 
     @property
     def serve_sweeps(self) -> tuple[int, int]:

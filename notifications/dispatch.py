@@ -64,8 +64,21 @@ _MARK_SENT = (
         status="sent", sent_at=bindparam("now"), last_error=None, attempts=_OUTBOX.c.attempts + 1
     )
 )
+# What sending and recording a row need (its status and timestamps are not: fewer to convert).
+_SENDING = (
+    "id",
+    "notice",
+    "recipient",
+    "subject",
+    "body_text",
+    "body_html",
+    "message_id",
+    "idempotency_key",
+    "created_at",
+    "attempts",
+)
 _DUE = (
-    select(_OUTBOX)
+    select(*(_OUTBOX.c[name] for name in _SENDING))
     .where(_STILL_DUE, _OUTBOX.c.next_attempt_at <= bindparam("now"))
     .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
     .limit(bindparam("batch"))
@@ -194,7 +207,7 @@ def anything_due(engine: Engine, now: datetime) -> bool:
 def claim_due(engine: Engine, now: datetime, batch: int) -> list[Any]:
     """Take the due rows, oldest first, and lease them to this dispatcher until `now + LEASE`.
 
-    Returns plain records with the outbox columns (cheaper to load than Outbox objects).
+    Returns plain records with the columns sending needs (cheaper to load than Outbox objects).
     """
     with transaction(engine) as session:
         rows = records(session, _DUE, {"now": now, "batch": batch})
