@@ -6,6 +6,7 @@ The TOML file is `--config FILE`, else `$PAL_CONFIG`, else `./pal.toml` when pre
 from __future__ import annotations
 
 import os
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,9 +50,27 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("mail_from")
+    @classmethod
+    def _usable_sender(cls, value: str) -> str:
+        sender_address(value)
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def sender_address(mail_from: str) -> str:
+    """The envelope address in `PAL_MAIL_FROM` (`Name <address>` or a bare address).
+
+    ValueError when there is none usable: a display name with an unquoted comma, say, or a
+    non-ASCII address (every message would otherwise fail).
+    """
+    address = parseaddr(mail_from)[1]
+    if "@" not in address or not address.isascii() or any(c in mail_from for c in "\r\n"):
+        raise ValueError(f"mail_from {mail_from!r} has no usable ASCII email address")
+    return address
 
 
 def config_path(explicit: str | Path | None) -> Path | None:

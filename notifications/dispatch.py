@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.errors import MessageError
@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, bindparam, select, update
 from sqlmodel import col
 
+from config.settings import sender_address
 from notifications.errors import (
     DeliveryError,
     DeliveryUnavailable,
@@ -53,7 +54,8 @@ RECORD_LINGER = 0.02
 _OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
 # A claimed row: a record with the outbox's columns as attributes (see storage.records).
 OutboxRecord = Any
-Result = tuple[OutboxRecord, dict[str, Any]]  # a claimed row and the values its outcome sets
+Result = tuple[OutboxRecord, dict[str, Any]]
+Clock = Callable[[], datetime]  # a claimed row and the values its outcome sets
 # Only a row still due is updated: one that changed while in flight (retried by hand, say) is
 # left as it is.
 _STILL_DUE = _OUTBOX.c.status.in_(DUE_STATUSES)
@@ -61,7 +63,10 @@ _MARK_SENT = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
     .values(
-        status="sent", sent_at=bindparam("now"), last_error=None, attempts=_OUTBOX.c.attempts + 1
+        status="sent",
+        sent_at=bindparam("sent_at"),
+        last_error=None,
+        attempts=_OUTBOX.c.attempts + 1,
     )
 )
 # What sending and recording a row need (its status and timestamps are not: fewer to convert).
@@ -89,7 +94,7 @@ _ANY_DUE = (
 )
 _LEASE = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
     .values(next_attempt_at=bindparam("until"))
 )
 _UNSENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"), _STILL_DUE)
@@ -128,14 +133,23 @@ async def deliver_due(
     batch: int = 200,
     *,
     stop: asyncio.Event | None = None,
+    clock: Clock | None = None,
 ) -> DeliveryReport:
-    """One batch: claim up to `batch` due rows, send them, record every result.
+    """One batch: claim up to `batch` rows due at `now`, send them, record every result.
 
-    When `stop` is set the message in flight is finished and the rest of the batch is released.
+    `clock` (default: `now`, standing still) dates the results and keeps the lease alive while a
+    slow batch is sent. When `stop` is set the message in flight is finished and the rest of
+    the batch is released.
     """
     _require_aware(now)
+    clock = clock or (lambda: now)
     if stop is not None and stop.is_set():
         return DeliveryReport()
+    try:
+        sender_address(mail_from)
+    except ValueError as exc:  # a configuration problem, not any message's: claim nothing
+        log.error("delivery: %s", exc)
+        return DeliveryReport(errors=[str(exc)], unavailable=True)
     # The database work runs in a thread: waiting for SQLite's write lock (a sweep holds it)
     # must not stall the event loop. Nothing due, the usual case, takes no write lock at all.
     if not await asyncio.to_thread(anything_due, engine, now):
@@ -144,10 +158,10 @@ async def deliver_due(
     report = DeliveryReport(claimed=len(rows))
     if not rows:
         return report
-    recorder = _Recorder(engine, now, report)
+    recorder = _Recorder(engine, clock, report)
     try:
         async with transport:
-            await _send_all(transport, rows, mail_from, recorder, stop)
+            await _send_all(transport, rows, mail_from, recorder, stop, leased_until=now + LEASE)
     finally:
         await recorder.flush()  # sent is recorded as sent, even when the pass is cancelled
     log.info(
@@ -162,12 +176,23 @@ async def _send_all(
     mail_from: str,
     recorder: _Recorder,
     stop: asyncio.Event | None,
+    *,
+    leased_until: datetime,
 ) -> None:
+    engine, clock = recorder.engine, recorder.clock
     for index, row in enumerate(rows):
         if stop is not None and stop.is_set():
             await recorder.flush()
-            await asyncio.to_thread(_release, recorder.engine, rows[index:], recorder.now)
+            await asyncio.to_thread(_release, engine, rows[index:], clock())
             return
+        now = clock()
+        if now + LEASE / 2 >= leased_until:
+            # Half the lease is gone (a slow relay): extend it, or another dispatcher would take
+            # these rows and send them too: the rows still to send, and the sent ones whose
+            # result may not be written yet (a row already marked sent is left alone).
+            keep = [row.id for row in rows[index:]] + recorder.sent
+            await asyncio.to_thread(_extend_lease, engine, keep, now + LEASE)
+            leased_until = now + LEASE
         error = await _attempt(transport, row, mail_from)
         recorder.add(row, error)
         if isinstance(error, DeliveryUnavailable):
@@ -186,12 +211,20 @@ async def deliver_all_due(
     batch: int = 200,
     *,
     stop: asyncio.Event | None = None,
+    clock: Clock | None = None,
 ) -> DeliveryReport:
-    """Batches until nothing is due at `now`, over one transport session (one connection)."""
+    """Batches until nothing is due, over one transport session (one connection).
+
+    Each batch claims what is due at `clock()` (default: `now` throughout), so a long pass
+    leases and dates its later batches by the time they actually start.
+    """
+    clock = clock or (lambda: now)
     total = DeliveryReport()
     async with transport:
         while True:
-            report = await deliver_due(engine, transport, now, mail_from, batch, stop=stop)
+            report = await deliver_due(
+                engine, transport, clock(), mail_from, batch, stop=stop, clock=clock
+            )
             total.add(report)
             stopped = stop is not None and stop.is_set()
             if report.claimed < batch or report.unavailable or stopped:
@@ -245,30 +278,34 @@ def _outcome(row: OutboxRecord, error: DeliveryError | None, now: datetime) -> d
 class _Recorder:
     """The results of one pass: counted at once, written to the outbox in groups."""
 
-    def __init__(self, engine: Engine, now: datetime, report: DeliveryReport) -> None:
+    def __init__(self, engine: Engine, clock: Clock, report: DeliveryReport) -> None:
         self.engine = engine
-        self.now = now
+        self.clock = clock
         self.report = report
-        self._groups = GroupCommitter[Result](partial(_record, engine, now), linger=RECORD_LINGER)
+        self.sent: list[int] = []  # ids of the rows sent in this pass
+        self._groups = GroupCommitter[Result](partial(_record, engine), linger=RECORD_LINGER)
 
     def add(self, row: OutboxRecord, error: DeliveryError | None) -> None:
-        values = _outcome(row, error, self.now)
+        values = _outcome(row, error, self.clock())
         _count(self.report, row, values["status"], error)
+        if values["status"] == "sent":
+            self.sent.append(row.id)
         self._groups.add((row, values))
 
     async def flush(self) -> None:
         await self._groups.flush()
 
 
-def _record(
-    engine: Engine, now: datetime, group: Sequence[tuple[OutboxRecord, dict[str, Any]]]
-) -> None:
-    """One transaction for the group: every sent row in one UPDATE, any other result one each."""
-    sent = [row.id for row, values in group if values["status"] == "sent"]
+def _record(engine: Engine, group: Sequence[Result]) -> None:
+    """One transaction for the group: the sent rows in one statement, any other result each."""
+    sent = [(row.id, values["sent_at"]) for row, values in group if values["status"] == "sent"]
     changed = 0
     with transaction(engine) as session:
         if sent:
-            changed += _rowcount(session.execute(_MARK_SENT, {"ids": sent, "now": now}))
+            # One statement for all: each `sent_at` is then the group's last, at most
+            # RECORD_LINGER after the message went.
+            marked = {"ids": [row_id for row_id, _ in sent], "sent_at": max(at for _, at in sent)}
+            changed += _rowcount(session.execute(_MARK_SENT, marked))
         for row, values in group:
             if values["status"] != "sent":
                 statement = _UNSENT.values(attempts=_OUTBOX.c.attempts + 1, **values)
@@ -278,6 +315,11 @@ def _record(
             "%d outbox rows changed while in flight; their results were not recorded",
             len(group) - changed,
         )
+
+
+def _extend_lease(engine: Engine, ids: list[int], until: datetime) -> None:
+    with transaction(engine) as session:
+        session.execute(_LEASE, {"ids": ids, "until": until})
 
 
 def _rowcount(result: Any) -> int:

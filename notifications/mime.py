@@ -18,6 +18,8 @@ from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 from typing import Any
 
+from config.settings import sender_address
+
 KEY_HEADER = "X-PAL-Key"
 CRLF = "\r\n"
 MAX_LINE = 78  # RFC 5322: lines SHOULD be no longer than 78 characters...
@@ -46,10 +48,9 @@ def build_message(row: Any, mail_from: str) -> Outgoing:
         raise ValueError(f"outbox {row.id}: created_at {row.created_at!r} is naive")
     if not row.recipient.isascii() or "@" not in row.recipient:
         raise ValueError(f"recipient {row.recipient!r} is not an ASCII email address")
-    sender, from_header = _sender(mail_from)
+    sender, from_line = _sender(mail_from)
     boundary = "=_pal_" + hashlib.sha256(row.message_id.encode()).hexdigest()[:32]
     headers = [
-        ("From", from_header),
         ("To", row.recipient),
         ("Subject", row.subject),
         ("Date", format_datetime(row.created_at)),
@@ -60,7 +61,7 @@ def build_message(row: Any, mail_from: str) -> Outgoing:
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
-    lines = [_header(name, value) for name, value in headers]
+    lines = [from_line] + [_header(name, value) for name, value in headers]
     parts = (_part("plain", row.body_text), _part("html", row.body_html))
     # The CRLF before each delimiter belongs to the delimiter, not to the part (RFC 2046).
     body = "".join(f"--{boundary}{CRLF}{part}{CRLF}" for part in parts)
@@ -70,17 +71,20 @@ def build_message(row: Any, mail_from: str) -> Outgoing:
 
 @lru_cache(maxsize=8)
 def _sender(mail_from: str) -> tuple[str, str]:
-    """(envelope address, From header value) for a configured `PAL_MAIL_FROM`."""
-    name, address = parseaddr(mail_from)
-    if "@" not in address or not address.isascii():
-        raise ValueError(f"PAL_MAIL_FROM {mail_from!r} has no ASCII email address")
-    return address, formataddr((name, address), charset="utf-8")
+    """(envelope address, the whole From header line) for a configured `PAL_MAIL_FROM`."""
+    address = sender_address(mail_from)
+    name = parseaddr(mail_from)[0]
+    # formataddr encodes a non-ASCII display name itself (RFC 2047) and leaves the address alone.
+    line = f"From: {formataddr((name, address), charset='utf-8')}"
+    return address, line if len(line) <= MAX_LINE else _fold(line)
 
 
 def _header(name: str, value: str) -> str:
     if "\r" in value or "\n" in value:
         raise ValueError(f"{name} header value contains a line break: {value!r}")
-    if not value.isascii():
+    # Non-ASCII text, and ASCII that a reader would decode as an encoded word, go through
+    # email.header (RFC 2047).
+    if not value.isascii() or "=?" in value:
         folded = Header(value, "utf-8", maxlinelen=MAX_LINE, header_name=name).encode(linesep=CRLF)
         return f"{name}: {folded}"
     if len(name) + 2 + len(value) <= MAX_LINE or _unfoldable(value):
@@ -112,7 +116,14 @@ def _part(subtype: str, content: str) -> str:
     # Encoded with LF line ends, then every LF (hard or soft break) becomes CRLF: b2a_qp ends its
     # soft breaks like the data's first line, so mixed endings would otherwise come out mixed.
     normalised = content.replace("\r\n", "\n").encode("utf-8")
-    encoded = binascii.b2a_qp(normalised, istext=True).decode("ascii").replace("\n", CRLF)
+    if b"\r" in normalised:
+        # A lone CR (it can come in with a name or an error text) must not reach the wire bare,
+        # and text mode passes it through: encode line by line in binary mode, CR as =0D.
+        lines = (binascii.b2a_qp(line, istext=False) for line in normalised.split(b"\n"))
+        quoted = b"\n".join(lines)
+    else:
+        quoted = binascii.b2a_qp(normalised, istext=True)
+    encoded = quoted.decode("ascii").replace("\n", CRLF)
     return (
         f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
         f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}{encoded}"

@@ -380,3 +380,14 @@ def test_audit_rows_cannot_be_updated_or_deleted(
     with pytest.raises(sa.exc.DBAPIError, match="append-only"):
         execute(db_url, statement)
     assert snapshot(db_url) == before
+
+
+def test_a_mail_from_without_a_usable_address_is_refused_at_start_up(seeded: Pal) -> None:
+    """An unquoted comma in the display name would make every message fail: refused at once."""
+    seeded.env["PAL_MAIL_FROM"] = "Office, MDE <partnership@mde.example>"
+
+    result = seeded("status")
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: bad setting mail_from")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -432,6 +432,48 @@ def test_a_refused_sender_keeps_every_message_queued_instead_of_failing_them(
         assert row.last_error.startswith("sender partnership@mde.example refused: 530")
 
 
+def test_an_unusable_mail_from_claims_nothing_and_fails_no_message(
+    engine: Engine, smtp_server: smtp.SmtpServer
+) -> None:
+    """A configuration problem is not any message's fault: every row stays pending as it was."""
+    ids = add_rows(engine, "a@lake.example", "b@lake.example")
+
+    report = run(deliver_all_due(engine, smtp_to(smtp_server), T0, "Office, MDE <x@mde.example>"))
+
+    assert (report.sent, report.failed, report.claimed, report.unavailable) == (0, 0, 0, True)
+    assert [get_row(engine, i).status for i in ids] == ["pending", "pending"]
+    assert smtp_server.handler.recipients() == []
+
+
+def test_a_pass_slower_than_the_lease_keeps_its_rows_from_a_second_dispatcher(
+    engine: Engine, smtp_server: smtp.SmtpServer
+) -> None:
+    """Each message takes longer than the lease (a slow relay): the pass extends the lease, so a
+    second dispatcher claiming meanwhile finds nothing, and each message goes once."""
+    add_rows(engine, "a@lake.example", "b@lake.example", "c@lake.example")
+    ticks = iter(range(1000))
+    latest = [T0]
+
+    def clock() -> datetime:  # six minutes pass at every look at the clock
+        latest[0] = T0 + timedelta(minutes=6 * next(ticks))
+        return latest[0]
+
+    taken: list[Any] = []
+
+    class SlowRelay(SmtpTransport):
+        async def send(self, message: Outgoing) -> None:
+            await super().send(message)
+            taken.extend(await asyncio.to_thread(claim_due, engine, latest[0], 10))
+
+    transport = SlowRelay(smtp_server.host, smtp_server.port, timeout=5)
+    report = run(deliver_all_due(engine, transport, T0, MAIL_FROM, clock=clock))
+
+    assert (report.sent, taken) == (3, [])
+    assert sorted(smtp_server.handler.recipients()) == [
+        "a@lake.example", "b@lake.example", "c@lake.example"
+    ]  # fmt: skip
+
+
 # -- TLS and AUTH ------------------------------------------------------------------------------
 
 

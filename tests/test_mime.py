@@ -21,8 +21,8 @@ printable = st.characters(codec="utf-8", categories=["L", "N", "P", "S"])
 words = st.text(printable, min_size=1, max_size=30)
 subjects = st.lists(words, min_size=1, max_size=15).map(" ".join)
 pieces = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=90)
-bodies = st.lists(pieces | st.sampled_from(["\n", "\t", " ", ".", "=", "From ", "x" * 200]),
-                  max_size=12).map("".join)  # fmt: skip
+specials = st.sampled_from(["\n", "\r", "\r\n", "\t", " ", ".", "=", "From ", "x" * 200])
+bodies = st.lists(pieces | specials, max_size=12).map("".join)
 
 
 def row(**overrides: Any) -> Any:
@@ -63,7 +63,8 @@ def test_any_subject_and_bodies_parse_back_unchanged_and_without_defects(
     message = parse(built.data)
 
     assert message["Subject"] == subject
-    assert (content(message, "plain"), content(message, "html")) == (text, html)
+    expected = (text.replace("\r\n", "\n"), html.replace("\r\n", "\n"))
+    assert (content(message, "plain"), content(message, "html")) == expected
     assert message.defects == [] and all(p.defects == [] for p in message.iter_parts())
 
 
@@ -73,6 +74,8 @@ def test_every_line_ends_in_crlf_and_no_line_is_longer_than_998(subject: str, te
     data = build_message(row(subject=subject, body_text=text), MAIL_FROM).data
 
     assert b"\n" not in data.replace(b"\r\n", b"")
+    assert b"\r" not in data.replace(b"\r\n", b"")
+    assert max(len(line) for line in data.split(b"\r\n\r\n", 1)[1].split(b"\r\n")) <= 76
     assert max(len(line) for line in data.split(b"\r\n")) <= 998
     headers = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
     assert all(line.strip() for line in headers), "a blank header line would end the headers"
@@ -90,6 +93,12 @@ def test_the_headers_a_mail_system_needs_are_there() -> None:
     assert message["Message-ID"] == "<0123abcd@pal.localhost>"
     assert message["Auto-Submitted"] == "auto-generated"
     assert (built.sender, built.recipient) == ("partnership@mde.example", message["To"])
+
+
+def test_an_ascii_subject_that_looks_like_an_encoded_word_reads_back_as_written() -> None:
+    subject = "Plan for =?utf-8?q?Evil?= district"
+
+    assert parse(build_message(row(subject=subject), MAIL_FROM).data)["Subject"] == subject
 
 
 def test_a_unicode_sender_name_is_encoded_and_the_envelope_keeps_the_bare_address() -> None:

@@ -11,10 +11,11 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifications.dispatch import DeliveryReport, deliver_all_due
@@ -36,9 +37,17 @@ class TickReport:
 async def tick_async(app: App, now: datetime) -> TickReport:
     swept = await asyncio.to_thread(sweep, app.engine, app.context(now))
     async with transport_from_settings(app.settings) as transport:
-        delivered = await deliver_all_due(app.engine, transport, now, app.settings.mail_from)
+        delivered = await deliver_all_due(
+            app.engine, transport, now, app.settings.mail_from, clock=_running_from(now)
+        )
     beat(app.engine, "tick", now, f"fired={swept.fired} sent={delivered.sent}")
     return TickReport(swept, delivered)
+
+
+def _running_from(now: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `now` (which may be simulated) and moves with elapsed time."""
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)
 
 
 def tick(app: App, now: datetime) -> TickReport:
@@ -129,10 +138,19 @@ class Service:
         self._stopping.set()
         self._stop_sweeping.set()  # seen by the sweep thread between batches
 
+    def _on_signal(self) -> None:
+        log.info("stopping: finishing the work in hand (signal again to stop at once)")
+        self.stop()
+        # A second signal gets the default behaviour: an operator can always stop a shutdown
+        # that hangs (on a lock wait, say) without SIGKILL.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop)
+            loop.add_signal_handler(sig, self._on_signal)
 
     @contextmanager
     def _running(self) -> Iterator[None]:
@@ -174,6 +192,7 @@ class Service:
                     self.clock(),
                     self.app.settings.mail_from,
                     stop=self._stopping,
+                    clock=self.clock,
                 )
             except Exception:
                 log.exception("delivery pass failed; it will run again at the next interval")

@@ -164,6 +164,9 @@ def _run_action(session: Session, due: Any, ctx: Context, report: SweepReport) -
     else:
         rules = load_rules(agreement.rules_version)
         step = _step(rules, deadline.kind, due)
+        if step.notice:  # a step may carry a notice as well as its action
+            owed = Notice(agreement, step.notice, f"timer{due.id}", step.to, deadline)
+            report.emails += enqueue(session, owed, ctx)
         outcomes.add(due, "done", _act(session, agreement, rules, deadline, step, due, ctx, report))
         report.fired += 1
     outcomes.write(session, ctx)
