@@ -99,7 +99,7 @@ class Config:
 
     @property
     def mail_rounds(self) -> int:
-        return 2 if self.quick else 7
+        return 3 if self.quick else 9
 
     @property
     def serve_sweeps(self) -> tuple[int, int]:
@@ -766,9 +766,13 @@ def bench_smtp(cfg: Config, tmp: Path, template: Path, samples: Sequence[Content
     with sink_server() as port:
         asyncio.run(_bare_send(port, warm_msgs))
         asyncio.run(_pal_send(engine, port, warm_at + timedelta(minutes=1), WARMUP_MAIL))
-        for _ in range(cfg.mail_rounds):  # interleaved
-            bare_s.append(asyncio.run(_bare_send(port, timed_msgs)))
-            pal_s.append(asyncio.run(_pal_send(engine, port, now, n)))
+        for round_ in range(cfg.mail_rounds):  # paired rounds, the order alternating
+            if round_ % 2:
+                pal_s.append(asyncio.run(_pal_send(engine, port, now, n)))
+                bare_s.append(asyncio.run(_bare_send(port, timed_msgs)))
+            else:
+                bare_s.append(asyncio.run(_bare_send(port, timed_msgs)))
+                pal_s.append(asyncio.run(_pal_send(engine, port, now, n)))
             _reset_outbox(store.path, first_timed, due_at)
         if cfg.profile:
             _profile(f"deliver_all_due of {n} messages over SMTP",
@@ -776,13 +780,16 @@ def bench_smtp(cfg: Config, tmp: Path, template: Path, samples: Sequence[Content
     engine.dispose()
     bare_rate = n / statistics.median(bare_s)
     pal_rate = n / statistics.median(pal_s)
-    ratio = pal_rate / bare_rate
+    # The ratio within each round (both clients run back to back, so they see the same machine),
+    # then the median over rounds: steadier on a noisy VM than a ratio of medians.
+    ratio = statistics.median(bare / pal for bare, pal in zip(bare_s, pal_s, strict=True))
     r = cfg.mail_rounds
     return [
         Row(f"deliver_all_due -> loopback SMTP, {n:,} msgs, 1 conn (median of {r})",
             f"{pal_rate:,.0f}/s"),
         Row(f"bare aiosmtplib, same prebuilt msgs, 1 conn (median of {r})", f"{bare_rate:,.0f}/s"),
-        Row("  pal / bare", f"{ratio:.2f}", f">= {SMTP_RATIO_TARGET:.2f}",
+        Row("  pal / bare (median of the rounds' ratios)", f"{ratio:.2f}",
+            f">= {SMTP_RATIO_TARGET:.2f}",
             ratio >= SMTP_RATIO_TARGET),
         Row("  pal ms per message (each round)",
             ", ".join(f"{1000 * t / n:.2f}" for t in pal_s) + " ms"),
