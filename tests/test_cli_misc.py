@@ -391,3 +391,10 @@ def test_a_mail_from_without_a_usable_address_is_refused_at_start_up(seeded: Pal
     assert result.exit_code == 2
     assert result.stderr.startswith("error: bad setting mail_from")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_pal_variables_that_name_no_setting_are_ignored(seeded: Pal) -> None:
+    """PAL_CONFIG, PAL_DEBUG and the tests' own PAL_* variables are not settings: no error."""
+    seeded.env["PAL_SOMETHING_ELSE"] = "x"
+
+    assert seeded("status").exit_code == 0
