@@ -49,7 +49,7 @@ FIRST_RETRY = timedelta(seconds=60)
 MAX_RETRY = timedelta(hours=1)
 MAX_ERROR_CHARS = 1000
 # A result is written within this many seconds of the message going out (see group_commit).
-RECORD_LINGER = 0.02
+RECORD_LINGER = 0.05
 
 _OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
 # A claimed row: a record with the outbox's columns as attributes (see storage.records).

@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 class GroupCommitter(Generic[T]):
     def __init__(
-        self, write: Callable[[list[T]], None], *, linger: float = 0.02, max_group: int = 64
+        self, write: Callable[[list[T]], None], *, linger: float = 0.05, max_group: int = 64
     ) -> None:
         self._write = write
         self._linger = linger
