@@ -13,6 +13,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
@@ -53,20 +54,29 @@ def build_message(row: Any, mail_from: str) -> Outgoing:
     headers = [
         ("To", row.recipient),
         ("Subject", row.subject),
-        ("Date", format_datetime(row.created_at)),
         ("Message-ID", row.message_id),
         (KEY_HEADER, row.idempotency_key),
-        # RFC 3834: an automated notice; asks vacation responders not to answer it.
-        ("Auto-Submitted", "auto-generated"),
-        ("MIME-Version", "1.0"),
-        ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
     ]
-    lines = [from_line] + [_header(name, value) for name, value in headers]
+    lines = [
+        from_line,
+        *(_header(name, value) for name, value in headers),
+        f"Date: {_date(row.created_at)}",
+        # RFC 3834: an automated notice; asks vacation responders not to answer it.
+        "Auto-Submitted: auto-generated",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"',
+    ]
     parts = (_part("plain", row.body_text), _part("html", row.body_html))
     # The CRLF before each delimiter belongs to the delimiter, not to the part (RFC 2046).
     body = "".join(f"--{boundary}{CRLF}{part}{CRLF}" for part in parts)
     text = CRLF.join(lines) + CRLF + CRLF + body + f"--{boundary}--{CRLF}"
     return Outgoing(sender, row.recipient, row.message_id, text.encode("ascii"))
+
+
+@lru_cache(maxsize=256)
+def _date(created_at: datetime) -> str:
+    """RFC 5322 date; cached, as every recipient of a notice shares its `created_at`."""
+    return format_datetime(created_at)
 
 
 @lru_cache(maxsize=8)
