@@ -21,6 +21,15 @@ import pytest
 import sqlalchemy as sa
 from helpers import Pal, seed
 
+# The SMTP server fixtures (tests/smtp_server.py), for every test module that asks for them.
+from smtp_server import (  # noqa: F401
+    client_tls_context,
+    server_tls_context,
+    smtp_server,
+    smtp_server_factory,
+    tls_ca,
+)
+
 POSTGRES_URL = os.environ.get("PAL_TEST_POSTGRES_URL")
 BACKENDS = ("sqlite", "postgres")
 

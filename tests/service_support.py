@@ -15,7 +15,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from helpers import DETROIT, Outcome, Pal, execute
+from helpers import DETROIT, LIAISON, PSA, TRAD, Outcome, Pal, execute, person
 
 MAIL_FROM = "PAL Test Mailer <pal-test@mde.example>"
 MAIL_FROM_ADDRESS = "pal-test@mde.example"
@@ -26,6 +26,15 @@ PLAN_DUE = date(2018, 5, 30)
 # Signed on helpers.SIGNED_ON (2018-05-01): the RGA is due 18 months later, the review at 36.
 RGA_DUE = date(2019, 11, 1)
 REVIEW_36_DUE = date(2021, 5, 1)
+
+# Who a plan reminder goes to in each seeded district (a PSA's authorizer too).
+TRAD_REMINDED = (person(TRAD, "superintendent"), person(TRAD, "board_president"), LIAISON)
+PSA_REMINDED = (
+    person(PSA, "superintendent"),
+    person(PSA, "board_president"),
+    person(PSA, "authorizer"),
+    LIAISON,
+)
 
 
 def local(day: date, at: time = NOTICE_HOUR, *, offset_days: int = 0) -> str:

@@ -43,13 +43,6 @@ try:
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     import smtp_server as smtp  # type: ignore[no-redef]
 
-# The server fixtures, shared from tests/smtp_server.py.
-smtp_server_factory = smtp.smtp_server_factory
-smtp_server = smtp.smtp_server
-tls_ca = smtp.tls_ca
-server_tls_context = smtp.server_tls_context
-client_tls_context = smtp.client_tls_context
-
 MAIL_FROM = "Office of Partnership Districts <partnership@mde.example>"
 T0 = datetime(2018, 6, 1, 12, 0, tzinfo=UTC)
 T = TypeVar("T")

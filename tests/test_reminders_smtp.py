@@ -30,8 +30,10 @@ from service_support import (
     MAIL_FROM,
     MAIL_FROM_ADDRESS,
     PLAN_DUE,
+    PSA_REMINDED,
     REVIEW_36_DUE,
     RGA_DUE,
+    TRAD_REMINDED,
     duplicate_keys,
     expected,
     key_parts,
@@ -49,16 +51,6 @@ try:
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     import smtp_server as smtp  # type: ignore[no-redef]
 
-smtp_server_factory = smtp.smtp_server_factory
-smtp_server = smtp.smtp_server
-
-TRAD_REMINDED = (person(TRAD, "superintendent"), person(TRAD, "board_president"), LIAISON)
-PSA_REMINDED = (
-    person(PSA, "superintendent"),
-    person(PSA, "board_president"),
-    person(PSA, "authorizer"),
-    LIAISON,
-)
 PLAN_NOTICES = ("plan_reminder", "plan_overdue", "plan_overdue_accountability")
 LAKE = "LAKE"
 LAKE_NAME = "<b>Lake & Co</b>"

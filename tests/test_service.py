@@ -30,7 +30,9 @@ from helpers import (
 )
 from service_support import (
     PLAN_DUE,
+    PSA_REMINDED,
     RGA_DUE,
+    TRAD_REMINDED,
     duplicate_keys,
     expected,
     local,
@@ -52,14 +54,6 @@ from workflow import sweep as sweep_module
 from workflow.actors import Actor
 from workflow.context import Context
 from workflow.sweep import sweep
-
-TRAD_REMINDED = (person(TRAD, "superintendent"), person(TRAD, "board_president"), LIAISON)
-PSA_REMINDED = (
-    person(PSA, "superintendent"),
-    person(PSA, "board_president"),
-    person(PSA, "authorizer"),
-    LIAISON,
-)
 
 
 def mail_files(mail_dir: Path) -> dict[str, float]:

@@ -47,3 +47,31 @@ def record(
             "data": dict(data or {}),
         },
     )
+
+
+def agreement_event(
+    session: Session,
+    agreement: Any,
+    event: str,
+    source: str | None,
+    dest: str,
+    actor: Actor,
+    on: date,
+    ctx: Context,
+    note: str | None,
+    data: Mapping[str, Any] | None,
+) -> None:
+    """The audit row of one event on an agreement: the state it left and the one it entered."""
+    record(
+        session,
+        subject=f"agreement:{agreement.id}",
+        agreement_id=agreement.id,
+        event=event,
+        from_state=source,
+        to_state=dest,
+        actor=actor,
+        on=on,
+        ctx=ctx,
+        note=note,
+        data=data,
+    )

@@ -108,18 +108,9 @@ def identify(
         raise NotAllowedInState(
             f"district {district.code} already has an active agreement"
         ) from exc
-    audit.record(
-        session,
-        subject=f"agreement:{agreement.id}",
-        agreement_id=agreement.id,
-        event=CREATE_EVENT,
-        from_state=None,
-        to_state=INITIAL,
-        actor=actor,
-        on=day,
-        ctx=ctx,
-        note=note,
-        data={"consequences": list(chosen), "cohort": cohort, "rules": rules.version},
+    created = {"consequences": list(chosen), "cohort": cohort, "rules": rules.version}
+    audit.agreement_event(
+        session, agreement, CREATE_EVENT, None, INITIAL, actor, day, ctx, note, created
     )
     deadlines.open_for_event(session, agreement, rules, CREATE_EVENT, day, ctx)
     after_transition(session, agreement, rules, CREATE_EVENT, day, ctx)
@@ -209,19 +200,7 @@ def transition(
     if event == "sign":
         moved["signed_on"] = day
     claim(session, agreement, {**moved, **(changes or {})})
-    audit.record(
-        session,
-        subject=f"agreement:{agreement.id}",
-        agreement_id=agreement.id,
-        event=event,
-        from_state=source,
-        to_state=dest,
-        actor=actor,
-        on=day,
-        ctx=ctx,
-        note=note,
-        data=data,
-    )
+    audit.agreement_event(session, agreement, event, source, dest, actor, day, ctx, note, data)
     deadlines.close_for_event(session, agreement, rules, event, day, final=dest in TERMINAL)
     deadlines.open_for_event(session, agreement, rules, event, day, ctx)
     after_transition(session, agreement, rules, event, day, ctx)

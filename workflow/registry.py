@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -61,18 +62,7 @@ def add_district(session: Session, spec: DistrictInput, actor: Actor, ctx: Conte
         psa=spec.psa,
         authorizer=authorizer,
     )
-    session.add(district)
-    session.flush()
-    audit.record(
-        session,
-        subject=f"district:{code}",
-        event="district_add",
-        actor=actor,
-        on=ctx.today,
-        ctx=ctx,
-        data=district.model_dump(),
-    )
-    return district
+    return _registered(session, district, f"district:{code}", "district_add", actor, ctx)
 
 
 def import_districts(session: Session, text: str, actor: Actor, ctx: Context) -> list[District]:
@@ -132,18 +122,7 @@ def add_school(
         csi=csi,
         alternative=alternative,
     )
-    session.add(school)
-    session.flush()
-    audit.record(
-        session,
-        subject=f"school:{code}",
-        event="school_add",
-        actor=actor,
-        on=ctx.today,
-        ctx=ctx,
-        data=school.model_dump(),
-    )
-    return school
+    return _registered(session, school, f"school:{code}", "school_add", actor, ctx)
 
 
 def add_contact(
@@ -168,18 +147,7 @@ def add_contact(
     contact = Contact(
         email=address, name=_text(name, "name") or "", role=role, district_code=district_code
     )
-    session.add(contact)
-    session.flush()
-    audit.record(
-        session,
-        subject=f"contact:{address}",
-        event="contact_add",
-        actor=actor,
-        on=ctx.today,
-        ctx=ctx,
-        data=contact.model_dump(),
-    )
-    return contact
+    return _registered(session, contact, f"contact:{address}", "contact_add", actor, ctx)
 
 
 def list_contacts(session: Session, district_code: str | None = None) -> list[Contact]:
@@ -191,3 +159,19 @@ def list_contacts(session: Session, district_code: str | None = None) -> list[Co
             raise NotFound(f"no district {district_code!r} on file")
         query = query.where(Contact.district_code == district_code)
     return list(session.exec(query))
+
+
+Row = TypeVar("Row", District, School, Contact)
+
+
+def _registered(
+    session: Session, row: Row, subject: str, event: str, actor: Actor, ctx: Context
+) -> Row:
+    """Add a piece of reference data and audit it, with everything it was given."""
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, subject=subject, event=event, actor=actor, on=ctx.today, ctx=ctx,
+        data=row.model_dump(),
+    )  # fmt: skip
+    return row
