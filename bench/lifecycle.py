@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from workflow.context import Context
+    from states.context import Context
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from anywhere, even without the editable install
@@ -114,11 +114,11 @@ class EngineBench:
     """A migrated temp-file database with people on file and agreements driven by the engine."""
 
     def __init__(self, path: Path, districts: int) -> None:
+        from states.context import Context
         from storage.db import make_engine, transaction
         from storage.migrate import upgrade
         from workflow import registry
         from workflow.actors import Actor
-        from workflow.context import Context
 
         self.url = f"sqlite:///{path}"
         self.engine = make_engine(self.url)

@@ -436,7 +436,7 @@ def _message_id(key: str) -> str:
 
 
 def _context(now: datetime) -> Any:
-    from workflow.context import Context
+    from states.context import Context
 
     return Context(now=now, tz=TZ, notice_hour=NOTICE_HOUR)
 

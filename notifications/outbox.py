@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 from config.rules import load_rules
 from notifications.recipients import Directory, Recipients
 from notifications.render import render_once
+from states.context import Context
 from states.rules import RuleSet
 from storage.models import Agreement, Deadline
 from storage.service_models import Outbox
-from workflow.context import Context
 
 log = logging.getLogger("pal.notifications")
 

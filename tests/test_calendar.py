@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from config.rules import load_rules
 from states.calendar import add_days, add_months, end_of_day, local_date, local_instant
-from workflow.context import Context
+from states.context import Context
 
 
 @pytest.mark.parametrize(

@@ -37,12 +37,12 @@ from helpers import (
     start_assessment,
 )
 
+from states.context import Context
 from states.errors import ConcurrentModification, NotAllowedInState, PalError
 from storage.db import make_engine, transaction
 from storage.models import Agreement
 from workflow import engine as pal_engine
 from workflow.actors import Actor
-from workflow.context import Context
 
 pytestmark = pytest.mark.slow
 

@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from states.agreement import EVENTS, RECORD_SIGNATURE, STATES
+from states.context import Context
 from states.errors import PalError
 from storage.db import make_engine, transaction
 from workflow import engine as pal_engine
 from workflow.actors import SYSTEM_ACTOR, Actor
-from workflow.context import Context
 
 START = datetime(2018, 3, 1, 17, 0, tzinfo=UTC)  # noon in Detroit
 PARTIES = ("board", "superintendent", "mde", "authorizer", "mayor")

@@ -46,13 +46,13 @@ from service_support import (
 )
 from sqlmodel import select
 
+from states.context import Context
 from storage.db import make_engine, transaction
 from storage.models import Contact, District
 from storage.service_models import Timer
 from workflow import engine as lifecycle
 from workflow import sweep as sweep_module
 from workflow.actors import Actor
-from workflow.context import Context
 from workflow.sweep import sweep
 
 
@@ -174,7 +174,7 @@ KILL_SCRIPT = """
 import sys
 from datetime import datetime
 from storage.db import make_engine
-from workflow.context import Context
+from states.context import Context
 from workflow.sweep import sweep
 
 url, now, batch = sys.argv[1], datetime.fromisoformat(sys.argv[2]), int(sys.argv[3])

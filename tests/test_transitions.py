@@ -38,11 +38,11 @@ from helpers import (
 )
 
 from states.agreement import ACTIVE
+from states.context import Context
 from states.errors import PalError
 from storage.db import make_engine, transaction
 from workflow import engine as pal_engine
 from workflow.actors import SYSTEM_ACTOR
-from workflow.context import Context
 
 # --- identify ------------------------------------------------------------------------------------
 

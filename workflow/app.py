@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
+from states.context import Context
 from states.errors import PermissionDenied
 from states.rules import SYSTEM
 from storage.db import check_schema, make_engine, transaction
 from workflow.actors import Actor, person
-from workflow.context import Context
 
 
 @dataclass

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlmodel import Session
 
+from states.context import Context
 from storage.models import Audit
 from workflow.actors import Actor
-from workflow.context import Context
 
 AUDIT: Table = Audit.__table__  # type: ignore[attr-defined]
 _INSERT = insert(AUDIT)

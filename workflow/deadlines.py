@@ -9,10 +9,10 @@ from sqlalchemy import Table, bindparam, case, update
 from sqlmodel import Session, select
 
 from states.calendar import add_days, end_of_day, local_instant
+from states.context import Context
 from states.rules import RuleSet
 from storage.models import Agreement, Deadline
 from storage.service_models import Timer
-from workflow.context import Context
 
 
 def open_for_event(

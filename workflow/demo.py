@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from sqlmodel import Session, col, func, select
 
 from states.calendar import add_days, add_months, local_instant
+from states.context import Context
 from states.errors import NotAllowedInState
 from storage.migrate import upgrade
 from storage.models import Agreement, District
@@ -23,7 +24,6 @@ from storage.service_models import Outbox, Timer
 from workflow import engine, registry
 from workflow.actors import Actor
 from workflow.app import App
-from workflow.context import Context
 from workflow.service import tick
 
 Echo = Callable[[str], None]

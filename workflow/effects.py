@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlmodel import Session
 
+from states.context import Context
 from states.rules import RuleSet
 from storage.models import Agreement
-from workflow.context import Context
 
 
 def after_transition(

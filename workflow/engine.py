@@ -24,12 +24,12 @@ from states.agreement import (
     TERMINAL,
     destination,
 )
+from states.context import Context
 from states.errors import BadInput, ConcurrentModification, NotAllowedInState, NotFound
 from states.rules import RuleSet
 from storage.models import Agreement, Contact, District, Signature
 from workflow import audit, deadlines
 from workflow.actors import SYSTEM_ACTOR, Actor, normalize_email
-from workflow.context import Context
 from workflow.effects import after_transition
 
 # Data each event accepts through `--set KEY=VALUE`; anything else is a typo, refused.

@@ -11,12 +11,12 @@ from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
+from states.context import Context
 from states.errors import BadInput, NotFound
 from states.rules import DISTRICT_ROLES, ROLES
 from storage.models import Contact, District, School
 from workflow import audit
 from workflow.actors import Actor, normalize_email
-from workflow.context import Context
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 CSV_HEADER = ("code", "name", "isd", "psa", "authorizer")

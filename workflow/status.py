@@ -7,8 +7,8 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from notifications.admin import counts_by_status
+from states.context import Context
 from storage.service_models import Timer
-from workflow.context import Context
 from workflow.heartbeat import heartbeats
 from workflow.views import open_deadlines
 

@@ -22,6 +22,7 @@ from config.rules import load_rules
 from notifications.outbox import NOTICE_AGREEMENT_FIELDS, Notice, enqueue, enqueue_many
 from states.agreement import destination
 from states.calendar import local_date
+from states.context import Context
 from states.errors import NotAllowedInState
 from states.rules import RuleSet, TimerRule
 from storage.db import transaction
@@ -30,7 +31,6 @@ from storage.records import records
 from storage.service_models import Timer
 from workflow import engine as lifecycle
 from workflow.actors import SYSTEM_ACTOR
-from workflow.context import Context
 
 log = logging.getLogger("pal.sweep")
 BATCH = 500

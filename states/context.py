@@ -1,4 +1,7 @@
-"""What the edge (CLI or service) hands the engine instead of a clock: `now` and the local rules."""
+"""What the edge (CLI or service) hands the engine instead of a clock: `now` and the local rules.
+
+Pure data: the edge reads the clock once and passes it down; nothing below reads it again.
+"""
 
 from __future__ import annotations
 
