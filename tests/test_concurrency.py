@@ -52,7 +52,7 @@ RACER = """
 import contextlib, io, json, os, sys, time
 from pathlib import Path
 from workflow.cli import main
-import workflow.cli_agreement, workflow.engine, workflow.app, workflow.views, storage.db
+import workflow.cli.agreement, workflow.engine, workflow.app, workflow.views, storage.db
 from config.rules import load_rules
 from states.agreement import machine
 load_rules(); machine()

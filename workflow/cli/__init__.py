@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from workflow.cli_agreement import agreement, deadlines_command
-from workflow.cli_common import PalGroup, app_for, pass_ctx
-from workflow.cli_registry import contact, district, school
-from workflow.cli_service import outbox, serve, status, tick
+from workflow.cli import agreement, registry, service
+from workflow.cli.common import PalGroup, app_for, pass_ctx
 
 
 @click.group(cls=PalGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,15 +41,15 @@ def diagram() -> None:
 
 
 for command in (
-    district,
-    school,
-    contact,
-    agreement,
-    deadlines_command,
-    tick,
-    serve,
-    status,
-    outbox,
+    registry.district,
+    registry.school,
+    registry.contact,
+    agreement.agreement,
+    agreement.deadlines_command,
+    service.tick,
+    service.serve,
+    service.status,
+    service.outbox,
 ):
     cli.add_command(command)
 

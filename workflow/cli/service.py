@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from workflow.cli_common import ISO_DATETIME, app_for, emit, json_option, pass_ctx
+from workflow.cli.common import ISO_DATETIME, app_for, emit, json_option, pass_ctx
 
 
 def _aware(value: datetime | None, tz: Any) -> datetime:

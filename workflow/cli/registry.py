@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from workflow.cli_common import app_for, by_option, emit, json_option, pass_ctx
+from workflow.cli.common import app_for, by_option, emit, json_option, pass_ctx
 
 
 @click.group()

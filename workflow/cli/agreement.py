@@ -7,7 +7,7 @@ from datetime import date
 import click
 
 from states.errors import BadInput
-from workflow.cli_common import ISO_DATE, app_for, by_option, emit, json_option, on_option, pass_ctx
+from workflow.cli.common import ISO_DATE, app_for, by_option, emit, json_option, on_option, pass_ctx
 
 
 @click.group()
@@ -63,7 +63,7 @@ def identify(
 @pass_ctx
 def list_(ctx: click.Context, state: str | None, district_code: str | None, as_json: bool) -> None:
     """List agreements."""
-    from workflow.present import agreement_row
+    from workflow.cli.present import agreement_row
     from workflow.views import list_agreements
 
     with app_for(ctx) as app, app.read() as session:
@@ -77,7 +77,7 @@ def list_(ctx: click.Context, state: str | None, district_code: str | None, as_j
 @pass_ctx
 def show(ctx: click.Context, agreement_id: int, as_json: bool) -> None:
     """Show one agreement: state, dates, deadlines, signatures, history."""
-    from workflow.present import agreement_text
+    from workflow.cli.present import agreement_text
     from workflow.views import agreement_view
 
     with app_for(ctx) as app, app.read() as session:
@@ -163,7 +163,7 @@ def deadlines_command(
     ctx: click.Context, within: int | None, now: date | None, as_json: bool
 ) -> None:
     """Open deadlines, soonest first (overdue ones included)."""
-    from workflow.present import deadline_row
+    from workflow.cli.present import deadline_row
     from workflow.views import open_deadlines
 
     with app_for(ctx) as app, app.read() as session:
