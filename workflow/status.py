@@ -26,23 +26,3 @@ def service_status(session: Session, ctx: Context) -> dict[str, Any]:
         "next_deadlines": open_deadlines(session, today=ctx.today)[:5],
     }
 
-
-def status_text(report: dict[str, Any]) -> str:
-    lines = ["heartbeats:"]
-    lines += [f"  {h['name']:<6} {h['at']}  {h['detail'] or ''}" for h in report["heartbeats"]]
-    if not report["heartbeats"]:
-        lines.append("  none: the service has not run yet")
-    outbox = report["outbox"]
-    lines.append("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "empty"))
-    if outbox.get("failed"):
-        lines.append(f"  {outbox['failed']} failed: see `pal outbox list --status failed`")
-    upcoming = report["next_timer_at"]
-    lines.append(
-        f"timers pending: {report['timers_pending']}" + (f" (next {upcoming})" if upcoming else "")
-    )
-    lines.append("next deadlines:")
-    lines += [
-        f"  {d['due']}  {d['kind']:<14} agreement {d['agreement']} ({d['district']})"
-        for d in report["next_deadlines"]
-    ] or ["  none"]
-    return "\n".join(lines)

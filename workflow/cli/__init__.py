@@ -1,11 +1,15 @@
-"""The admin CLI: a thin shell over engine functions. Heavy modules load inside commands."""
+"""The admin CLI: a thin shell over library functions. Heavy modules load inside commands.
+
+`pal` itself is here; its command groups live in `agreement`, `registry` and `service`, what they
+share in `common`, and every line of human-readable output in `present`.
+"""
 
 from __future__ import annotations
 
 import click
 
-from workflow.cli import agreement, registry, service
-from workflow.cli.common import PalGroup, app_for, pass_ctx
+from workflow.cli import agreement, present, registry, service
+from workflow.cli.common import PalGroup, app_for, pass_ctx, say
 
 
 @click.group(cls=PalGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,7 +33,7 @@ def init(ctx: click.Context) -> None:
 
     with app_for(ctx, check=False) as app:
         upgrade(app.engine)
-        click.echo(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")
+        say(present.database_ready(app.engine.url))
 
 
 @cli.command()

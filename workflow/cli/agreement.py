@@ -7,7 +7,17 @@ from datetime import date
 import click
 
 from states.errors import BadInput
-from workflow.cli.common import ISO_DATE, app_for, by_option, emit, json_option, on_option, pass_ctx
+from workflow.cli import present
+from workflow.cli.common import (
+    ISO_DATE,
+    app_for,
+    by_option,
+    emit,
+    json_option,
+    on_option,
+    pass_ctx,
+    say,
+)
 
 
 @click.group()
@@ -53,7 +63,7 @@ def identify(
             rules_version=rules_version or app.settings.rules_version,
             note=note,
         )
-    click.echo(created.id)
+    say(present.agreement_created(created.id))
 
 
 @agreement.command("list")
@@ -63,12 +73,11 @@ def identify(
 @pass_ctx
 def list_(ctx: click.Context, state: str | None, district_code: str | None, as_json: bool) -> None:
     """List agreements."""
-    from workflow.cli.present import agreement_row
     from workflow.views import list_agreements
 
     with app_for(ctx) as app, app.read() as session:
         rows = list_agreements(session, state=state, district=district_code)
-    emit(rows, as_json, lambda rs: "\n".join(agreement_row(r) for r in rs))
+    emit(rows, as_json, present.agreement_rows)
 
 
 @agreement.command("show")
@@ -77,12 +86,11 @@ def list_(ctx: click.Context, state: str | None, district_code: str | None, as_j
 @pass_ctx
 def show(ctx: click.Context, agreement_id: int, as_json: bool) -> None:
     """Show one agreement: state, dates, deadlines, signatures, history."""
-    from workflow.cli.present import agreement_text
     from workflow.views import agreement_view
 
     with app_for(ctx) as app, app.read() as session:
         view = agreement_view(session, agreement_id)
-    emit(view, as_json, agreement_text)
+    emit(view, as_json, present.agreement_text)
 
 
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
@@ -127,7 +135,7 @@ def fire(
             ctx=app.context(),
             data=data,
         )
-    click.echo(f"agreement {changed.id}: {event} -> {changed.state}")
+    say(present.event_fired(changed.id, event, changed.state))
 
 
 @agreement.command("sign")
@@ -151,7 +159,7 @@ def sign(
             actor=app.person(session, by),
             ctx=app.context(),
         )
-    click.echo(f"agreement {changed.id}: {party} signed; state {changed.state}")
+    say(present.signature_recorded(changed.id, party, changed.state))
 
 
 @click.command("deadlines")
@@ -163,9 +171,8 @@ def deadlines_command(
     ctx: click.Context, within: int | None, now: date | None, as_json: bool
 ) -> None:
     """Open deadlines, soonest first (overdue ones included)."""
-    from workflow.cli.present import deadline_row
     from workflow.views import open_deadlines
 
     with app_for(ctx) as app, app.read() as session:
         rows = open_deadlines(session, today=now or app.context().today, within=within)
-    emit(rows, as_json, lambda rs: "\n".join(deadline_row(r) for r in rs) or "no open deadlines")
+    emit(rows, as_json, present.deadline_rows)

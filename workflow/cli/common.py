@@ -12,11 +12,13 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from states.errors import PalError
+from states.errors import BadInput, PalError
+from workflow.cli import present
 
 if TYPE_CHECKING:
     from workflow.app import App
@@ -73,7 +75,7 @@ class PalGroup(click.Group):
         except Exception as exc:  # the last line of defence: one line, no traceback
             if _debug():
                 raise
-            _fail(f"internal error: {type(exc).__name__}: {exc} (PAL_DEBUG=1 shows more)", 1)
+            _fail(present.internal_error(exc), 1)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -91,12 +93,28 @@ def _debug() -> bool:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(present.error_line(message), err=True)
     sys.exit(code)
 
 
 def emit(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
+    """The one place JSON is printed: the view itself; otherwise its `present.*` text."""
     click.echo(json.dumps(data, indent=2, default=str) if as_json else human(data))
+
+
+def say(text: str, warnings: str = "") -> None:
+    """Print a `present.*` text on stdout, then its warnings (if any) on stderr."""
+    click.echo(text)
+    if warnings:
+        click.echo(warnings, err=True)
+
+
+def read_csv_text(file: Path) -> str:
+    """A CSV file's text (a UTF-8 byte-order mark is dropped); not UTF-8 is bad input."""
+    try:
+        return file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{file} is not UTF-8 text") from exc
 
 
 @contextmanager

@@ -1,8 +1,89 @@
-"""Human-readable text for the CLI; JSON output uses the views unchanged."""
+"""Every human-readable line the CLI prints; JSON output is the views unchanged (`common.emit`).
+
+One function per command (or per kind of row), each returning the text to print, without the
+final newline. Kept free of heavy imports: the CLI imports this module at start-up.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+    from workflow.service import TickReport
+
+
+# --- errors (PalGroup) ---------------------------------------------------------------------------
+
+
+def error_line(message: str) -> str:
+    return f"error: {message}"
+
+
+def internal_error(exc: BaseException) -> str:
+    return f"internal error: {type(exc).__name__}: {exc} (PAL_DEBUG=1 shows more)"
+
+
+# --- pal init, pal serve -------------------------------------------------------------------------
+
+
+def database_ready(url: URL) -> str:
+    return f"database ready: {url.render_as_string(hide_password=True)}"
+
+
+def serve_stopped() -> str:
+    return "pal serve stopped"
+
+
+# --- reference data ------------------------------------------------------------------------------
+
+
+def district_added(code: str) -> str:
+    return f"district {code} added"
+
+
+def districts_imported(added: Sequence[Any]) -> str:
+    return f"imported {len(added)} districts"
+
+
+def district_rows(rows: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{r['code']:<10} {r['name']}" + (f"  (PSA, {r['authorizer']})" if r["psa"] else "")
+        for r in rows
+    )
+
+
+def school_added(code: str) -> str:
+    return f"school {code} added"
+
+
+def contact_added(email: str, role: str) -> str:
+    return f"contact {email} added as {role}"
+
+
+def contact_rows(rows: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{r['email']:<32} {r['role']:<20} {r['district_code'] or '-':<10} {r['name']}"
+        for r in rows
+    )
+
+
+# --- agreements ----------------------------------------------------------------------------------
+
+
+def agreement_created(agreement_id: int | None) -> str:
+    return str(agreement_id)
+
+
+def event_fired(agreement_id: int | None, event: str, state: str) -> str:
+    return f"agreement {agreement_id}: {event} -> {state}"
+
+
+def signature_recorded(agreement_id: int | None, party: str, state: str) -> str:
+    return f"agreement {agreement_id}: {party} signed; state {state}"
 
 
 def agreement_text(view: dict[str, Any]) -> str:
@@ -55,6 +136,10 @@ def agreement_row(view: dict[str, Any]) -> str:
     return f"{view['id']:>5}  {view['district']:<10} {view['state']:<26} {nxt}"
 
 
+def agreement_rows(views: list[dict[str, Any]]) -> str:
+    return "\n".join(agreement_row(v) for v in views)
+
+
 def deadline_row(row: dict[str, Any]) -> str:
     left = row["days_left"]
     when = f"in {left} days" if left >= 0 else f"{-left} days overdue"
@@ -62,3 +147,60 @@ def deadline_row(row: dict[str, Any]) -> str:
         f"{row['due']}  {row['kind']:<14} agreement {row['agreement']:<5} "
         f"{row['district']:<10} {when}"
     )
+
+
+def deadline_rows(rows: list[dict[str, Any]]) -> str:
+    return "\n".join(deadline_row(r) for r in rows) or "no open deadlines"
+
+
+# --- the service and its mail --------------------------------------------------------------------
+
+
+def tick_report(report: TickReport) -> tuple[str, str]:
+    """What one `pal tick` did (for stdout) and its delivery warnings (for stderr, maybe empty)."""
+    s, d = report.sweep, report.delivery
+    lines = [f"swept: {s.fired} timers fired, {s.skipped} superseded, {s.emails} notices queued"]
+    lines += [f"  {action}" for action in s.actions]
+    lines += [f"  not possible: {blocked} (liaison and director told)" for blocked in s.blocked]
+    lines.append(f"delivered: {d.sent} sent, {d.retrying} to retry, {d.failed} failed")
+    warnings = [
+        f"warning: {error}" + (f" ({times} messages)" if times > 1 else "")
+        for error, times in Counter(d.errors).items()
+    ]
+    return "\n".join(lines), "\n".join(warnings)
+
+
+def status_text(report: dict[str, Any]) -> str:
+    lines = ["heartbeats:"]
+    lines += [f"  {h['name']:<6} {h['at']}  {h['detail'] or ''}" for h in report["heartbeats"]]
+    if not report["heartbeats"]:
+        lines.append("  none: the service has not run yet")
+    outbox = report["outbox"]
+    lines.append("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "empty"))
+    if outbox.get("failed"):
+        lines.append(f"  {outbox['failed']} failed: see `pal outbox list --status failed`")
+    upcoming = report["next_timer_at"]
+    lines.append(
+        f"timers pending: {report['timers_pending']}" + (f" (next {upcoming})" if upcoming else "")
+    )
+    lines.append("next deadlines:")
+    lines += [
+        f"  {d['due']}  {d['kind']:<14} agreement {d['agreement']} ({d['district']})"
+        for d in report["next_deadlines"]
+    ] or ["  none"]
+    return "\n".join(lines)
+
+
+def outbox_rows(rows: list[dict[str, Any]]) -> str:
+    return (
+        "\n".join(
+            f"{r['id']:>6} {r['status']:<11} {r['attempts']:>2}  {r['to']:<32} {r['subject']}"
+            + (f"\n         last error: {r['last_error']}" if r["last_error"] else "")
+            for r in rows
+        )
+        or "outbox is empty"
+    )
+
+
+def retry_queued(outbox_id: int) -> str:
+    return f"outbox {outbox_id} queued for delivery"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from workflow.cli.common import app_for, by_option, emit, json_option, pass_ctx
+from workflow.cli import present
+from workflow.cli.common import app_for, by_option, emit, json_option, pass_ctx, read_csv_text, say
 
 
 @click.group()
@@ -37,7 +38,7 @@ def district_add(
     spec = DistrictInput(code=code, name=name, isd=isd, psa=psa, authorizer=authorizer)
     with app_for(ctx) as app, app.write() as session:
         added = add_district(session, spec, app.clerk(by), app.context())
-    click.echo(f"district {added.code} added")
+    say(present.district_added(added.code))
 
 
 @district.command("import")
@@ -46,16 +47,12 @@ def district_add(
 @pass_ctx
 def district_import(ctx: click.Context, file: Path, by: str | None) -> None:
     """Import districts from CSV (header: code,name,isd,psa,authorizer); all rows or none."""
-    from states.errors import BadInput
     from workflow.registry import import_districts
 
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{file} is not UTF-8 text") from exc
+    text = read_csv_text(file)
     with app_for(ctx) as app, app.write() as session:
         added = import_districts(session, text, app.clerk(by), app.context())
-    click.echo(f"imported {len(added)} districts")
+    say(present.districts_imported(added))
 
 
 @district.command("list")
@@ -67,14 +64,7 @@ def district_list(ctx: click.Context, as_json: bool) -> None:
 
     with app_for(ctx) as app, app.read() as session:
         rows = [d.model_dump() for d in list_districts(session)]
-    emit(
-        rows,
-        as_json,
-        lambda rs: "\n".join(
-            f"{r['code']:<10} {r['name']}" + (f"  (PSA, {r['authorizer']})" if r["psa"] else "")
-            for r in rs
-        ),
-    )
+    emit(rows, as_json, present.district_rows)
 
 
 @click.group()
@@ -113,7 +103,7 @@ def school_add(
             actor=app.clerk(by),
             ctx=app.context(),
         )
-    click.echo(f"school {code} added")
+    say(present.school_added(code))
 
 
 @click.group()
@@ -149,7 +139,7 @@ def contact_add(
             actor=app.clerk(by),
             ctx=app.context(),
         )
-    click.echo(f"contact {added.email} added as {added.role}")
+    say(present.contact_added(added.email, added.role))
 
 
 @contact.command("list")
@@ -162,11 +152,4 @@ def contact_list(ctx: click.Context, district_code: str | None, as_json: bool) -
 
     with app_for(ctx) as app, app.read() as session:
         rows = [c.model_dump() for c in list_contacts(session, district_code)]
-    emit(
-        rows,
-        as_json,
-        lambda rs: "\n".join(
-            f"{r['email']:<32} {r['role']:<20} {r['district_code'] or '-':<10} {r['name']}"
-            for r in rs
-        ),
-    )
+    emit(rows, as_json, present.contact_rows)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from workflow.cli.common import ISO_DATETIME, app_for, emit, json_option, pass_ctx
+from workflow.cli import present
+from workflow.cli.common import ISO_DATETIME, app_for, emit, json_option, pass_ctx, say
 
 
 def _aware(value: datetime | None, tz: Any) -> datetime:
@@ -26,15 +26,7 @@ def tick(ctx: click.Context, now: datetime | None) -> None:
 
     with app_for(ctx) as app:
         report = run_tick(app, _aware(now, app.settings.tz))
-    s, d = report.sweep, report.delivery
-    click.echo(f"swept: {s.fired} timers fired, {s.skipped} superseded, {s.emails} notices queued")
-    for action in s.actions:
-        click.echo(f"  {action}")
-    for blocked in s.blocked:
-        click.echo(f"  not possible: {blocked} (liaison and director told)")
-    click.echo(f"delivered: {d.sent} sent, {d.retrying} to retry, {d.failed} failed")
-    for error, times in Counter(d.errors).items():
-        click.echo(f"warning: {error}" + (f" ({times} messages)" if times > 1 else ""), err=True)
+    say(*present.tick_report(report))
 
 
 @click.command()
@@ -48,7 +40,7 @@ def serve(ctx: click.Context, max_sweeps: int | None) -> None:
 
     with app_for(ctx) as app:
         asyncio.run(Service(app).run(max_sweeps=max_sweeps))
-    click.echo("pal serve stopped")
+    say(present.serve_stopped())
 
 
 @click.command()
@@ -56,11 +48,11 @@ def serve(ctx: click.Context, max_sweeps: int | None) -> None:
 @pass_ctx
 def status(ctx: click.Context, as_json: bool) -> None:
     """Last heartbeat, outbox counts by status, and the next deadlines."""
-    from workflow.status import service_status, status_text
+    from workflow.status import service_status
 
     with app_for(ctx) as app, app.read() as session:
         report = service_status(session, app.context())
-    emit(report, as_json, status_text)
+    emit(report, as_json, present.status_text)
 
 
 @click.group()
@@ -80,18 +72,7 @@ def outbox_list(ctx: click.Context, status_: str | None, as_json: bool) -> None:
 
     with app_for(ctx) as app, app.read() as session:
         rows = list_outbox(session, status_)
-    emit(
-        rows,
-        as_json,
-        lambda rs: (
-            "\n".join(
-                f"{r['id']:>6} {r['status']:<11} {r['attempts']:>2}  {r['to']:<32} {r['subject']}"
-                + (f"\n         last error: {r['last_error']}" if r["last_error"] else "")
-                for r in rs
-            )
-            or "outbox is empty"
-        ),
-    )
+    emit(rows, as_json, present.outbox_rows)
 
 
 @outbox.command("retry")
@@ -103,4 +84,4 @@ def outbox_retry(ctx: click.Context, outbox_id: int) -> None:
 
     with app_for(ctx) as app, app.write() as session:
         retry(session, outbox_id, app.context().now)
-    click.echo(f"outbox {outbox_id} queued for delivery")
+    say(present.retry_queued(outbox_id))
