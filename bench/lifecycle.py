@@ -11,7 +11,7 @@ Prints one table, measured in this run, with each value next to its target (issu
    The engine side is the transition whose writes are the floor's: `open_rga` (UPDATE the
    agreement, INSERT its audit row, close the `rga_due` deadline row, cancel that deadline's
    pending timers). Agreements are brought to `signed` outside the timing; then each gets
-   `engine.fire(..., event="open_rga")` in its own transaction, timed. The floor runs before and
+   `engine.apply` of `open_rga` in its own transaction, timed. The floor runs before and
    after that loop (drift cancels out). The whole lifecycle (7 steps, some of which also render
    and queue emails and open deadlines with timers) is reported too, per step, with no target.
 2. Wall time of `pal agreement show ID` next to `python -c "import sqlmodel"` (runs in pairs;
@@ -166,16 +166,15 @@ class EngineBench:
     def new_agreement(self) -> int:
         """`identify` in its own transaction (timed into step_times); returns the agreement id."""
         from storage.db import transaction
-        from workflow import engine
+        from workflow.engine import Request, apply
 
         code = f"D{self.next_district:04d}"
         self.next_district += 1
         began = time.perf_counter()
         with transaction(self.engine) as session:
-            created = engine.identify(
-                session, district_code=code, actor=self.director, ctx=self.context(),
-                rules_version="2017-10", cohort="bench",
-            )  # fmt: skip
+            request = Request("identify", self.director, parent=code, rules_version="2017-10",
+                              data={"cohort": "bench"})  # fmt: skip
+            created = apply(session, request, self.context())
             agreement_id = created.id
         self.step_times[STEPS[0]].append(time.perf_counter() - began)
         assert agreement_id is not None
@@ -184,33 +183,18 @@ class EngineBench:
     def run_step(self, agreement_id: int, step: str) -> float:
         """One step of STEPS[1:] in its own transaction; returns (and records) its wall time."""
         from storage.db import transaction
-        from workflow import engine
+        from workflow.engine import Request, apply
 
+        event, _, party = step.partition(":")
+        actor, data = {
+            "start_assessment": (self.liaison, {"liaison": "liaison@mde.example"}),
+            "record_signature": (self.liaison, {"party": party}),
+            "open_rga": (self.director, {}),
+            "escalate": (self.state_super, {"option": "reconstitution"}),
+        }[event]
         began = time.perf_counter()
         with transaction(self.engine) as session:
-            ctx = self.context()
-            if step == "start_assessment":
-                engine.fire(
-                    session, agreement_id=agreement_id, event=step, actor=self.liaison,
-                    ctx=ctx, data={"liaison": "liaison@mde.example"},
-                )  # fmt: skip
-            elif step.startswith("record_signature:"):
-                engine.record_signature(
-                    session, agreement_id=agreement_id, party=step.split(":", 1)[1],
-                    actor=self.liaison, ctx=ctx,
-                )  # fmt: skip
-            elif step == "open_rga":
-                engine.fire(
-                    session, agreement_id=agreement_id, event=step, actor=self.director,
-                    ctx=ctx,
-                )  # fmt: skip
-            elif step == "escalate":
-                engine.fire(
-                    session, agreement_id=agreement_id, event=step, actor=self.state_super,
-                    ctx=ctx, data={"option": "reconstitution"},
-                )  # fmt: skip
-            else:  # pragma: no cover
-                raise AssertionError(step)
+            apply(session, Request(event, actor, case=agreement_id, data=data), self.context())
         elapsed = time.perf_counter() - began
         self.step_times[step].append(elapsed)
         return elapsed
@@ -318,7 +302,7 @@ def prepare_signed(bench: EngineBench, count: int, budget_s: float) -> list[int]
 
 
 def time_open_rga(bench: EngineBench, ids: list[int]) -> float:
-    """`engine.fire(..., event="open_rga")` on each agreement, one transaction each; seconds."""
+    """`engine.apply` of `open_rga` on each agreement, one transaction each; seconds."""
     start = time.perf_counter()
     for agreement_id in ids:
         bench.run_step(agreement_id, HEADLINE_STEP)

@@ -1,29 +1,121 @@
-"""Load versioned rule data shipped in `config/rules/<version>.toml`."""
+"""Load versioned rule data: `config/rules/<version>.toml`, checked in full when loaded.
+
+A version may say `extends = "<version>"` and state only what differs: tables merge key by key,
+the entries of `deadlines`, `timers` and `transition_notices` merge with the parent's entry of the
+same identity (a deadline's kind, a timer's deadline, ladder and notice or action, a notice's
+event and notice), and any other value replaces the parent's.
+"""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from states.errors import BadInput
+from config.settings import DEFAULT_RULES_VERSION
+from states.errors import BadInput, BadRules
 from states.rules import RuleSet, ruleset_from_mapping
 
-RULES_DIR = Path(__file__).with_name("rules")
-DEFAULT_VERSION = "2017-10"
+SHIPPED = Path(__file__).with_name("rules")
+_extra: list[Path] = []
+
+# How entries of an array of tables are matched with the parent's when a version extends one.
+_IDENTITY: Mapping[str, tuple[str, ...]] = {
+    "deadlines": ("kind",),
+    "timers": ("deadline", "ladder", "notice", "action"),
+    "transition_notices": ("event", "notice"),
+}
+
+
+def use_rules_dir(path: Path | None) -> None:
+    """Search `path` before the shipped versions (`PAL_RULES_DIR`); None for the shipped only."""
+    wanted = [Path(path)] if path is not None else []
+    if wanted != _extra:
+        _extra[:] = wanted
+        load_rules.cache_clear()
+
+
+def _folders() -> list[Path]:
+    return [*_extra, SHIPPED]
 
 
 def versions() -> list[str]:
-    return sorted(path.stem for path in RULES_DIR.glob("*.toml"))
+    return sorted({path.stem for folder in _folders() for path in folder.glob("*.toml")})
+
+
+def _path(version: str) -> Path:
+    for folder in _folders():
+        path = folder / f"{version}.toml"
+        if path.is_file():
+            return path
+    raise BadInput(f"unknown rules version {version!r}; known: {', '.join(versions())}")
 
 
 @cache
-def load_rules(version: str = DEFAULT_VERSION) -> RuleSet:
-    path = RULES_DIR / f"{version}.toml"
-    if not path.is_file():
-        raise BadInput(f"unknown rules version {version!r}; known: {', '.join(versions())}")
-    with path.open("rb") as handle:
-        rules = ruleset_from_mapping(tomllib.load(handle))
-    if rules.version != version:
-        raise ValueError(f"{path} declares version {rules.version!r}")
-    return rules
+def load_rules(version: str = DEFAULT_RULES_VERSION) -> RuleSet:
+    """The rules of `version`, checked against the agreement process and the notice templates."""
+    from notifications.render import notice_names
+    from states.registry import process
+    from states.rule_check import check
+
+    data, source = _merged(version, ())
+    check(data, process("agreement"), frozenset(notice_names()), source)
+    if data["version"] != version:
+        raise BadRules(f"{source}: version: says {data['version']!r}, the file is {version}")
+    return ruleset_from_mapping(data)
+
+
+def _merged(version: str, seen: tuple[str, ...]) -> tuple[dict[str, Any], str]:
+    if version in seen:
+        raise BadRules(f"rules {' -> '.join((*seen, version))}: extends itself")
+    path = _path(version)
+    source = _display(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BadRules(f"{source}: cannot read: {exc}") from exc
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, source
+    if not isinstance(parent, str):
+        raise BadRules(f"{source}: extends: must name a version")
+    base, _ = _merged(parent, (*seen, version))
+    return _merge(base, data), source
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if key in _IDENTITY and isinstance(value, list):
+            merged[key] = _merge_entries(merged.get(key, []), value, _IDENTITY[key])
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _merge_entries(
+    base: list[Any], over: list[Any], identity: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    def ident(entry: Any) -> tuple[Any, ...]:
+        return tuple(entry.get(name) for name in identity) if isinstance(entry, Mapping) else ()
+
+    merged = [dict(entry) for entry in base]
+    for entry in over:
+        match = next((i for i, old in enumerate(merged) if ident(old) == ident(entry)), None)
+        if match is None:
+            merged.append(dict(entry))
+        else:
+            merged[match] = {**merged[match], **entry}
+    return merged
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(SHIPPED.parent.parent))
+    except ValueError:
+        return str(path)

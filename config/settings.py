@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_va
 from states.errors import BadInput
 
 ENV_PREFIX = "PAL_"
+# The rule version new agreements (and renewals) start under; `config/rules/<version>.toml`.
+DEFAULT_RULES_VERSION = "2017-10"
 
 
 class Settings(BaseModel):
@@ -28,7 +30,9 @@ class Settings(BaseModel):
     database_url: str = "sqlite:///pal.db"
     timezone: str = "America/Detroit"
     actor: str | None = None
-    rules_version: str = "2017-10"
+    rules_version: str = DEFAULT_RULES_VERSION
+    # A folder of further rule versions, searched before the shipped ones.
+    rules_dir: Path | None = None
     # Notifications and the service (used from the service issue on).
     mail_from: str = "Office of Partnership Districts <partnership@mde.example>"
     mail_dir: Path = Path("mail")

@@ -19,6 +19,8 @@ class Context:
     now: datetime
     tz: ZoneInfo = DEFAULT_ZONE
     notice_hour: int = 8
+    # The rule version new agreements and renewals start under; None for the shipped default.
+    rules_version: str | None = None
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

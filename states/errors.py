@@ -39,3 +39,7 @@ class ConcurrentModification(PalError):
 
 class StoreNotReady(BadInput):
     """The database has no schema yet, or an older one."""
+
+
+class BadRules(BadInput):
+    """A rule version's data names something that does not exist, or is malformed."""

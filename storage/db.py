@@ -18,7 +18,10 @@ from sqlmodel import Session
 
 from states.errors import BadInput, ConcurrentModification, StoreNotReady
 
-SCHEMA_HEAD = "0003"
+# The newest migration's revision; revisions are numbered like their files (`0004_*.py`).
+SCHEMA_HEAD = max(
+    path.name[:4] for path in (Path(__file__).parent / "migrations" / "versions").glob("0*.py")
+)
 BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY = "pal_read_only"
 

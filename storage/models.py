@@ -59,6 +59,9 @@ class Agreement(SQLModel, table=True):
     signed_on: date | None = None
     escalation_option: str | None = None
     last_event_on: date
+    # A renewal ends this agreement and starts the next: each names the other.
+    renewed_from: int | None = None
+    renewed_as: int | None = None
     # Optimistic lock: every change bumps it with `WHERE version = <read version>`.
     version: int = 1
     updated_at: datetime = utc_column()

@@ -27,7 +27,7 @@ from helpers import (
     snapshot,
 )
 
-from states.agreement import EDGES, STATES, TERMINAL
+from states.agreement import AGREEMENT, STATES, TERMINAL
 from storage.migrate import head
 from workflow.cli import cli
 
@@ -85,9 +85,9 @@ def test_diagram_is_mermaid_with_every_state_and_edge(offline: Pal, tmp_path: Pa
     for state in STATES:
         assert state in text
     assert "[*] --> identified : identify" in text
-    for edge in EDGES:
-        for source in edge.sources:
-            assert f"{source} --> {edge.dest} : {edge.event}" in text
+    for spec in AGREEMENT.events[1:]:
+        for source in spec.sources:
+            assert f"{source} --> {spec.dest or source} : {spec.name}" in text
     for state in TERMINAL:
         assert f"{state} --> [*]" in text
     assert not (tmp_path / "never.db").exists()

@@ -41,8 +41,8 @@ from states.context import Context
 from states.errors import ConcurrentModification, NotAllowedInState, PalError
 from storage.db import make_engine, transaction
 from storage.models import Agreement
-from workflow import engine as pal_engine
 from workflow.actors import Actor
+from workflow.engine import Request, apply
 
 pytestmark = pytest.mark.slow
 
@@ -54,8 +54,8 @@ from pathlib import Path
 from workflow.cli import main
 import workflow.cli.agreement, workflow.engine, workflow.app, workflow.views, storage.db
 from config.rules import load_rules
-from states.agreement import machine
-load_rules(); machine()
+from states.agreement import AGREEMENT
+load_rules(); AGREEMENT.machine
 import sqlalchemy.dialects.postgresql.psycopg, sqlalchemy.dialects.sqlite.pysqlite
 
 folder, me = Path(sys.argv[1]), sys.argv[2]
@@ -254,7 +254,7 @@ def test_claim_on_a_stale_agreement_raises_and_writes_nothing(
     """An agreement read before someone else's commit cannot be claimed: ConcurrentModification."""
     agreement = signed_agreement(seeded)
     with transaction(store, read_only=True) as session:
-        stale = pal_engine.load_agreement(session, agreement)
+        stale = session.get(Agreement, agreement)
     ok(seeded, "agreement", "fire", agreement, "escalate", "--set", "option=closure",
        "--by", STATE_SUPERINTENDENT, "--on", "2019-10-01")  # fmt: skip
     before = snapshot(db_url)
@@ -262,9 +262,8 @@ def test_claim_on_a_stale_agreement_raises_and_writes_nothing(
     def open_rga_from_the_stale_copy() -> None:
         with transaction(store) as session:
             session.add(stale)  # the session now holds the copy read before the escalation
-            pal_engine.fire(session, agreement_id=agreement, event="open_rga",
-                            actor=DIRECTOR_ACTOR, ctx=Context(now=NOW),
-                            on=date(2019, 10, 1))  # fmt: skip
+            apply(session, Request("open_rga", DIRECTOR_ACTOR, case=agreement,
+                                   on=date(2019, 10, 1)), Context(now=NOW))  # fmt: skip
 
     with pytest.raises(ConcurrentModification):
         open_rga_from_the_stale_copy()
@@ -284,15 +283,14 @@ def test_a_change_committed_between_read_and_write_is_detected(
 
     def interleave() -> None:
         with transaction(store, read_only=backend == "sqlite") as first:
-            held = pal_engine.load_agreement(first, agreement)  # kept in first's identity map
+            held = first.get(Agreement, agreement)  # kept in first's identity map
             assert held.state == "signed"
             with transaction(store) as second:
-                pal_engine.fire(second, agreement_id=agreement, event="escalate",
-                                actor=STATE_SUPERINTENDENT_ACTOR, ctx=Context(now=NOW),
-                                data={"option": "closure"})  # fmt: skip
+                apply(second, Request("escalate", STATE_SUPERINTENDENT_ACTOR, case=agreement,
+                                      data={"option": "closure"}), Context(now=NOW))  # fmt: skip
             after_b.append(snapshot(db_url))
-            pal_engine.fire(first, agreement_id=agreement, event="open_rga",
-                            actor=DIRECTOR_ACTOR, ctx=Context(now=NOW))  # fmt: skip
+            apply(first, Request("open_rga", DIRECTOR_ACTOR, case=agreement),
+                  Context(now=NOW))  # fmt: skip
 
     with pytest.raises(ConcurrentModification):
         interleave()
@@ -323,9 +321,9 @@ def test_two_concurrent_identifies_of_one_district_leave_one_active_agreement(
 
     def identify_in(ready: threading.Event | None, wait_for: threading.Event | None) -> None:
         with transaction(store) as session:
-            pal_engine.identify(session, district_code=TRAD, actor=DIRECTOR_ACTOR,
-                                ctx=Context(now=NOW), on=date(2019, 9, 30),
-                                rules_version="2017-10")  # fmt: skip
+            apply(session, Request("identify", DIRECTOR_ACTOR, parent=TRAD,
+                                   on=date(2019, 9, 30), rules_version="2017-10"),
+                  Context(now=NOW))  # fmt: skip
             session.flush()
             if ready is not None:
                 ready.set()

@@ -354,7 +354,10 @@ def test_review_36_due_while_still_in_rga_tells_liaison_and_director_and_changes
         agreement, "action_not_possible", (LIAISON, DIRECTOR)
     )
     text = smtp_server.received[seen].message.get_body(("plain",)).get_content()
-    assert "open review 36" in text and "rga" in text
+    assert "open the 36-month review" in text
+    assert "at the stage “18-month Review of Goal Attainment”" in text
+    assert "“Implementing the plan”" in text
+    assert "open_review_36" not in text and "`" not in text
     after = show(mailed, agreement)
     assert after["state"] == "rga"
     assert after["history"] == before["history"]

@@ -50,9 +50,9 @@ from states.context import Context
 from storage.db import make_engine, transaction
 from storage.models import Contact, District
 from storage.service_models import Timer
-from workflow import engine as lifecycle
 from workflow import sweep as sweep_module
 from workflow.actors import Actor
+from workflow.engine import Request, apply
 from workflow.sweep import sweep
 
 
@@ -203,24 +203,19 @@ def many_agreements(db_url: str, count: int) -> list[int]:
                     session.add(Contact(email=email, name=role, role=role, district_code=code))
             session.flush()
             for code in codes:
-                agreement = lifecycle.identify(
+                agreement = apply(
                     session,
-                    district_code=code,
-                    actor=director,
-                    ctx=ctx,
-                    on=date(2018, 3, 1),
-                    rules_version="2017-10",
-                )
+                    Request("identify", director, parent=code, on=date(2018, 3, 1),
+                            rules_version="2017-10"),
+                    ctx,
+                )  # fmt: skip
                 assert agreement.id is not None
-                lifecycle.fire(
+                apply(
                     session,
-                    agreement_id=agreement.id,
-                    event="start_assessment",
-                    actor=liaison,
-                    ctx=ctx,
-                    on=date(2018, 3, 1),
-                    data={"liaison": LIAISON},
-                )
+                    Request("start_assessment", liaison, case=agreement.id,
+                            on=date(2018, 3, 1), data={"liaison": LIAISON}),
+                    ctx,
+                )  # fmt: skip
                 ids.append(agreement.id)
     finally:
         engine.dispose()
@@ -302,14 +297,9 @@ def sign_all(db_url: str, ids: list[int], on: date) -> None:
         with transaction(engine) as session:
             for agreement in ids:
                 for party in ("board", "superintendent", "mde"):
-                    lifecycle.record_signature(
-                        session,
-                        agreement_id=agreement,
-                        party=party,
-                        actor=Actor(LIAISON, "liaison"),
-                        ctx=ctx,
-                        on=on,
-                    )
+                    request = Request("record_signature", Actor(LIAISON, "liaison"),
+                                      case=agreement, on=on, data={"party": party})  # fmt: skip
+                    apply(session, request, ctx)
     finally:
         engine.dispose()
 

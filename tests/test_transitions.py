@@ -41,8 +41,8 @@ from states.agreement import ACTIVE
 from states.context import Context
 from states.errors import PalError
 from storage.db import make_engine, transaction
-from workflow import engine as pal_engine
 from workflow.actors import SYSTEM_ACTOR
+from workflow.engine import Request, apply
 
 # --- identify ------------------------------------------------------------------------------------
 
@@ -563,9 +563,8 @@ def test_the_engine_refuses_sign_until_every_signature_is_recorded(
     before = snapshot(db_url)
     try:
         with pytest.raises(PalError), transaction(store) as session:
-            pal_engine.fire(session, agreement_id=agreement, event="sign", actor=SYSTEM_ACTOR,
-                            ctx=Context(now=datetime(2018, 5, 2, 16, tzinfo=UTC)),
-                            on=date(2018, 5, 2))  # fmt: skip
+            apply(session, Request("sign", SYSTEM_ACTOR, case=agreement, on=date(2018, 5, 2)),
+                  Context(now=datetime(2018, 5, 2, 16, tzinfo=UTC)))  # fmt: skip
     finally:
         store.dispose()
     assert snapshot(db_url) == before

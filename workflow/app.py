@@ -32,6 +32,7 @@ class App:
             now=now or datetime.now(UTC),
             tz=self.settings.tz,
             notice_hour=self.settings.notice_hour,
+            rules_version=self.settings.rules_version,
         )
 
     @contextmanager
@@ -57,6 +58,9 @@ class App:
 
 @contextmanager
 def open_app(settings: Settings, *, check: bool = True) -> Iterator[App]:
+    from config.rules import use_rules_dir
+
+    use_rules_dir(settings.rules_dir)
     engine = make_engine(settings.database_url)
     try:
         if check:

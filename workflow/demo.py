@@ -21,9 +21,10 @@ from states.errors import NotAllowedInState
 from storage.migrate import upgrade
 from storage.models import Agreement, District
 from storage.service_models import Outbox, Timer
-from workflow import engine, registry
+from workflow import registry
 from workflow.actors import Actor
 from workflow.app import App
+from workflow.engine import Request, apply
 from workflow.service import tick
 
 Echo = Callable[[str], None]
@@ -186,27 +187,32 @@ def _script_district(
     at(
         identified_on,
         f"identify {code}",
-        lambda s, c: engine.identify(
+        lambda s, c: apply(
             s,
-            district_code=code,
-            actor=by["director"],
-            ctx=c,
-            on=c.today,
-            cohort=cohort,
-            rules_version=rules,
+            Request(
+                "identify",
+                by["director"],
+                parent=code,
+                on=c.today,
+                data={"cohort": cohort},
+                rules_version=rules,
+            ),
+            c,
         ),
     )
     at(
         add_days(identified_on, 7),
         f"start_assessment {agreement_id}",
-        lambda s, c: engine.fire(
+        lambda s, c: apply(
             s,
-            agreement_id=agreement_id,
-            event="start_assessment",
-            actor=liaison,
-            ctx=c,
-            on=c.today,
-            data={"liaison": liaison.email},
+            Request(
+                "start_assessment",
+                liaison,
+                case=agreement_id,
+                on=c.today,
+                data={"liaison": liaison.email},
+            ),
+            c,
         ),
     )
     window = 60 if rules == "2017-04" else 90
@@ -214,15 +220,17 @@ def _script_district(
         at(
             add_days(identified_on, window + 40),
             f"escalate {agreement_id}",
-            lambda s, c: engine.fire(
+            lambda s, c: apply(
                 s,
-                agreement_id=agreement_id,
-                event="escalate",
-                actor=by["ss"],
-                ctx=c,
-                on=c.today,
-                data={"option": "isd_intervention"},
-                note="plan not signed 40 days after the deadline",
+                Request(
+                    "escalate",
+                    by["ss"],
+                    case=agreement_id,
+                    on=c.today,
+                    data={"option": "isd_intervention"},
+                    note="plan not signed 40 days after the deadline",
+                ),
+                c,
             ),
         )
         return identified_on
@@ -230,52 +238,92 @@ def _script_district(
     signed_on = add_days(
         identified_on, window + rng.randint(3, 20) if late else rng.randint(35, window - 2)
     )
+    case = _Fixed(agreement_id)
+    _script_plan(at, case, signed_on, psa, liaison)
+    if index % 9 == 4:  # one district's RGA is never concluded: the 36-month action cannot run
+        return add_months(signed_on, 36)
+    review_36 = _script_reviews(at, case, signed_on, index, by["director"])
+    if index % 7 != 0:
+        return review_36
+    # Renewed: a new agreement under the current rules, re-signed and clocked from its signing.
+    renewal = _Renewal(agreement_id)
+    resigned_on = add_days(review_36, 10 + rng.randint(40, 80))
+    _script_plan(at, renewal, resigned_on, psa, liaison)
+    return _script_reviews(at, renewal, resigned_on, index + 1, by["director"])
+
+
+class _Fixed:
+    """An agreement whose id is known when the script is written."""
+
+    def __init__(self, agreement_id: int) -> None:
+        self.agreement_id = agreement_id
+
+    def id(self, session: Session) -> int:
+        return self.agreement_id
+
+    def __str__(self) -> str:
+        return str(self.agreement_id)
+
+
+class _Renewal(_Fixed):
+    """The agreement that renews `agreement_id`: its id is known once the renewal happened."""
+
+    def id(self, session: Session) -> int:
+        renewed = session.get(Agreement, self.agreement_id)
+        assert renewed is not None and renewed.renewed_as is not None
+        return renewed.renewed_as
+
+    def __str__(self) -> str:
+        return f"renewal of {self.agreement_id}"
+
+
+def _script_plan(
+    at: Callable[..., None], case: _Fixed, signed_on: date, psa: bool, liaison: Actor
+) -> None:
     parties = ["board", "superintendent", *(["authorizer"] if psa else []), "mde"]
     for offset, party in enumerate(parties):
         at(
             add_days(signed_on, offset - len(parties) + 1),
-            f"sign {agreement_id} {party}",
-            lambda s, c, p=party: engine.record_signature(
-                s, agreement_id=agreement_id, party=p, actor=liaison, ctx=c, on=c.today
-            ),
+            f"sign {case} {party}",
+            lambda s, c, p=party: _fire(s, c, case, "record_signature", liaison, {"party": p}),
         )
-    rga_opens = add_months(signed_on, 18)
-    if index % 9 != 4:  # one district's RGA is never concluded: the 36-month action cannot run
-        at(
-            add_days(rga_opens, 45),
-            f"determine {agreement_id}",
-            lambda s, c: engine.fire(
-                s,
-                agreement_id=agreement_id,
-                event="determine",
-                actor=by["director"],
-                ctx=c,
-                on=c.today,
-            ),
-        )
-        if index % 3 == 0:
-            _review_24(at, agreement_id, add_months(signed_on, 24), by["director"])
+
+
+def _script_reviews(
+    at: Callable[..., None], case: _Fixed, signed_on: date, index: int, director: Actor
+) -> date:
+    """The RGA determined, a 24-month review for some, and the 36-month decision."""
+    at(
+        add_days(add_months(signed_on, 18), 45),
+        f"determine {case}",
+        lambda s, c: _fire(s, c, case, "determine", director),
+    )
+    if index % 3 == 0:
+        _review_24(at, case, add_months(signed_on, 24), director)
     review_36 = add_months(signed_on, 36)
-    if index % 9 != 4:
-        event = "renew" if index % 7 == 0 else "exit"
-        at(
-            add_days(review_36, 10),
-            f"{event} {agreement_id}",
-            lambda s, c: engine.fire(
-                s, agreement_id=agreement_id, event=event, actor=by["director"], ctx=c, on=c.today
-            ),
-        )
+    event = "renew" if index % 7 == 0 else "exit"
+    at(add_days(review_36, 10), f"{event} {case}", lambda s, c: _fire(s, c, case, event, director))
     return review_36
 
 
-def _review_24(at: Callable[..., None], agreement_id: int, day: date, director: Actor) -> None:
+def _fire(
+    session: Session,
+    ctx: Context,
+    case: _Fixed,
+    event: str,
+    actor: Actor,
+    data: dict[str, str] | None = None,
+) -> object:
+    request = Request(event, actor, case=case.id(session), on=ctx.today, data=data or {})
+    return apply(session, request, ctx)
+
+
+def _review_24(at: Callable[..., None], case: _Fixed, day: date, director: Actor) -> None:
     for offset, event in ((0, "open_review_24"), (21, "complete_review_24")):
         at(
             add_days(day, offset),
-            f"{event} {agreement_id}",
-            lambda s, c, e=event: engine.fire(
-                s, agreement_id=agreement_id, event=e, actor=director, ctx=c, on=c.today
-            ),
+            f"{event} {case}",
+            lambda s, c, e=event: _fire(s, c, case, e, director),
         )
 
 

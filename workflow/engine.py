@@ -1,43 +1,245 @@
-"""Apply an event to one agreement in one transaction.
+"""Apply one event to one case, in the caller's transaction: the one path every caller takes.
 
-Each function here runs inside a transaction the caller holds (`storage.db.transaction`), so the
-state change, its audit record, its deadlines and its outgoing mail commit together or not at all.
-Checks run in a fixed order: who is acting, what they name, the state, then the event's data.
+The CLI, the sweep's timed actions and an event's follow-up all call `apply`. What an event
+does is read from its description in `states/` (`EventSpec`); nothing here names an event. The
+state change, its audit record, its deadlines, its notices, its follow-up and its successor are
+written in the transaction the caller holds (`storage.db.transaction`), so they commit together
+or not at all. Checks run before anything is written, in a fixed order: who is acting, the
+state, the event's data, its date, then its guard.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Table, bindparam, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from config.rules import load_rules
-from states.agreement import (
-    CREATE_EVENT,
-    EVENTS,
-    INITIAL,
-    RECORD_SIGNATURE,
-    TERMINAL,
-    destination,
-)
+from config.settings import DEFAULT_RULES_VERSION
 from states.context import Context
 from states.errors import BadInput, ConcurrentModification, NotAllowedInState, NotFound
+from states.process import Changes, EventSpec, Field, Process
+from states.registry import process
 from states.rules import RuleSet
-from storage.models import Agreement, Contact, District, Signature
+from storage.models import Contact
 from workflow import audit, deadlines
 from workflow.actors import SYSTEM_ACTOR, Actor, normalize_email
+from workflow.cases import STORES, AgreementStore
 from workflow.effects import after_transition
 
-# Data each event accepts through `--set KEY=VALUE`; anything else is a typo, refused.
-EVENT_DATA: Mapping[str, frozenset[str]] = {
-    "start_assessment": frozenset({"liaison"}),
-    "escalate": frozenset({"option"}),
-}
-REQUIRED_DATA: Mapping[str, frozenset[str]] = EVENT_DATA
+
+@dataclass(frozen=True)
+class Request:
+    """One event to apply: which, to what, by whom, with what data, effective when."""
+
+    event: str
+    actor: Actor
+    case: int | None = None  # None for the event that creates a case
+    parent: str | None = None  # what a new case belongs to (an agreement: its district's code)
+    process: str = "agreement"
+    on: date | None = None
+    note: str | None = None
+    data: Mapping[str, str] = field(default_factory=dict)
+    rules_version: str | None = None  # a new case's rules; the context's default if None
+
+
+def apply(session: Session, request: Request, ctx: Context) -> Any:
+    """Apply `request`; returns the case's row as written (for a new case, the new row)."""
+    definition = process(request.process)
+    spec = definition.event(request.event)
+    store = STORES[definition.name]
+    if spec.creates:
+        return _create(session, definition, spec, store, request, ctx)
+    row, case = store.load(session, _case_id(request))
+    rules = load_rules(row.rules_version)
+    rules.check_may(spec.permission_key, request.actor.role)
+    dest = definition.destination(row.state, spec.name)
+    values = _resolve(session, spec, request.data, case, rules)
+    day = effective_date(request.on, ctx, row.last_event_on)
+    if spec.guard is not None:
+        spec.guard(case, values, rules)
+    changes = spec.effect(case, values, day) if spec.effect else Changes()
+    source = row.state
+    claim(session, store, row, {"state": dest, "last_event_on": day, "updated_at": ctx.now,
+                                **changes.columns})  # fmt: skip
+    for child in changes.children:
+        store.add_child(session, row, child, request.actor, ctx)
+    final = dest in definition.terminal
+    deadlines.close_for_event(session, row, rules, spec.name, day, final=final)
+    audited = dict(values)
+    if spec.successor is not None:
+        audited |= _hand_over(session, definition, spec, store, row, request, day, ctx)
+    _audit(session, store, row, spec.name, source, dest, request, day, ctx, audited)
+    if spec.successor is None and not final:
+        deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
+        after_transition(session, row, rules, spec.name, day, ctx)
+    if spec.follow_up is not None:
+        _follow_up(session, definition, spec, store, row, request, values, ctx)
+    return row
+
+
+def _case_id(request: Request) -> int:
+    if request.case is None:
+        raise BadInput(f"{request.event} needs the {request.process} it applies to")
+    return request.case
+
+
+def _create(
+    session: Session,
+    definition: Process,
+    spec: EventSpec,
+    store: AgreementStore,
+    request: Request,
+    ctx: Context,
+) -> Any:
+    rules = load_rules(request.rules_version or ctx.rules_version or DEFAULT_RULES_VERSION)
+    rules.check_may(spec.permission_key, request.actor.role)
+    if request.parent is None:
+        raise BadInput(f"{spec.name} needs what the new {definition.name} belongs to")
+    case = store.new_case(session, request.parent)
+    day = effective_date(request.on, ctx, previous=None)
+    values = _resolve(session, spec, request.data, case, rules)
+    if spec.guard is not None:
+        spec.guard(case, values, rules)
+    changes = spec.effect(case, values, day) if spec.effect else Changes()
+    assert spec.dest is not None
+    row = store.insert(
+        session,
+        {
+            "state": spec.dest,
+            "rules_version": rules.version,
+            "last_event_on": day,
+            "updated_at": ctx.now,
+            **changes.columns,
+        },
+    )
+    audited = {**values, "rules": rules.version}
+    _audit(session, store, row, spec.name, None, spec.dest, request, day, ctx, audited)
+    deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
+    after_transition(session, row, rules, spec.name, day, ctx)
+    return row
+
+
+def _hand_over(
+    session: Session,
+    definition: Process,
+    spec: EventSpec,
+    store: AgreementStore,
+    row: Any,
+    request: Request,
+    day: date,
+    ctx: Context,
+) -> dict[str, Any]:
+    """Start the successor case: under the current default rules, linked both ways; the
+    deadlines and notices of `spec` are the successor's."""
+    successor = spec.successor
+    assert successor is not None
+    rules = load_rules(ctx.rules_version or DEFAULT_RULES_VERSION)
+    carried = {name: getattr(row, name) for name in successor.carry}
+    new = store.insert(
+        session,
+        {
+            **carried,
+            "state": successor.state,
+            "rules_version": rules.version,
+            "identified_on": day,
+            "last_event_on": day,
+            "updated_at": ctx.now,
+            successor.link_back: row.id,
+        },
+    )
+    claim(session, store, row, {successor.link_on: new.id, "updated_at": ctx.now})
+    data = {successor.link_back: row.id, "rules": rules.version}
+    note = f"follows {definition.name} {row.id}"
+    _audit(session, store, new, spec.name, None, successor.state, request, day, ctx, data, note)
+    deadlines.open_for_event(session, new, rules, spec.name, day, ctx)
+    after_transition(session, new, rules, spec.name, day, ctx)
+    return {successor.link_on: new.id}
+
+
+def _follow_up(
+    session: Session,
+    definition: Process,
+    spec: EventSpec,
+    store: AgreementStore,
+    row: Any,
+    request: Request,
+    values: Mapping[str, Any],
+    ctx: Context,
+) -> None:
+    """Fire `spec.follow_up` as `system` when the rules let it and its guard passes."""
+    assert spec.follow_up is not None
+    follower = definition.event(spec.follow_up)
+    rules = load_rules(row.rules_version)
+    if SYSTEM_ACTOR.role not in rules.permissions.get(follower.permission_key, frozenset()):
+        return
+    if follower.name not in definition.allowed_events(row.state):
+        return
+    if follower.guard is not None:
+        try:
+            follower.guard(store.case_of(session, row), {}, rules)
+        except (NotAllowedInState, BadInput):
+            return
+    note = spec.follow_up_note(values, request.actor.email) if spec.follow_up_note else None
+    apply(
+        session,
+        Request(
+            follower.name,
+            SYSTEM_ACTOR,
+            case=row.id,
+            process=definition.name,
+            on=row.last_event_on,
+            note=note,
+        ),
+        ctx,
+    )
+
+
+def _resolve(
+    session: Session, spec: EventSpec, given: Mapping[str, str], case: Any, rules: RuleSet
+) -> dict[str, Any]:
+    """The event's data, checked against its fields: unknown or missing names are refused."""
+    unknown = sorted(set(given) - {f.name for f in spec.fields})
+    if unknown:
+        takes = ", ".join(f.name for f in spec.fields)
+        raise BadInput(
+            f"{spec.name} takes no --set {', '.join(unknown)}"
+            + (f" (it takes {takes})" if takes else "")
+        )
+    values: dict[str, Any] = {}
+    for item in spec.fields:
+        raw = given.get(item.name)
+        # A blank choice list is a choice, and refused as one ("unknown ... (empty)").
+        if raw is None or (not raw.strip() and not item.many):
+            if item.required:
+                raise BadInput(f"{spec.name} needs --set {item.name}=...")
+            if item.default is not None:
+                values[item.name] = item.default(case, rules)
+            elif raw is not None or item.kind == "text":
+                values[item.name] = None
+            continue
+        values[item.name] = _value(session, item, raw.strip(), case, rules)
+    return values
+
+
+def _value(session: Session, item: Field, raw: str, case: Any, rules: RuleSet) -> Any:
+    if item.kind == "person":
+        email = normalize_email(raw)
+        contact = session.get(Contact, email)
+        if contact is None:
+            raise NotFound(f"no person {email} on file")
+        if contact.role not in item.roles:
+            raise BadInput(f"{email} is a {contact.role}, not a {' or '.join(item.roles)}")
+        return email  # audited as on file, not as typed
+    if item.kind == "choice":
+        return item.check_choice(raw, case, rules)
+    return raw
 
 
 def effective_date(on: date | None, ctx: Context, previous: date | None) -> date:
@@ -51,252 +253,59 @@ def effective_date(on: date | None, ctx: Context, previous: date | None) -> date
     return chosen
 
 
-def load_agreement(session: Session, agreement_id: int) -> Agreement:
-    agreement = session.get(Agreement, agreement_id)
-    if agreement is None:
-        raise NotFound(f"no agreement {agreement_id}")
-    return agreement
-
-
-def load_district(session: Session, code: str) -> District:
-    district = session.get(District, code)
-    if district is None:
-        raise NotFound(f"no district {code!r} on file")
-    return district
-
-
-def identify(
+def _audit(
     session: Session,
-    *,
-    district_code: str,
-    actor: Actor,
-    ctx: Context,
-    on: date | None = None,
-    cohort: str | None = None,
-    consequences: str | None = None,
-    rules_version: str,
-    note: str | None = None,
-) -> Agreement:
-    rules = load_rules(rules_version)
-    rules.check_may(CREATE_EVENT, actor.role)
-    district = load_district(session, district_code)
-    day = effective_date(on, ctx, previous=None)
-    chosen = rules.parse_consequences(consequences, district.psa)
-    running = session.exec(
-        select(Agreement.id).where(
-            Agreement.district_code == district.code,
-            Agreement.state.not_in(TERMINAL),  # type: ignore[attr-defined]
-        )
-    ).first()
-    if running is not None:
-        raise NotAllowedInState(f"district {district.code} already has active agreement {running}")
-    agreement = Agreement(
-        district_code=district.code,
-        cohort=cohort,
-        state=INITIAL,
-        rules_version=rules.version,
-        consequences=",".join(chosen),
-        identified_on=day,
-        last_event_on=day,
-        updated_at=ctx.now,
-    )
-    try:
-        # A savepoint, so the losing side of a race fails cleanly with a clear error.
-        with session.begin_nested():
-            session.add(agreement)
-    except IntegrityError as exc:  # another identify of this district won the race
-        raise NotAllowedInState(
-            f"district {district.code} already has an active agreement"
-        ) from exc
-    created = {"consequences": list(chosen), "cohort": cohort, "rules": rules.version}
-    audit.agreement_event(
-        session, agreement, CREATE_EVENT, None, INITIAL, actor, day, ctx, note, created
-    )
-    deadlines.open_for_event(session, agreement, rules, CREATE_EVENT, day, ctx)
-    after_transition(session, agreement, rules, CREATE_EVENT, day, ctx)
-    return agreement
-
-
-def fire(
-    session: Session,
-    *,
-    agreement_id: int,
+    store: AgreementStore,
+    row: Any,
     event: str,
-    actor: Actor,
-    ctx: Context,
-    on: date | None = None,
-    note: str | None = None,
-    data: Mapping[str, str] | None = None,
-) -> Agreement:
-    agreement = load_agreement(session, agreement_id)
-    rules = load_rules(agreement.rules_version)
-    if event not in EVENTS:
-        raise BadInput(f"unknown event {event!r}; events: {', '.join(EVENTS)}")
-    rules.check_may(event, actor.role)
-    dest = destination(agreement.state, event)
-    given = dict(data or {})
-    _check_data(event, given)
-    day = effective_date(on, ctx, agreement.last_event_on)
-    if event == "sign":
-        _check_all_signed(session, agreement, rules)
-    changes = _event_changes(session, agreement, event, given)
-    if "liaison_email" in changes:
-        given["liaison"] = str(changes["liaison_email"])  # audited as on file, not as typed
-    return transition(session, agreement, rules, event, dest, actor, day, ctx, note, given, changes)
-
-
-def _check_data(event: str, given: Mapping[str, str]) -> None:
-    allowed = EVENT_DATA.get(event, frozenset())
-    unknown = sorted(set(given) - allowed)
-    if unknown:
-        raise BadInput(
-            f"{event} takes no --set {', '.join(unknown)}"
-            + (f" (it takes {', '.join(sorted(allowed))})" if allowed else "")
-        )
-    missing = sorted(REQUIRED_DATA.get(event, frozenset()) - set(given))
-    if missing:
-        raise BadInput(f"{event} needs --set {missing[0]}=...")
-
-
-def _event_changes(
-    session: Session, agreement: Agreement, event: str, given: Mapping[str, str]
-) -> dict[str, object]:
-    """Validate the event's data and return the agreement columns it sets."""
-    if event == "start_assessment":
-        email = normalize_email(given["liaison"])
-        contact = session.get(Contact, email)
-        if contact is None:
-            raise NotFound(f"no person {email} on file")
-        if contact.role not in ("liaison", "director"):
-            raise BadInput(f"{email} is a {contact.role}, not a liaison or director")
-        return {"liaison_email": email}
-    if event == "escalate":
-        option = given["option"]
-        if option not in agreement.consequence_list:
-            raise BadInput(
-                f"{option!r} is not among this agreement's consequences "
-                f"({', '.join(agreement.consequence_list)})"
-            )
-        return {"escalation_option": option}
-    return {}
-
-
-def transition(
-    session: Session,
-    agreement: Agreement,
-    rules: RuleSet,
-    event: str,
+    source: str | None,
     dest: str,
-    actor: Actor,
+    request: Request,
     day: date,
     ctx: Context,
+    data: Mapping[str, Any],
     note: str | None = None,
-    data: Mapping[str, str] | None = None,
-    changes: Mapping[str, object] | None = None,
-) -> Agreement:
-    """Change state and write everything that goes with it; the caller has run every check."""
-    source = agreement.state
-    moved: dict[str, object] = {"state": dest, "last_event_on": day, "updated_at": ctx.now}
-    if event == "sign":
-        moved["signed_on"] = day
-    claim(session, agreement, {**moved, **(changes or {})})
-    audit.agreement_event(session, agreement, event, source, dest, actor, day, ctx, note, data)
-    deadlines.close_for_event(session, agreement, rules, event, day, final=dest in TERMINAL)
-    deadlines.open_for_event(session, agreement, rules, event, day, ctx)
-    after_transition(session, agreement, rules, event, day, ctx)
-    return agreement
+) -> None:
+    subject, agreement_id = store.subject(row)
+    audit.record(
+        session,
+        subject=subject,
+        agreement_id=agreement_id,
+        event=event,
+        from_state=source,
+        to_state=dest,
+        actor=request.actor,
+        on=day,
+        ctx=ctx,
+        note=note if note is not None else request.note,
+        data={k: list(v) if isinstance(v, tuple) else v for k, v in data.items()},
+    )
 
 
-_AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
-# SET columns come from the parameters given; the WHERE clause is the optimistic lock.
-_CLAIM = update(_AGREEMENT).where(
-    _AGREEMENT.c.id == bindparam("_id"), _AGREEMENT.c.version == bindparam("_read_version")
-)
+@cache
+def _claim_statement(table: Table) -> Update:
+    # Built once per table: constructing a statement costs more than running it on SQLite.
+    # SET columns come from the parameters given; the WHERE clause is the optimistic lock.
+    return update(table).where(
+        table.c.id == bindparam("_id"), table.c.version == bindparam("_read_version")
+    )
 
 
-def claim(session: Session, agreement: Agreement, values: Mapping[str, object]) -> None:
+def claim(
+    session: Session, store: AgreementStore, row: Any, values: Mapping[str, object]
+) -> None:
     """Write `values` only if nobody changed the row since we read it (optimistic lock).
 
     One UPDATE both checks and bumps the version and applies the change; the loaded object is
     brought up to date without a second write.
     """
-    changes = {"version": agreement.version + 1, **values}
-    result = session.execute(
-        _CLAIM, {"_id": agreement.id, "_read_version": agreement.version, **changes}
-    )
+    statement = _claim_statement(store.table)
+    changes = {"version": row.version + 1, **values}
+    result = session.execute(statement, {"_id": row.id, "_read_version": row.version, **changes})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ConcurrentModification(
-            f"agreement {agreement.id} was changed by someone else; reload and try again"
+            f"{store.subject(row)[0].replace(':', ' ')} was changed by someone else; "
+            "reload and try again"
         )
     for name, value in changes.items():
-        set_committed_value(agreement, name, value)
-
-
-def record_signature(
-    session: Session,
-    *,
-    agreement_id: int,
-    party: str,
-    actor: Actor,
-    ctx: Context,
-    on: date | None = None,
-) -> Agreement:
-    """Record one party's signature; the last required one fires `sign` as the system actor."""
-    agreement = load_agreement(session, agreement_id)
-    rules = load_rules(agreement.rules_version)
-    rules.check_may(RECORD_SIGNATURE, actor.role)
-    district = load_district(session, agreement.district_code)
-    required = rules.required_parties(district.psa)
-    known = (*rules.signatories, *rules.psa_signatories)
-    if party not in known:
-        raise BadInput(f"unknown party {party!r}; parties: {', '.join(known)}")
-    if party not in required:
-        raise BadInput(f"{party} does not sign for {district.code}: it is not a PSA")
-    if agreement.state != "needs_assessment":
-        raise NotAllowedInState(
-            f"signatures are recorded in needs_assessment; agreement {agreement.id} is "
-            f"{agreement.state}"
-        )
-    signed = {s.party: s for s in _signatures(session, agreement)}
-    if party in signed:
-        raise NotAllowedInState(f"{party} already signed on {signed[party].signed_on}")
-    day = effective_date(on, ctx, agreement.last_event_on)
-    claim(session, agreement, {"last_event_on": day, "updated_at": ctx.now})
-    assert agreement.id is not None
-    session.add(
-        Signature(
-            agreement_id=agreement.id,
-            party=party,
-            signed_on=day,
-            recorded_by=actor.email,
-            recorded_at=ctx.now,
-        )
-    )
-    audit.record(
-        session,
-        subject=f"agreement:{agreement.id}",
-        agreement_id=agreement.id,
-        event=RECORD_SIGNATURE,
-        from_state=agreement.state,
-        to_state=agreement.state,
-        actor=actor,
-        on=day,
-        ctx=ctx,
-        data={"party": party},
-    )
-    if set(required) <= {*signed, party}:
-        note = f"all required signatures recorded (last: {party}, recorded by {actor.email})"
-        transition(session, agreement, rules, "sign", "signed", SYSTEM_ACTOR, day, ctx, note)
-    return agreement
-
-
-def _check_all_signed(session: Session, agreement: Agreement, rules: RuleSet) -> None:
-    district = load_district(session, agreement.district_code)
-    signed = {s.party for s in _signatures(session, agreement)}
-    missing = [p for p in rules.required_parties(district.psa) if p not in signed]
-    if missing:
-        raise NotAllowedInState(f"the plan still needs signatures from {', '.join(missing)}")
-
-
-def _signatures(session: Session, agreement: Agreement) -> list[Signature]:
-    return list(session.exec(select(Signature).where(Signature.agreement_id == agreement.id)))
+        set_committed_value(row, name, value)

@@ -16,24 +16,28 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, Select, Table, bindparam, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from config.rules import load_rules
 from notifications.outbox import NOTICE_AGREEMENT_FIELDS, Notice, enqueue, enqueue_many
-from states.agreement import destination
 from states.calendar import local_date
 from states.context import Context
-from states.errors import NotAllowedInState
+from states.errors import NotAllowedInState, PermissionDenied
+from states.registry import process
 from states.rules import RuleSet, TimerRule
 from storage.db import transaction
 from storage.models import Agreement, Deadline
 from storage.records import records
 from storage.service_models import Timer
-from workflow import engine as lifecycle
 from workflow.actors import SYSTEM_ACTOR
+from workflow.engine import Request, apply
 
 log = logging.getLogger("pal.sweep")
 BATCH = 500
+# Errors of the database itself: the batch stops and is tried again by the next sweep, rather
+# than its timers being marked failed.
+_TRANSIENT = (OperationalError, InterfaceError)
 
 
 @dataclass
@@ -44,6 +48,8 @@ class SweepReport:
     # Timed actions the agreement's state did not allow; the liaison and director were told.
     blocked: list[str] = field(default_factory=list)
     emails: int = 0
+    # Timers that could not run (broken rule data, a bug); each failed alone, recorded.
+    failed: list[str] = field(default_factory=list)
 
     def add(self, other: SweepReport) -> None:
         self.fired += other.fired
@@ -51,6 +57,7 @@ class SweepReport:
         self.actions.extend(other.actions)
         self.blocked.extend(other.blocked)
         self.emails += other.emails
+        self.failed.extend(other.failed)
 
 
 def sweep(
@@ -129,6 +136,28 @@ def _leading_notices(due: list[Any]) -> list[Any]:
 
 
 def _run_notices(session: Session, due: list[Any], ctx: Context, report: SweepReport) -> None:
+    """Run the notices as one set; if that fails, one by one, so a broken timer fails alone."""
+    try:
+        with session.begin_nested():
+            done = SweepReport()
+            _notices_as_set(session, due, ctx, done)
+    except _TRANSIENT:
+        raise
+    except Exception:
+        log.exception("a batch of %d timers failed; running them one by one", len(due))
+        done = SweepReport()
+        for timer in due:
+            try:
+                with session.begin_nested():
+                    _notices_as_set(session, [timer], ctx, done)
+            except _TRANSIENT:
+                raise
+            except Exception as exc:
+                _fail(session, timer, exc, ctx, done)
+    report.add(done)
+
+
+def _notices_as_set(session: Session, due: list[Any], ctx: Context, report: SweepReport) -> None:
     superseded = _superseded(session, due, ctx)
     deadlines = _by_id(session, _DEADLINES, {t.deadline_id for t in due})
     agreements = _by_id(session, _AGREEMENTS, {t.agreement_id for t in due})
@@ -152,6 +181,19 @@ def _run_notices(session: Session, due: list[Any], ctx: Context, report: SweepRe
 
 
 def _run_action(session: Session, due: Any, ctx: Context, report: SweepReport) -> None:
+    done = SweepReport()
+    try:
+        with session.begin_nested():
+            _action(session, due, ctx, done)
+    except _TRANSIENT:
+        raise
+    except Exception as exc:
+        done = SweepReport()
+        _fail(session, due, exc, ctx, done)
+    report.add(done)
+
+
+def _action(session: Session, due: Any, ctx: Context, report: SweepReport) -> None:
     outcomes = _Outcomes()
     superseded = _superseded(session, [due], ctx)
     deadline = session.get(Deadline, due.deadline_id)
@@ -169,6 +211,16 @@ def _run_action(session: Session, due: Any, ctx: Context, report: SweepReport) -
             report.emails += enqueue(session, owed, ctx)
         outcomes.add(due, "done", _act(session, agreement, rules, deadline, step, due, ctx, report))
         report.fired += 1
+    outcomes.write(session, ctx)
+
+
+def _fail(session: Session, timer: Any, exc: Exception, ctx: Context, report: SweepReport) -> None:
+    """Record a timer that cannot run (broken rule data, a bug): it fails alone, visibly."""
+    why = f"{type(exc).__name__}: {exc}"[:500]
+    log.error("timer %s of agreement %s failed: %s", timer.id, timer.agreement_id, why)
+    report.failed.append(f"agreement {timer.agreement_id}: timer {timer.id}: {why}")
+    outcomes = _Outcomes()
+    outcomes.add(timer, "failed", why)
     outcomes.write(session, ctx)
 
 
@@ -226,31 +278,33 @@ def _act(
     ctx: Context,
     report: SweepReport,
 ) -> str:
+    """Apply the step's event as `system`, through the engine like any other caller (and so
+    under the same permission table); when it is refused, tell the people named why."""
     assert step.action is not None
-    try:
-        dest = destination(agreement.state, step.action)
-    except NotAllowedInState as exc:
-        log.warning("agreement %s: %s not possible: %s", agreement.id, step.action, exc)
-        report.blocked.append(f"agreement {agreement.id}: {step.action} in {agreement.state}")
-        if step.otherwise_notice:
-            owed = Notice(
-                agreement,
-                step.otherwise_notice,
-                f"timer{timer.id}",
-                step.otherwise_to,
-                deadline,
-                {"action": step.action, "reason": str(exc)},
-            )
-            report.emails += enqueue(session, owed, ctx)
-        return (
-            f"{step.action} not possible in {agreement.state}; told {', '.join(step.otherwise_to)}"
-        )
     day = max(_timer_day(timer, ctx), agreement.last_event_on)
     note = f"{deadline.kind} reached (due {deadline.due_on})"
-    lifecycle.transition(session, agreement, rules, step.action, dest, SYSTEM_ACTOR, day, ctx, note)
+    state = agreement.state
+    request = Request(step.action, SYSTEM_ACTOR, case=agreement.id, on=day, note=note)
+    try:
+        with session.begin_nested():
+            apply(session, request, ctx)
+    except (PermissionDenied, NotAllowedInState) as exc:
+        log.warning("agreement %s: %s not possible: %s", agreement.id, step.action, exc)
+        report.blocked.append(f"agreement {agreement.id}: {step.action} in {state}")
+        definition = process("agreement")
+        spec = definition.event(step.action)
+        if step.otherwise_notice:
+            reason = definition.refusal_in_words(spec, state, rules, exc)
+            words = {"action": step.action, "action_label": spec.label, "reason": reason}
+            owed = Notice(
+                agreement, step.otherwise_notice, f"timer{timer.id}", step.otherwise_to, deadline,
+                words,
+            )  # fmt: skip
+            report.emails += enqueue(session, owed, ctx)
+        return f"{step.action} not possible: {exc}; told {', '.join(step.otherwise_to)}"
     # The transition closed deadlines and timers with set-based UPDATEs: reload what we hold.
     session.expire_all()
-    report.actions.append(f"agreement {agreement.id}: {step.action} -> {dest}")
+    report.actions.append(f"agreement {agreement.id}: {step.action} -> {agreement.state}")
     return f"fired {step.action}"
 
 

@@ -89,6 +89,8 @@ def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> lis
             "identified_on": a.identified_on.isoformat(),
             "signed_on": _iso(a.signed_on),
             "escalation_option": a.escalation_option,
+            "renewed_from": a.renewed_from,
+            "renewed_as": a.renewed_as,
             "version": a.version,
             "signatures": signatures.get(a.id, {}),
             "deadlines": deadlines.get(a.id, []),

@@ -37,11 +37,13 @@ def init(ctx: click.Context) -> None:
 
 
 @cli.command()
-def diagram() -> None:
-    """Print the agreement state machine as Mermaid stateDiagram-v2."""
+@click.argument("process", default="agreement")
+def diagram(process: str) -> None:
+    """Print PROCESS's state machine (default: agreement) as Mermaid stateDiagram-v2."""
     from states.diagram import mermaid
+    from states.registry import process as definition
 
-    click.echo(mermaid(), nl=False)
+    click.echo(mermaid(definition(process)), nl=False)
 
 
 for command in (

@@ -49,20 +49,16 @@ def identify(
     by: str | None,
 ) -> None:
     """Assign a district to partnership; prints the new agreement's id."""
-    from workflow import engine
+    from states.agreement import AGREEMENT
+    from workflow.engine import Request, apply
 
+    given = {"cohort": cohort, "consequences": consequences}
+    data = {key: value for key, value in given.items() if value is not None}
     with app_for(ctx) as app, app.write() as session:
-        created = engine.identify(
-            session,
-            district_code=district_code,
-            actor=app.person(session, by),
-            ctx=app.context(),
-            on=on,
-            cohort=cohort,
-            consequences=consequences,
-            rules_version=rules_version or app.settings.rules_version,
-            note=note,
-        )
+        request = Request(AGREEMENT.commands["identify"], app.person(session, by),
+                          parent=district_code, on=on, note=note, data=data,
+                          rules_version=rules_version)  # fmt: skip
+        created = apply(session, request, app.context())
     say(present.agreement_created(created.id))
 
 
@@ -120,22 +116,15 @@ def fire(
     note: str | None,
     settings: tuple[str, ...],
 ) -> None:
-    """Fire EVENT on agreement ID."""
-    from workflow import engine
+    """Fire EVENT on agreement ID (`pal diagram` shows the events)."""
+    from workflow.engine import Request, apply
 
     data = _pairs(settings)
     with app_for(ctx) as app, app.write() as session:
-        changed = engine.fire(
-            session,
-            agreement_id=agreement_id,
-            event=event,
-            on=on,
-            note=note,
-            actor=app.person(session, by),
-            ctx=app.context(),
-            data=data,
-        )
-    say(present.event_fired(changed.id, event, changed.state))
+        request = Request(event, app.person(session, by), case=agreement_id, on=on, note=note,
+                          data=data)  # fmt: skip
+        changed = apply(session, request, app.context())
+    say(present.event_fired(changed.id, event, changed.state, changed.renewed_as))
 
 
 @agreement.command("sign")
@@ -148,17 +137,13 @@ def sign(
     ctx: click.Context, agreement_id: int, party: str, by: str | None, on: date | None
 ) -> None:
     """Record one party's signature of the plan."""
-    from workflow import engine
+    from states.agreement import AGREEMENT
+    from workflow.engine import Request, apply
 
     with app_for(ctx) as app, app.write() as session:
-        changed = engine.record_signature(
-            session,
-            agreement_id=agreement_id,
-            party=party,
-            on=on,
-            actor=app.person(session, by),
-            ctx=app.context(),
-        )
+        request = Request(AGREEMENT.commands["sign"], app.person(session, by),
+                          case=agreement_id, on=on, data={"party": party})  # fmt: skip
+        changed = apply(session, request, app.context())
     say(present.signature_recorded(changed.id, party, changed.state))
 
 

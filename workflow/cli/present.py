@@ -78,8 +78,11 @@ def agreement_created(agreement_id: int | None) -> str:
     return str(agreement_id)
 
 
-def event_fired(agreement_id: int | None, event: str, state: str) -> str:
-    return f"agreement {agreement_id}: {event} -> {state}"
+def event_fired(
+    agreement_id: int | None, event: str, state: str, successor: int | None = None
+) -> str:
+    line = f"agreement {agreement_id}: {event} -> {state}"
+    return f"{line}; continued as agreement {successor}" if successor is not None else line
 
 
 def signature_recorded(agreement_id: int | None, party: str, state: str) -> str:

@@ -1,0 +1,43 @@
+"""The program's own words for the engine's names (see docs/domain.md, "Words people read").
+
+Notices and the CLI's human output use these; an engine name never reaches a district.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+ROLE_LABELS = {
+    "system": "pal, automatically",
+    "liaison": "the partnership liaison",
+    "director": "the Director of Partnership Districts",
+    "state_superintendent": "the State Superintendent",
+    "superintendent": "the district superintendent",
+    "board_president": "the president of the Board of Education",
+    "authorizer": "the authorizer",
+    "isd_superintendent": "the ISD superintendent",
+    "partner": "the community partners",
+    # Derived recipients of notices.
+    "signatories": "the parties who signed the plan",
+    "district_all": "everyone on file for the district",
+}
+PARTY_LABELS = {
+    "board": "Board of Education",
+    "superintendent": "Superintendent",
+    "authorizer": "Authorizer",
+    "mde": "Michigan Department of Education",
+}
+CONSEQUENCE_LABELS = {
+    "closure": "School closure",
+    "reconstitution": "Reconstitution",
+    "isd_intervention": "Intervention by the ISD",
+    "increased_supports": "Increased supports from MDE",
+}
+
+
+def joined(items: Iterable[str], conjunction: str = "and") -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    words = list(items)
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"

@@ -1,0 +1,255 @@
+"""What a process definition is made of: states, and events described once each.
+
+A `Process` is pure data plus pure functions. The engine (`workflow.engine.apply`) reads an
+`EventSpec` to know everything about an event: where it may fire and where it leads, who may fire
+it (a key into the rule data's permission table), the data it takes, its guard, the columns and
+records it writes, what follows it and whether it hands over to a successor case. The deadlines
+it opens and meets and the notices it sends are rule data, keyed by the event's name, because
+they change with the rule version an agreement keeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from states.errors import BadInput, NotAllowedInState, PalError, PermissionDenied
+from states.labels import ROLE_LABELS, joined
+
+if TYPE_CHECKING:
+    from transitions import Machine
+
+    from states.rules import RuleSet
+
+
+@dataclass(frozen=True)
+class Field:
+    """One item of data an event takes (`--set NAME=VALUE` on the command line).
+
+    `kind` says how the engine resolves the raw text: `text` is taken as given (stripped),
+    `person` must be a person on file holding one of `roles` (the value becomes their address as
+    on file), `choice` must be one of `choices(case, rules)` (with `many`, a comma list of them).
+    An optional field left out takes `default(case, rules)`, or is absent.
+    """
+
+    name: str
+    kind: str = "text"
+    required: bool = True
+    roles: tuple[str, ...] = ()
+    choices: Callable[[Any, RuleSet], Sequence[str]] | None = None
+    many: bool = False
+    default: Callable[[Any, RuleSet], Any] | None = None
+    # How the choices are described in an error: "this agreement's consequences".
+    choices_are: str = "the choices"
+
+    def __post_init__(self) -> None:
+        if self.kind not in FIELD_KINDS:
+            raise ValueError(f"field {self.name}: unknown kind {self.kind!r}")
+        if (self.kind == "person") != bool(self.roles):
+            raise ValueError(f"field {self.name}: a person field, and only one, names roles")
+        if (self.kind == "choice") != (self.choices is not None):
+            raise ValueError(f"field {self.name}: a choice field, and only one, has choices")
+
+    def check_choice(self, raw: str, case: Any, rules: RuleSet) -> str | tuple[str, ...]:
+        assert self.choices is not None
+        allowed = list(self.choices(case, rules))
+        if not self.many:
+            if raw not in allowed:
+                raise BadInput(f"{raw!r} is not among {self.choices_are} ({', '.join(allowed)})")
+            return raw
+        chosen = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+        unknown = [item for item in chosen if item not in allowed]
+        if not chosen or unknown:
+            raise BadInput(
+                f"unknown {self.name} {', '.join(unknown) or '(empty)'}; "
+                f"choose from {', '.join(allowed)}"
+            )
+        return chosen
+
+
+FIELD_KINDS = frozenset({"text", "person", "choice"})
+
+
+@dataclass(frozen=True)
+class Child:
+    """A record an event appends beside its case (a signature, later a measurement)."""
+
+    kind: str
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What an event writes: columns of its case, and records appended beside it."""
+
+    columns: Mapping[str, Any] = field(default_factory=dict)
+    children: tuple[Child, ...] = ()
+
+
+Guard = Callable[[Any, Mapping[str, Any], "RuleSet"], None]
+Effect = Callable[[Any, Mapping[str, Any], date], Changes]
+
+
+@dataclass(frozen=True)
+class Successor:
+    """The case an event hands over to: created in `state` under the current default rules,
+    carrying `carry` columns over, linked both ways (`link_back` on the new case, `link_on`
+    on the old). Deadlines and notices the event opens go to the successor."""
+
+    state: str
+    carry: tuple[str, ...]
+    link_back: str
+    link_on: str
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event of a process, described once; every caller applies it through the engine."""
+
+    name: str
+    label: str  # in words a district reads: "open the 18-month Review of Goal Attainment"
+    sources: tuple[str, ...] = ()
+    # Where it leads; None for an event that records something and leaves the state as it is.
+    dest: str | None = None
+    fields: tuple[Field, ...] = ()
+    guard: Guard | None = None
+    effect: Effect | None = None
+    # Fired next by `system`, in the same transaction, when its own guard lets it; the note
+    # its audit row carries is made from this event's data and who fired it.
+    follow_up: str | None = None
+    follow_up_note: Callable[[Mapping[str, Any], str], str] | None = None
+    successor: Successor | None = None
+    # Creates its case (it has no source state); its dest is where the case starts.
+    creates: bool = False
+    permission: str = ""  # key of the rule data's permission table; the event's name if empty
+
+    @property
+    def permission_key(self) -> str:
+        return self.permission or self.name
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass(frozen=True)
+class Process:
+    """A process definition: its states and its events, with one shared transitions Machine.
+
+    The Machine is the definition, never a per-case object: the engine asks it where an event
+    leads from a row's state and applies the answer to the row itself.
+    """
+
+    name: str
+    label: str
+    states: tuple[str, ...]
+    terminal: frozenset[str]
+    events: tuple[EventSpec, ...]
+    state_labels: Mapping[str, str]
+    # The deadline kinds its rule data may name, with the words a notice uses for each.
+    deadline_labels: Mapping[str, str] = field(default_factory=dict)
+    # CLI commands that stand for an event (`pal agreement sign` records a signature).
+    commands: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [spec.name for spec in self.events]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: an event is described twice")
+        creates = [spec for spec in self.events if spec.creates]
+        if len(creates) != 1:
+            raise ValueError(f"{self.name}: exactly one event creates a case")
+        for spec in self.events:
+            for state in (*spec.sources, *([spec.dest] if spec.dest else [])):
+                if state not in self.states:
+                    raise ValueError(f"{self.name}.{spec.name}: unknown state {state!r}")
+            for follower in (spec.follow_up,):
+                if follower is not None and follower not in names:
+                    raise ValueError(f"{self.name}.{spec.name}: unknown follow-up {follower!r}")
+        if set(self.state_labels) != set(self.states):
+            raise ValueError(f"{self.name}: every state, and only they, need a label")
+        for command, event in self.commands.items():
+            if event not in names:
+                raise ValueError(f"{self.name}: command {command} names unknown event {event!r}")
+
+    @cached_property
+    def by_name(self) -> Mapping[str, EventSpec]:
+        return {spec.name: spec for spec in self.events}
+
+    @cached_property
+    def create(self) -> EventSpec:
+        return next(spec for spec in self.events if spec.creates)
+
+    @property
+    def active(self) -> tuple[str, ...]:
+        return tuple(s for s in self.states if s not in self.terminal)
+
+    @property
+    def event_names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.events)
+
+    @cached_property
+    def permission_keys(self) -> frozenset[str]:
+        return frozenset(spec.permission_key for spec in self.events)
+
+    def event(self, name: str) -> EventSpec:
+        found = self.by_name.get(name)
+        if found is None:
+            raise BadInput(f"unknown event {name!r}; events: {', '.join(self.event_names)}")
+        return found
+
+    @cached_property
+    def machine(self) -> Machine:
+        """The one Machine for this definition, built on first use (~ms, once per process)."""
+        from transitions import Machine
+
+        moves = [spec for spec in self.events if not spec.creates]
+        return Machine(
+            model=None,
+            states=list(self.states),
+            initial=self.create.dest,
+            transitions=[
+                {"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest}
+                for spec in moves
+            ],
+            auto_transitions=False,
+            send_event=True,
+        )
+
+    def destination(self, state: str, event: str) -> str:
+        """Where `event` leads from `state`; raises if it is unknown or not allowed there."""
+        if state not in self.states:
+            raise BadInput(f"unknown state {state!r}")
+        spec = self.event(event)
+        if spec.creates:
+            raise NotAllowedInState(f"{event} creates {self.label}; it cannot be fired on one")
+        found: Any = self.machine.get_transitions(trigger=event, source=state)
+        if not found:
+            allowed = ", ".join(self.allowed_events(state)) or "none (final state)"
+            raise NotAllowedInState(f"{event} is not allowed in state {state} (allowed: {allowed})")
+        return spec.dest or state
+
+    def allowed_events(self, state: str) -> list[str]:
+        triggers: list[str] = self.machine.get_triggers(state)
+        return [name for name in self.event_names if name in triggers]
+
+    def is_active(self, state: str) -> bool:
+        return state not in self.terminal
+
+    def refusal_in_words(self, spec: EventSpec, state: str, rules: RuleSet, error: PalError) -> str:
+        """Why `spec` could not be applied automatically, in words a district reads."""
+        if isinstance(error, PermissionDenied):
+            allowed = sorted(rules.permissions.get(spec.permission_key, frozenset()))
+            who = [ROLE_LABELS.get(role, role) for role in allowed if role != "system"]
+            return (
+                f"the rules this agreement follows (version {rules.version}) leave it to "
+                f"{joined(who, 'or') or 'nobody'} to {spec.label}, so pal did not do it itself"
+            )
+        if state not in spec.sources:
+            where = joined((f"“{self.state_labels[s]}”" for s in spec.sources), "or")
+            return (
+                f"the agreement is at the stage “{self.state_labels[state]}”, and this can only "
+                f"be done at {where}"
+            )
+        return str(error)

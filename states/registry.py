@@ -1,0 +1,18 @@
+"""Every process definition pal runs, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from states.agreement import AGREEMENT
+from states.errors import BadInput
+from states.process import Process
+
+PROCESSES: Mapping[str, Process] = {AGREEMENT.name: AGREEMENT}
+
+
+def process(name: str) -> Process:
+    found = PROCESSES.get(name)
+    if found is None:
+        raise BadInput(f"unknown process {name!r}; processes: {', '.join(PROCESSES)}")
+    return found

@@ -1,0 +1,158 @@
+"""Check a rule version's data against its process before anything uses it.
+
+Every name the data uses must exist: each role, event, permission key, deadline kind, party,
+consequence and notice (a notice exists when its templates do). One typo in a rule file would
+otherwise surface months later, in the sweep, as every agreement's reminders failing. The first
+problem is reported with the file's name and the key that holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from states.errors import BadRules
+from states.labels import CONSEQUENCE_LABELS, PARTY_LABELS, ROLE_LABELS
+from states.process import Process
+from states.rules import ROLES, SYSTEM
+
+RECIPIENTS = frozenset(ROLE_LABELS) - {SYSTEM}
+ACTORS = frozenset({*ROLES, SYSTEM})
+
+_TOP = {
+    "version",
+    "description",
+    "accountability_options",
+    "traditional_required_consequences",
+    "signatures",
+    "permissions",
+    "deadlines",
+    "timers",
+    "transition_notices",
+}
+_REQUIRED_TOP = ("version", "accountability_options", "signatures", "permissions", "deadlines")
+_SIGNATURES = {"required", "psa_additional"}
+_DEADLINE = {"kind", "opened_by", "met_by", "days", "months"}
+_TIMER = {"deadline", "ladder", "offsets_days", "notice", "to", "action"} | {
+    "otherwise_notice",
+    "otherwise_to",
+}
+_NOTICE = {"event", "notice", "to"}
+
+
+@dataclass(frozen=True)
+class _Checker:
+    source: str
+    process: Process
+    notices: frozenset[str]
+
+    def fail(self, key: str, problem: str) -> None:
+        raise BadRules(f"{self.source}: {key}: {problem}")
+
+    def keys(self, key: str, table: Any, allowed: set[str]) -> None:
+        if not isinstance(table, Mapping):
+            self.fail(key, "must be a table")
+        for name in table:
+            if name not in allowed:
+                self.fail(f"{key}.{name}" if key else name, "unknown key")
+
+    def names(self, key: str, value: Any, known: Iterable[str], what: str) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, "must be a list of names")
+        known = set(known)
+        for item in value:
+            if item not in known:
+                self.fail(key, f"unknown {what} {item!r} (known: {', '.join(sorted(known))})")
+        return list(value)
+
+    def notice(self, key: str, value: Any) -> None:
+        if not isinstance(value, str) or value not in self.notices:
+            self.fail(key, f"no notice {value!r}: it has no templates")
+
+    def event(self, key: str, value: Any) -> None:
+        if value not in self.process.event_names:
+            self.fail(key, f"unknown event {value!r} of {self.process.label}")
+
+    def number(self, key: str, value: Any) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.fail(key, "must be a whole number")
+
+
+def check(data: Mapping[str, Any], process: Process, notices: frozenset[str], source: str) -> None:
+    """Raise BadRules naming `source` and the key of the first problem in `data`."""
+    checker = _Checker(source, process, notices)
+    checker.keys("", data, _TOP)
+    for key in _REQUIRED_TOP:
+        if key not in data:
+            checker.fail(key, "missing")
+    options = checker.names(
+        "accountability_options", data["accountability_options"], CONSEQUENCE_LABELS, "option"
+    )
+    checker.names(
+        "traditional_required_consequences",
+        data.get("traditional_required_consequences", []),
+        options,
+        "option",
+    )
+    checker.keys("signatures", data["signatures"], _SIGNATURES)
+    for name in _SIGNATURES:
+        checker.names(f"signatures.{name}", data["signatures"].get(name, []), PARTY_LABELS, "party")
+    _permissions(checker, data["permissions"])
+    kinds = _deadlines(checker, data["deadlines"])
+    _timers(checker, data.get("timers", []), kinds)
+    for index, item in enumerate(data.get("transition_notices", [])):
+        key = f"transition_notices[{index}]"
+        checker.keys(key, item, _NOTICE)
+        checker.event(f"{key}.event", item.get("event"))
+        checker.notice(f"{key}.notice", item.get("notice"))
+        checker.names(f"{key}.to", item.get("to"), RECIPIENTS, "role")
+
+
+def _permissions(checker: _Checker, table: Any) -> None:
+    checker.keys("permissions", table, set(checker.process.permission_keys))
+    for name in sorted(checker.process.permission_keys):
+        if name not in table:
+            checker.fail(f"permissions.{name}", "missing: say who may do it ([] for nobody)")
+        checker.names(f"permissions.{name}", table[name], ACTORS, "role")
+
+
+def _deadlines(checker: _Checker, items: Any) -> set[str]:
+    kinds: set[str] = set()
+    for index, item in enumerate(items):
+        key = f"deadlines[{index}]"
+        checker.keys(key, item, _DEADLINE)
+        kind = item.get("kind")
+        if kind not in checker.process.deadline_labels:
+            checker.fail(f"{key}.kind", f"unknown deadline kind {kind!r}")
+        for name in ("opened_by", "met_by"):
+            checker.names(f"{key}.{name}", item.get(name), checker.process.event_names, "event")
+        for name in ("days", "months"):
+            checker.number(f"{key}.{name}", item.get(name, 0))
+        kinds.add(kind)
+    return kinds
+
+
+def _timers(checker: _Checker, items: Any, kinds: set[str]) -> None:
+    for index, item in enumerate(items):
+        key = f"timers[{index}]"
+        checker.keys(key, item, _TIMER)
+        if item.get("deadline") not in kinds:
+            checker.fail(f"{key}.deadline", f"no deadline {item.get('deadline')!r} in these rules")
+        offsets = item.get("offsets_days")
+        if not isinstance(offsets, list) or not offsets:
+            checker.fail(f"{key}.offsets_days", "must be a list of whole numbers of days")
+        for offset in offsets:
+            checker.number(f"{key}.offsets_days", offset)
+        if "notice" not in item and "action" not in item:
+            checker.fail(key, "a step needs a notice, an action, or both")
+        if "notice" in item:
+            checker.notice(f"{key}.notice", item["notice"])
+            checker.names(f"{key}.to", item.get("to"), RECIPIENTS, "role")
+        if "action" in item:
+            checker.event(f"{key}.action", item["action"])
+        elif "otherwise_notice" in item or "otherwise_to" in item:
+            checker.fail(key, "otherwise_notice is for a step with an action")
+        if "otherwise_notice" in item:
+            checker.notice(f"{key}.otherwise_notice", item["otherwise_notice"])
+            checker.names(f"{key}.otherwise_to", item.get("otherwise_to"), RECIPIENTS, "role")

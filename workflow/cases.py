@@ -1,0 +1,99 @@
+"""Where each process keeps its cases: how the engine loads one, creates one and writes beside it.
+
+One store per process definition, named by the process; none knows any particular event. A
+case is read as a row (written back through the optimistic lock) and as the pure snapshot the
+process's guards and effects look at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from states.agreement import TERMINAL, AgreementCase
+from states.context import Context
+from states.errors import NotAllowedInState, NotFound
+from states.process import Child
+from storage.models import Agreement, District, Signature
+from workflow.actors import Actor
+
+
+@dataclass(frozen=True)
+class AgreementStore:
+    """Agreements: rows of `agreement`, with their district and signatures as the case."""
+
+    table: Table = Agreement.__table__  # type: ignore[attr-defined]
+
+    def load(self, session: Session, case_id: int) -> tuple[Agreement, AgreementCase]:
+        row = session.get(Agreement, case_id)
+        if row is None:
+            raise NotFound(f"no agreement {case_id}")
+        return row, self.case_of(session, row)
+
+    def case_of(self, session: Session, row: Agreement) -> AgreementCase:
+        signed = session.execute(
+            select(Signature.party, Signature.signed_on).where(  # type: ignore[call-overload]
+                Signature.agreement_id == row.id
+            )
+        )
+        return AgreementCase(
+            district_code=row.district_code,
+            psa=_district(session, row.district_code).psa,
+            id=row.id,
+            state=row.state,
+            consequences=tuple(row.consequence_list),
+            signatures={row.party: row.signed_on for row in signed},
+            liaison_email=row.liaison_email,
+        )
+
+    def new_case(self, session: Session, parent: str) -> AgreementCase:
+        district = _district(session, parent)
+        running = session.exec(
+            select(Agreement.id).where(
+                Agreement.district_code == district.code,
+                Agreement.state.not_in(TERMINAL),  # type: ignore[attr-defined]
+            )
+        ).first()
+        return AgreementCase(district.code, district.psa, running_agreement=running)
+
+    def insert(self, session: Session, values: Mapping[str, Any]) -> Agreement:
+        row = Agreement(**values)
+        try:
+            # A savepoint, so the losing side of a race fails cleanly with a clear error.
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError as exc:  # another identify of this district won the race
+            raise NotAllowedInState(
+                f"district {values['district_code']} already has an active agreement"
+            ) from exc
+        return row
+
+    def add_child(
+        self, session: Session, row: Agreement, child: Child, actor: Actor, ctx: Context
+    ) -> None:
+        assert child.kind == "signature" and row.id is not None
+        session.add(
+            Signature(
+                agreement_id=row.id, recorded_by=actor.email, recorded_at=ctx.now, **child.values
+            )
+        )
+        session.flush()
+
+    def subject(self, row: Agreement) -> tuple[str, int | None]:
+        """How the audit log names the case, and the agreement it belongs to."""
+        return f"agreement:{row.id}", row.id
+
+
+def _district(session: Session, code: str) -> District:
+    district = session.get(District, code)
+    if district is None:
+        raise NotFound(f"no district {code!r} on file")
+    return district
+
+
+STORES: Mapping[str, AgreementStore] = {"agreement": AgreementStore()}
