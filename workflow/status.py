@@ -18,11 +18,27 @@ def service_status(session: Session, ctx: Context) -> dict[str, Any]:
     next_timer = session.exec(
         select(Timer.fire_at).where(Timer.status == "pending").order_by(col(Timer.fire_at))
     ).first()
+    failed = session.exec(
+        select(Timer.id, Timer.agreement_id, Timer.ladder, Timer.offset_days, Timer.outcome)
+        .where(Timer.status == "failed")
+        .order_by(col(Timer.id))
+    ).all()
     return {
         "heartbeats": heartbeats(session),
         "outbox": counts_by_status(session),
         "timers_pending": pending,
         "next_timer_at": next_timer.isoformat() if next_timer else None,
+        # Timers that could not run (broken rule data, a bug): each failed alone, kept here
+        # until someone looks.
+        "timers_failed": [
+            {
+                "id": t.id,
+                "agreement": t.agreement_id,
+                "step": f"{t.ladder} {t.offset_days:+d} days",
+                "error": t.outcome,
+            }
+            for t in failed
+        ],
         "next_deadlines": open_deadlines(session, today=ctx.today)[:5],
     }
 

@@ -143,8 +143,8 @@ def _run_notices(session: Session, due: list[Any], ctx: Context, report: SweepRe
             _notices_as_set(session, due, ctx, done)
     except _TRANSIENT:
         raise
-    except Exception:
-        log.exception("a batch of %d timers failed; running them one by one", len(due))
+    except Exception as exc:
+        log.warning("a batch of %d timers failed (%s); running them one by one", len(due), exc)
         done = SweepReport()
         for timer in due:
             try:

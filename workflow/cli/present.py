@@ -98,6 +98,8 @@ def agreement_text(view: dict[str, Any]) -> str:
         f"  signed on      {view['signed_on'] or '-'}",
         f"  liaison        {view['liaison'] or '-'}",
         f"  consequences   {', '.join(view['consequences'])}",
+        *([f"  renewed from   agreement {view['renewed_from']}"] if view["renewed_from"] else []),
+        *([f"  renewed as     agreement {view['renewed_as']}"] if view["renewed_as"] else []),
     ]
     if view["escalation_option"]:
         lines.append(f"  escalated to   {view['escalation_option']}")
@@ -125,7 +127,7 @@ def agreement_text(view: dict[str, Any]) -> str:
             move = f"{h['from'] or '-'} -> {h['to']}" if h["from"] != h["to"] else h["to"]
             extra = ", ".join(f"{k}={v}" for k, v in (h["data"] or {}).items() if v is not None)
             line = f"    {h['on']}  {h['event']:<18} {move:<36} by {h['by']}"
-            if extra and h["event"] != "identify":
+            if extra and h["from"] is not None:  # a creation's data is shown above
                 line += f"  [{extra}]"
             if h["note"]:
                 line += f"  ({h['note']})"
@@ -165,6 +167,7 @@ def tick_report(report: TickReport) -> tuple[str, str]:
     lines = [f"swept: {s.fired} timers fired, {s.skipped} superseded, {s.emails} notices queued"]
     lines += [f"  {action}" for action in s.actions]
     lines += [f"  not possible: {blocked} (liaison and director told)" for blocked in s.blocked]
+    lines += [f"  FAILED: {failed} (see pal status)" for failed in s.failed]
     lines.append(f"delivered: {d.sent} sent, {d.retrying} to retry, {d.failed} failed")
     warnings = [
         f"warning: {error}" + (f" ({times} messages)" if times > 1 else "")
@@ -186,6 +189,13 @@ def status_text(report: dict[str, Any]) -> str:
     lines.append(
         f"timers pending: {report['timers_pending']}" + (f" (next {upcoming})" if upcoming else "")
     )
+    failed = report["timers_failed"]
+    if failed:
+        lines.append(f"timers failed: {len(failed)}")
+        lines += [
+            f"  timer {t['id']} of agreement {t['agreement']} ({t['step']}): {t['error']}"
+            for t in failed
+        ]
     lines.append("next deadlines:")
     lines += [
         f"  {d['due']}  {d['kind']:<14} agreement {d['agreement']} ({d['district']})"
