@@ -53,6 +53,9 @@ class AgreementCase:
     liaison_email: str | None = None
     # For `identify`: the district's agreement still running, if any.
     running_agreement: int | None = None
+    # The events recorded since the agreement entered its state, oldest first, with their data
+    # (for events whose spec `reads_history`; empty otherwise).
+    since_entered: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
 
 # --- identify -----------------------------------------------------------------------------------

@@ -125,6 +125,9 @@ class EventSpec:
     # Creates its case (it has no source state); its dest is where the case starts.
     creates: bool = False
     permission: str = ""  # key of the rule data's permission table; the event's name if empty
+    # Its guard looks at the events recorded since the case entered its state (the case's
+    # `since_entered`); loading them costs a query, so only events that say so get them.
+    reads_history: bool = False
 
     @property
     def permission_key(self) -> str:

@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from states.agreement import TERMINAL, AgreementCase
 from states.context import Context
 from states.errors import NotAllowedInState, NotFound
 from states.process import Child
-from storage.models import Agreement, District, Signature
+from storage.models import Agreement, Audit, District, Signature
 from workflow.actors import Actor
 
 
@@ -29,13 +29,15 @@ class AgreementStore:
 
     table: Table = Agreement.__table__  # type: ignore[attr-defined]
 
-    def load(self, session: Session, case_id: int) -> tuple[Agreement, AgreementCase]:
+    def load(
+        self, session: Session, case_id: int, *, history: bool = False
+    ) -> tuple[Agreement, AgreementCase]:
         row = session.get(Agreement, case_id)
         if row is None:
             raise NotFound(f"no agreement {case_id}")
-        return row, self.case_of(session, row)
+        return row, self.case_of(session, row, history=history)
 
-    def case_of(self, session: Session, row: Agreement) -> AgreementCase:
+    def case_of(self, session: Session, row: Agreement, *, history: bool = False) -> AgreementCase:
         signed = session.execute(
             select(Signature.party, Signature.signed_on).where(  # type: ignore[call-overload]
                 Signature.agreement_id == row.id
@@ -49,6 +51,7 @@ class AgreementStore:
             consequences=tuple(row.consequence_list),
             signatures={row.party: row.signed_on for row in signed},
             liaison_email=row.liaison_email,
+            since_entered=_since_entered(session, row) if history else (),
         )
 
     def new_case(self, session: Session, parent: str) -> AgreementCase:
@@ -87,6 +90,21 @@ class AgreementStore:
     def subject(self, row: Agreement) -> tuple[str, int | None]:
         """How the audit log names the case, and the agreement it belongs to."""
         return f"agreement:{row.id}", row.id
+
+
+def _since_entered(session: Session, row: Agreement) -> tuple[tuple[str, Any], ...]:
+    """The events recorded since `row` last changed state, oldest first, from the audit log."""
+    trail = session.execute(
+        select(Audit.event, Audit.from_state, Audit.to_state, Audit.data)
+        .where(Audit.agreement_id == row.id)
+        .order_by(col(Audit.id).desc())
+    )
+    recent: list[tuple[str, Any]] = []
+    for entry in trail:
+        if entry.from_state != entry.to_state:
+            break
+        recent.append((entry.event, entry.data))
+    return tuple(reversed(recent))
 
 
 def _district(session: Session, code: str) -> District:

@@ -56,7 +56,7 @@ def apply(session: Session, request: Request, ctx: Context) -> Any:
     store = STORES[definition.name]
     if spec.creates:
         return _create(session, definition, spec, store, request, ctx)
-    row, case = store.load(session, _case_id(request))
+    row, case = store.load(session, _case_id(request), history=spec.reads_history)
     rules = load_rules(row.rules_version)
     rules.check_may(spec.permission_key, request.actor.role)
     dest = definition.destination(row.state, spec.name)
@@ -183,7 +183,8 @@ def _follow_up(
         return
     if follower.guard is not None:
         try:
-            follower.guard(store.case_of(session, row), {}, rules)
+            case = store.case_of(session, row, history=follower.reads_history)
+            follower.guard(case, {}, rules)
         except (NotAllowedInState, BadInput):
             return
     note = spec.follow_up_note(values, request.actor.email) if spec.follow_up_note else None

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Table
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from notifications.admin import counts_by_status
 from states.context import Context
+from storage.records import records
 from storage.service_models import Timer
 from workflow.heartbeat import heartbeats
 from workflow.views import open_deadlines
@@ -18,11 +21,11 @@ def service_status(session: Session, ctx: Context) -> dict[str, Any]:
     next_timer = session.exec(
         select(Timer.fire_at).where(Timer.status == "pending").order_by(col(Timer.fire_at))
     ).first()
-    failed = session.exec(
-        select(Timer.id, Timer.agreement_id, Timer.ladder, Timer.offset_days, Timer.outcome)
-        .where(Timer.status == "failed")
-        .order_by(col(Timer.id))
-    ).all()
+    timers: Table = Timer.__table__  # type: ignore[attr-defined]
+    failed = records(
+        session,
+        sa_select(timers).where(timers.c.status == "failed").order_by(timers.c.id),
+    )
     return {
         "heartbeats": heartbeats(session),
         "outbox": counts_by_status(session),
