@@ -98,20 +98,34 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+# A deadline's length is one value, in days or months: an override of either replaces both.
+_ONE_VALUE = ({"days", "months"},)
+
+
 def _merge_entries(
     base: list[Any], over: list[Any], identity: tuple[str, ...]
 ) -> list[dict[str, Any]]:
-    def ident(entry: Any) -> tuple[Any, ...]:
-        return tuple(entry.get(name) for name in identity) if isinstance(entry, Mapping) else ()
-
     merged = [dict(entry) for entry in base]
     for entry in over:
-        match = next((i for i, old in enumerate(merged) if ident(old) == ident(entry)), None)
+        match = next((i for i, old in enumerate(merged) if _ident(old, identity)
+                      == _ident(entry, identity)), None)  # fmt: skip
         if match is None:
             merged.append(dict(entry))
-        else:
-            merged[match] = {**merged[match], **entry}
+            continue
+        kept = dict(merged[match])
+        for group in _ONE_VALUE:
+            if group & set(entry):
+                kept = {key: value for key, value in kept.items() if key not in group}
+        merged[match] = {**kept, **entry}
     return merged
+
+
+def _ident(entry: Any, identity: tuple[str, ...]) -> tuple[Any, ...]:
+    if not isinstance(entry, Mapping):
+        return ()
+    # A timer's ladder is its deadline's kind unless it names another.
+    filled = {"ladder": entry.get("deadline"), **entry}
+    return tuple(filled.get(name) for name in identity)
 
 
 def _display(path: Path) -> str:

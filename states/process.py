@@ -167,9 +167,10 @@ class Process:
             for state in (*spec.sources, *([spec.dest] if spec.dest else [])):
                 if state not in self.states:
                     raise ValueError(f"{self.name}.{spec.name}: unknown state {state!r}")
-            for follower in (spec.follow_up,):
-                if follower is not None and follower not in names:
-                    raise ValueError(f"{self.name}.{spec.name}: unknown follow-up {follower!r}")
+            if spec.follow_up is not None and spec.follow_up not in names:
+                raise ValueError(f"{self.name}.{spec.name}: unknown follow-up {spec.follow_up!r}")
+            if spec.successor is not None and spec.successor.state not in self.states:
+                raise ValueError(f"{self.name}.{spec.name}: unknown successor state")
         if set(self.state_labels) != set(self.states):
             raise ValueError(f"{self.name}: every state, and only they, need a label")
         for command, event in self.commands.items():

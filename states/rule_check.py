@@ -125,10 +125,14 @@ def _deadlines(checker: _Checker, items: Any) -> set[str]:
         kind = item.get("kind")
         if kind not in checker.process.deadline_labels:
             checker.fail(f"{key}.kind", f"unknown deadline kind {kind!r}")
+        if kind in kinds:
+            checker.fail(f"{key}.kind", f"deadline {kind!r} is stated twice")
         for name in ("opened_by", "met_by"):
             checker.names(f"{key}.{name}", item.get(name), checker.process.event_names, "event")
         for name in ("days", "months"):
             checker.number(f"{key}.{name}", item.get(name, 0))
+            if item.get(name, 0) < 0:
+                checker.fail(f"{key}.{name}", "a deadline falls after the event that opens it")
         kinds.add(kind)
     return kinds
 
@@ -137,6 +141,8 @@ def _timers(checker: _Checker, items: Any, kinds: set[str]) -> None:
     for index, item in enumerate(items):
         key = f"timers[{index}]"
         checker.keys(key, item, _TIMER)
+        if not isinstance(item.get("ladder", ""), str):
+            checker.fail(f"{key}.ladder", "must be a name")
         if item.get("deadline") not in kinds:
             checker.fail(f"{key}.deadline", f"no deadline {item.get('deadline')!r} in these rules")
         offsets = item.get("offsets_days")
@@ -151,6 +157,10 @@ def _timers(checker: _Checker, items: Any, kinds: set[str]) -> None:
             checker.names(f"{key}.to", item.get("to"), RECIPIENTS, "role")
         if "action" in item:
             checker.event(f"{key}.action", item["action"])
+            needs = [f.name for f in checker.process.event(item["action"]).fields if f.required]
+            if needs:
+                checker.fail(f"{key}.action", f"{item['action']} needs data a timer cannot give "
+                             f"({', '.join(needs)})")  # fmt: skip
         elif "otherwise_notice" in item or "otherwise_to" in item:
             checker.fail(key, "otherwise_notice is for a step with an action")
         if "otherwise_notice" in item:

@@ -63,7 +63,7 @@ def test_a_version_may_change_one_permission(rules_dir: Path) -> None:
         ('[[timers]]\ndeadline = "plan_due"\noffsets_days = [-3]\nnotice = "plan_remindr"\n'
          'to = ["liaison"]\n', "timers[7].notice", "plan_remindr"),
         ('[[timers]]\ndeadline = "plan_due"\noffsets_days = [-3]\nnotice = "plan_reminder"\n'
-         'to = ["superintendant"]\n', "timers[7].to", "superintendant"),
+         'to = ["superintendant"]\n', "timers[0].to", "superintendant"),
         ('[permissions]\nopen_rga = ["directer"]\n', "permissions.open_rga", "directer"),
         ('[permissions]\nopen_rag = ["director"]\n', "permissions.open_rag", "unknown key"),
         ('[[deadlines]]\nkind = "plan_due"\nmet_by = ["sing"]\n', "deadlines[0].met_by", "sing"),
@@ -119,3 +119,27 @@ def test_the_agreement_process_names_every_event_once() -> None:
     assert len(set(AGREEMENT.event_names)) == len(AGREEMENT.event_names)
     for spec in AGREEMENT.events:
         assert spec.label and "_" not in spec.label
+
+
+def test_a_timer_override_without_a_ladder_replaces_the_parents_step(rules_dir: Path) -> None:
+    """A timer's ladder defaults to its deadline, for matching too: moving the 36-month
+    reminder replaces it rather than adding a second step to the same ladder."""
+    write(rules_dir, "2099-10", '[[timers]]\ndeadline = "review_36_due"\noffsets_days = [-90]\n'
+          'notice = "review_36_reminder"\nto = ["superintendent", "liaison"]\n')
+    steps = [t.offset_days for t in load_rules("2099-10").timers_for("review_36_due")]
+    assert sorted(steps) == [-90, 0]
+
+
+def test_a_deadline_length_override_replaces_the_whole_length(rules_dir: Path) -> None:
+    """`days = 540` for a deadline the parent measures in months replaces the 18 months."""
+    write(rules_dir, "2099-11", '[[deadlines]]\nkind = "rga_due"\ndays = 540\n')
+    rule = load_rules("2099-11").deadline("rga_due")
+    assert (rule.days, rule.months) == (540, 0)
+
+
+def test_a_timed_action_that_needs_data_is_refused(rules_dir: Path) -> None:
+    """A timer cannot give an event its data: `action = "escalate"` is refused at load."""
+    write(rules_dir, "2099-12", '[[timers]]\ndeadline = "plan_due"\nladder = "x"\n'
+          'offsets_days = [40]\naction = "escalate"\n')
+    with pytest.raises(BadRules, match=r"timers\[7\]\.action: escalate needs data"):
+        load_rules("2099-12")

@@ -18,6 +18,7 @@ from helpers import (
     execute,
     identify,
     ok,
+    person,
     show,
     start_assessment,
 )
@@ -158,3 +159,43 @@ def test_a_failed_timer_is_not_run_again_by_the_next_sweep(mailed: Pal, db_url: 
     second = tick(mailed, local(PLAN_DUE, offset_days=-57))
     assert "FAILED" not in second.stdout
     assert timer_statuses(db_url, agreement)[("plan_due", 5)] == "failed"
+
+
+def test_a_failed_step_does_not_silence_the_rest_of_its_ladder(
+    mailed: Pal, smtp_server: smtp.SmtpServer, db_url: str, tmp_path: Path
+) -> None:
+    """A later step that cannot render fails alone: the earlier reminder it would otherwise
+    overtake is still sent, and only the timers that ran are counted as fired."""
+    rules = Path(mailed.env["PAL_RULES_DIR"] or "")
+    (rules / "2099-09.toml").write_text(
+        'extends = "2017-10"\nversion = "2099-09"\n'
+        '[[timers]]\ndeadline = "plan_due"\nladder = "plan_due"\noffsets_days = [-20]\n'
+        # This notice needs the words of a blocked action, which a plain step does not give.
+        'notice = "action_not_possible"\nto = ["liaison"]\n'
+    )
+    agreement = identify(mailed, TRAD, "--rules", "2099-09")
+    start_assessment(mailed, agreement)
+    seen = len(smtp_server.received)
+
+    result = tick(mailed, local(PLAN_DUE, offset_days=-20))
+
+    statuses = timer_statuses(db_url, agreement)
+    assert statuses[("plan_due", -30)] == "done"
+    assert statuses[("plan_due", -20)] == "failed"
+    assert "swept: 1 timers fired" in result.stdout
+    sent = {key_parts(m.message)[1] for m in smtp_server.received[seen:]}
+    assert sent == {"plan_reminder"}
+
+
+def test_escalation_tells_the_district_and_the_director(mailed: Pal) -> None:
+    """An event that ends the agreement still sends its notices (here: `escalated`)."""
+    agreement = signed_under(mailed, "2017-10")
+    ok(mailed, "agreement", "fire", agreement, "escalate", "--set", "option=closure",
+       "--by", "state.superintendent@mde.example", "--on", "2019-01-15")  # fmt: skip
+    told = {row["to"] for row in outbox_rows(mailed) if row["notice"] == "escalated"}
+    assert DIRECTOR in told
+    assert {person(TRAD, "superintendent"), person(TRAD, "board_president")} <= told
+
+
+def outbox_rows(pal: Pal) -> list[dict[str, Any]]:
+    return list(json.loads(ok(pal, "outbox", "list", "--json")))

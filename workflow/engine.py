@@ -76,8 +76,9 @@ def apply(session: Session, request: Request, ctx: Context) -> Any:
     if spec.successor is not None:
         audited |= _hand_over(session, definition, spec, store, row, request, day, ctx)
     _audit(session, store, row, spec.name, source, dest, request, day, ctx, audited)
-    if spec.successor is None and not final:
-        deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
+    if spec.successor is None:
+        if not final:  # a case that has ended opens no deadlines, but is still told about
+            deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
         after_transition(session, row, rules, spec.name, day, ctx)
     if spec.follow_up is not None:
         _follow_up(session, definition, spec, store, row, request, values, ctx)

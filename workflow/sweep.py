@@ -23,7 +23,7 @@ from config.rules import load_rules
 from notifications.outbox import NOTICE_AGREEMENT_FIELDS, Notice, enqueue, enqueue_many
 from states.calendar import local_date
 from states.context import Context
-from states.errors import NotAllowedInState, PermissionDenied
+from states.errors import ConcurrentModification, NotAllowedInState, PermissionDenied
 from states.registry import process
 from states.rules import RuleSet, TimerRule
 from storage.db import transaction
@@ -35,9 +35,9 @@ from workflow.engine import Request, apply
 
 log = logging.getLogger("pal.sweep")
 BATCH = 500
-# Errors of the database itself: the batch stops and is tried again by the next sweep, rather
-# than its timers being marked failed.
-_TRANSIENT = (OperationalError, InterfaceError)
+# Errors of the database itself, and a lost race for an agreement: the batch stops and is tried
+# again by the next sweep, rather than its timers being marked failed.
+_TRANSIENT = (OperationalError, InterfaceError, ConcurrentModification)
 
 
 @dataclass
@@ -67,16 +67,24 @@ def sweep(
     batch in hand (what is left is still due, for the next sweep)."""
     report = SweepReport()
     while stop is None or not stop.is_set():
-        with transaction(engine) as session, session.no_autoflush:
-            # No autoflush: each step's queries need not push the batch's earlier rows first.
-            due = _claim(session, ctx, batch)
-            if not due:
-                return report
-            notices = _leading_notices(due)
-            if notices:
-                _run_notices(session, notices, ctx, report)
-            else:
-                _run_action(session, due[0], ctx, report)
+        done = SweepReport()
+        try:
+            with transaction(engine) as session, session.no_autoflush:
+                # No autoflush: each step's queries need not push the batch's earlier rows.
+                due = _claim(session, ctx, batch)
+                if not due:
+                    return report
+                notices = _leading_notices(due)
+                if notices:
+                    _run_notices(session, notices, ctx, done)
+                else:
+                    _run_action(session, due[0], ctx, done)
+        except ConcurrentModification as exc:
+            # Someone changed an agreement while its timed step ran: nothing of this batch was
+            # written, and every timer in it is still pending for the next sweep.
+            log.warning("sweep batch rolled back, to be tried again: %s", exc)
+            return report
+        report.add(done)
     return report
 
 
@@ -93,12 +101,12 @@ _DUE = (
 )
 _LATER = _TIMER.alias("later")
 # Of the claimed timers, those a later due step of the same ladder overtakes. A step another
-# sweeper already ran (done or skipped) still overtakes; a cancelled one does not.
+# sweeper already ran (done or skipped) still overtakes; a cancelled or failed one does not.
 _OVERTAKEN = select(_TIMER.c.id, _LATER.c.id.label("later_id"), _LATER.c.offset_days).where(
     _TIMER.c.id.in_(bindparam("claimed", expanding=True)),
     _LATER.c.deadline_id == _TIMER.c.deadline_id,
     _LATER.c.ladder == _TIMER.c.ladder,
-    _LATER.c.status != "cancelled",
+    _LATER.c.status.not_in(("cancelled", "failed")),
     _LATER.c.fire_at > _TIMER.c.fire_at,
     _LATER.c.fire_at <= bindparam("now"),
 )
@@ -136,7 +144,8 @@ def _leading_notices(due: list[Any]) -> list[Any]:
 
 
 def _run_notices(session: Session, due: list[Any], ctx: Context, report: SweepReport) -> None:
-    """Run the notices as one set; if that fails, one by one, so a broken timer fails alone."""
+    """Run the notices as one set; if that fails, find the timers that fail on their own, mark
+    them failed, and run the rest as one set again: a broken timer fails alone."""
     try:
         with session.begin_nested():
             done = SweepReport()
@@ -144,17 +153,38 @@ def _run_notices(session: Session, due: list[Any], ctx: Context, report: SweepRe
     except _TRANSIENT:
         raise
     except Exception as exc:
-        log.warning("a batch of %d timers failed (%s); running them one by one", len(due), exc)
+        log.warning("a batch of %d timers failed (%s); finding the broken ones", len(due), exc)
         done = SweepReport()
-        for timer in due:
-            try:
-                with session.begin_nested():
-                    _notices_as_set(session, [timer], ctx, done)
-            except _TRANSIENT:
-                raise
-            except Exception as exc:
-                _fail(session, timer, exc, ctx, done)
+        broken = _broken(session, due, ctx)
+        for timer, error in broken:
+            _fail(session, timer, error, ctx, done)
+        failed = {timer.id for timer, _ in broken}
+        rest = [timer for timer in due if timer.id not in failed]
+        if rest:
+            with session.begin_nested():
+                _notices_as_set(session, rest, ctx, done)
     report.add(done)
+
+
+class _DryRun(Exception):
+    """Raised to roll back a savepoint whose work only had to be tried."""
+
+
+def _broken(session: Session, due: list[Any], ctx: Context) -> list[tuple[Any, Exception]]:
+    """The timers that fail when run alone; each try is rolled back, whatever its outcome."""
+    broken = []
+    for timer in due:
+        try:
+            with session.begin_nested():
+                _notices_as_set(session, [timer], ctx, SweepReport())
+                raise _DryRun
+        except _DryRun:
+            pass
+        except _TRANSIENT:
+            raise
+        except Exception as exc:
+            broken.append((timer, exc))
+    return broken
 
 
 def _notices_as_set(session: Session, due: list[Any], ctx: Context, report: SweepReport) -> None:

@@ -95,6 +95,8 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise BadInput(f"--set takes KEY=VALUE, not {item!r}")
+        if key.strip() in pairs:
+            raise BadInput(f"--set {key.strip()} is given twice")
         pairs[key.strip()] = value.strip()
     return pairs
 
