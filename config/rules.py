@@ -8,6 +8,7 @@ event and notice), and any other value replaces the parent's.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -45,7 +46,13 @@ def versions() -> list[str]:
     return sorted({path.stem for folder in _folders() for path in folder.glob("*.toml")})
 
 
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
 def _path(version: str) -> Path:
+    # A version is a name in a rules folder, never a path to a file elsewhere.
+    if not _VERSION.fullmatch(version) or ".." in version:
+        raise BadInput(f"unknown rules version {version!r}; known: {', '.join(versions())}")
     for folder in _folders():
         path = folder / f"{version}.toml"
         if path.is_file():

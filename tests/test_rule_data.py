@@ -11,7 +11,7 @@ import pytest
 from config.rules import SHIPPED, load_rules, use_rules_dir, versions
 from config.settings import DEFAULT_RULES_VERSION
 from states.agreement import AGREEMENT
-from states.errors import BadRules, PermissionDenied
+from states.errors import BadInput, BadRules, PermissionDenied
 
 
 @pytest.fixture
@@ -143,3 +143,10 @@ def test_a_timed_action_that_needs_data_is_refused(rules_dir: Path) -> None:
           'offsets_days = [40]\naction = "escalate"\n')
     with pytest.raises(BadRules, match=r"timers\[7\]\.action: escalate needs data"):
         load_rules("2099-12")
+
+
+@pytest.mark.parametrize("name", ["../../../../tmp/evil", "../rules/2017-10", "/etc/passwd", ""])
+def test_a_rules_version_is_a_name_never_a_path(name: str) -> None:
+    """Rule versions come only from the rules folders, by name."""
+    with pytest.raises(BadInput, match="unknown rules version"):
+        load_rules(name)
