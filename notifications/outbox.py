@@ -158,7 +158,7 @@ def _rows(
         for person in people:
             key = prefix + person.email
             taken.add(key)
-            rows.append(_row(item, key, person.email, ctx, content.to(person.name)))
+            rows.append(_row(item, key, person.email, ctx, content.to(person)))
     for role in recipients.missing:
         key = prefix + f"role:{role}"
         if key not in taken:
