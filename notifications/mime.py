@@ -25,6 +25,7 @@ KEY_HEADER = "X-PAL-Key"
 CRLF = "\r\n"
 MAX_LINE = 78  # RFC 5322: lines SHOULD be no longer than 78 characters...
 MAX_UNFOLDED = 900  # ...and MUST be no longer than 998
+QP_LINE = 76  # RFC 2045: encoded quoted-printable lines are no longer than 76 characters
 
 
 @dataclass(frozen=True)
@@ -123,18 +124,49 @@ def _unfoldable(value: str) -> bool:
 
 
 def _part(subtype: str, content: str) -> str:
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
+        f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}{quoted_printable(content)}"
+    )
+
+
+def quoted_printable(content: str) -> str:
+    """`content` as UTF-8 quoted-printable lines of at most 76 characters, joined by CRLF.
+
+    Line ends are normalised: CRLF and LF both become a hard line break (CRLF); a lone CR is
+    data, written `=0D`.
+    """
     # Encoded with LF line ends, then every LF (hard or soft break) becomes CRLF: b2a_qp ends its
     # soft breaks like the data's first line, so mixed endings would otherwise come out mixed.
     normalised = content.replace("\r\n", "\n").encode("utf-8")
     if b"\r" in normalised:
         # A lone CR (it can come in with a name or an error text) must not reach the wire bare,
         # and text mode passes it through: encode line by line in binary mode, CR as =0D.
-        lines = (binascii.b2a_qp(line, istext=False) for line in normalised.split(b"\n"))
-        quoted = b"\n".join(lines)
+        quoted = b"\n".join(binascii.b2a_qp(line, istext=False) for line in normalised.split(b"\n"))
     else:
         quoted = binascii.b2a_qp(normalised, istext=True)
-    encoded = quoted.decode("ascii").replace("\n", CRLF)
-    return (
-        f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
-        f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}{encoded}"
-    )
+    lines = quoted.decode("ascii").split("\n")
+    # b2a_qp keeps to 76 characters except when it escapes a blank ending a line it has already
+    # filled ('x' * 74 + ' \n' comes out 77 characters long): any longer line is broken again.
+    if max(map(len, lines)) > QP_LINE:
+        lines = [piece for line in lines for piece in _soft_breaks(line)]
+    return CRLF.join(lines)
+
+
+def _soft_breaks(line: str) -> list[str]:
+    """An encoded line as lines of at most QP_LINE characters joined by soft breaks (`=`).
+
+    In encoded text every `=` starts an escape (`=XX`) or is a soft break ending the line, so a
+    break before column QP_LINE splits no escape unless one starts at one of the two columns
+    before it; then the break goes before that escape.
+    """
+    pieces = []
+    while len(line) > QP_LINE:
+        cut = QP_LINE - 1  # room for the `=`
+        escape = line.rfind("=", cut - 2, cut)
+        if escape != -1:
+            cut = escape
+        pieces.append(line[:cut] + "=")
+        line = line[cut:]
+    pieces.append(line)
+    return pieces

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -10,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from notifications.mime import build_message
@@ -22,7 +23,14 @@ words = st.text(printable, min_size=1, max_size=30)
 subjects = st.lists(words, min_size=1, max_size=15).map(" ".join)
 pieces = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=90)
 specials = st.sampled_from(["\n", "\r", "\r\n", "\t", " ", ".", "=", "From ", "x" * 200])
-bodies = st.lists(pieces | specials, max_size=12).map("".join)
+# Lines around the 76-character limit of quoted-printable, ending in what must be escaped there.
+edges = st.builds(
+    lambda length, last, end: "x" * length + last + end,
+    st.integers(70, 80),
+    st.sampled_from(["", " ", "\t", "=", "é", "\r", "  ", " x"]),
+    st.sampled_from(["", "\n", "\r\n", "\r"]),
+)
+bodies = st.lists(pieces | specials | edges, max_size=12).map("".join)
 
 
 def row(**overrides: Any) -> Any:
@@ -75,10 +83,53 @@ def test_every_line_ends_in_crlf_and_no_line_is_longer_than_998(subject: str, te
 
     assert b"\n" not in data.replace(b"\r\n", b"")
     assert b"\r" not in data.replace(b"\r\n", b"")
-    assert max(len(line) for line in data.split(b"\r\n\r\n", 1)[1].split(b"\r\n")) <= 76
     assert max(len(line) for line in data.split(b"\r\n")) <= 998
     headers = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
     assert all(line.strip() for line in headers), "a blank header line would end the headers"
+
+
+def quoted_printable_parts(data: bytes) -> list[list[bytes]]:
+    """The encoded lines of each part of a built message."""
+    boundary = parse(data).get_boundary()
+    assert boundary is not None
+    body = data.split(b"\r\n\r\n", 1)[1]
+    chunks = body.split(b"--" + boundary.encode())[1:-1]  # before the first, after the last
+    parts = []
+    for chunk in chunks:
+        headers, encoded = chunk.split(b"\r\n\r\n", 1)
+        assert b"Content-Transfer-Encoding: quoted-printable" in headers
+        # The CRLF before the next delimiter belongs to the delimiter.
+        assert encoded.endswith(b"\r\n")
+        parts.append(encoded[:-2].split(b"\r\n"))
+    return parts
+
+
+QP_LINE = re.compile(rb"(?:[!-<>-~]|[ \t](?!$)|=[0-9A-F]{2})*=?")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=bodies, html=bodies)
+@example(text="x" * 74 + " \n", html="x" * 74 + " \n")  # b2a_qp made this 77 characters
+@example(text="x" * 73 + " \n", html="x" * 73 + "\t\n")
+@example(text="x" * 75 + " \n", html="x" * 75 + "\t\n")
+@example(text="x" * 76 + " \n", html="x" * 76 + "\t")
+@example(text="x" * 74 + "=x\n", html="x" * 75 + "=")  # '=' at column 75 and 76
+@example(text="x" * 73 + "é\n", html="x" * 74 + " \r\n" + "y" * 74 + " ")
+@example(text="x" * 75 + "\r\n", html="x" * 74 + " \r" + "x" * 74 + " \rx")
+def test_quoted_printable_lines_fit_in_76_and_decode_to_the_body(text: str, html: str) -> None:
+    """RFC 2045: encoded lines of at most 76 characters, `=` only before two hex digits or as a
+    soft break at the end, no blank at the end of a line; decoded, the body as given (CRLF and
+    LF both read back as LF)."""
+    data = build_message(row(body_text=text, body_html=html), MAIL_FROM).data
+
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
+    for lines in quoted_printable_parts(data):
+        assert max(len(line) for line in lines) <= 76
+        assert all(QP_LINE.fullmatch(line) for line in lines), lines
+    message = parse(data)
+    expected = (text.replace("\r\n", "\n"), html.replace("\r\n", "\n"))
+    assert (content(message, "plain"), content(message, "html")) == expected
+    assert message.defects == [] and all(p.defects == [] for p in message.iter_parts())
 
 
 def test_the_headers_a_mail_system_needs_are_there() -> None:
