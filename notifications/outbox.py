@@ -20,6 +20,7 @@ from config.rules import load_rules
 from notifications.recipients import Directory, Recipients
 from notifications.render import render_once
 from states.context import Context
+from states.registry import process
 from states.rules import RuleSet
 from storage.models import Agreement, Deadline
 from storage.service_models import Outbox
@@ -32,12 +33,6 @@ _TAKEN = select(_OUTBOX.c.idempotency_key).where(
 )
 # Keys looked up per query: well under SQLite's limit on bound parameters.
 _CHUNK = 900
-
-DEADLINE_LABELS = {
-    "plan_due": "the signed partnership plan",
-    "rga_due": "the 18-month Review of Goal Attainment",
-    "review_36_due": "the 36-month review",
-}
 
 
 @dataclass(frozen=True)
@@ -178,7 +173,7 @@ def _values(item: Notice, directory: Directory, today: date) -> dict[str, Any]:
         deadline = item.deadline
         facts = DeadlineFacts(
             deadline.kind,
-            DEADLINE_LABELS.get(deadline.kind, deadline.kind),
+            process("agreement").deadline_labels.get(deadline.kind, deadline.kind),
             deadline.due_on,
             (deadline.due_on - today).days,
         )
