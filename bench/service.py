@@ -328,8 +328,8 @@ class Store:
         self.conn.execute(
             f"INSERT INTO agreement SELECT id + :a, {code.format(col='district_code')}, cohort,"
             " state, rules_version, consequences, liaison_email, identified_on, signed_on,"
-            " escalation_option, last_event_on, version, updated_at FROM agreement"
-            " WHERE id BETWEEN :lo AND :hi",
+            " escalation_option, last_event_on, version, updated_at, renewed_from, renewed_as"
+            " FROM agreement WHERE id BETWEEN :lo AND :hi",
             {**params, "lo": span["agreement"][0], "hi": span["agreement"][1]},
         )
         self.conn.execute(

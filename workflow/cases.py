@@ -29,13 +29,11 @@ class AgreementStore:
 
     table: Table = Agreement.__table__  # type: ignore[attr-defined]
 
-    def load(
-        self, session: Session, case_id: int, *, history: bool = False
-    ) -> tuple[Agreement, AgreementCase]:
+    def load(self, session: Session, case_id: int) -> Agreement:
         row = session.get(Agreement, case_id)
         if row is None:
             raise NotFound(f"no agreement {case_id}")
-        return row, self.case_of(session, row, history=history)
+        return row
 
     def case_of(self, session: Session, row: Agreement, *, history: bool = False) -> AgreementCase:
         signed = session.execute(

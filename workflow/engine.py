@@ -56,10 +56,13 @@ def apply(session: Session, request: Request, ctx: Context) -> Any:
     store = STORES[definition.name]
     if spec.creates:
         return _create(session, definition, spec, store, request, ctx)
-    row, case = store.load(session, _case_id(request), history=spec.reads_history)
+    row = store.load(session, _case_id(request))
     rules = load_rules(row.rules_version)
     rules.check_may(spec.permission_key, request.actor.role)
     dest = definition.destination(row.state, spec.name)
+    # Only an event that looks at its case pays for loading it (open_rga does not).
+    needs_case = spec.guard or spec.effect or any(f.kind == "choice" for f in spec.fields)
+    case = store.case_of(session, row, history=spec.reads_history) if needs_case else None
     values = _resolve(session, spec, request.data, case, rules)
     day = effective_date(request.on, ctx, row.last_event_on)
     if spec.guard is not None:
