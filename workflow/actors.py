@@ -11,7 +11,14 @@ from states.errors import BadInput, NotFound, PermissionDenied
 from states.rules import SYSTEM
 from storage.models import Contact
 
-_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+# RFC 5322 dot-atom local part (no quoted strings: a quote breaks the headers that carry it) and
+# RFC 1035 host names of at least two labels (no address literals).
+_ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+LOCAL_MAX = 64  # RFC 5321 4.5.3.1.1
+ADDRESS_MAX = 254  # RFC 5321 4.5.3.1.3: a path of 256 octets, less its angle brackets
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -24,10 +31,53 @@ SYSTEM_ACTOR = Actor(SYSTEM, SYSTEM)
 
 
 def normalize_email(raw: str) -> str:
+    """`raw` as pal keeps an address (lower case, no surrounding blanks), or BadInput.
+
+    The one check for every address that enters pal (`contact add`, `--by`, `--set
+    liaison=...`): only what SMTP carries without extensions and a header holds unquoted, an
+    ASCII dot-atom local part of at most 64 characters at a host name, at most 254 in all.
+    """
     email = raw.strip().lower()
-    if not _EMAIL.match(email):
-        raise BadInput(f"malformed email address {raw!r}")
+    shown = _shown(raw)
+    if _CONTROL.search(email):
+        raise BadInput(f"malformed email address {shown}: it contains a control character")
+    if not email.isascii():
+        raise BadInput(
+            f"malformed email address {shown}: pal sends mail without SMTPUTF8, so an address "
+            "must be ASCII (a domain in its xn-- form)"
+        )
+    local, at, domain = email.rpartition("@")
+    if not at or not local or not domain:
+        raise BadInput(f"malformed email address {shown}: expected local-part@domain")
+    if '"' in local or "\\" in local:
+        raise BadInput(f"malformed email address {shown}: quoted local parts are not accepted")
+    if not _LOCAL.fullmatch(local):
+        raise BadInput(
+            f"malformed email address {shown}: the part before @ may hold letters, digits, dots "
+            "(not first, last or doubled) and !#$%&'*+/=?^_`{|}~-"
+        )
+    labels = domain.split(".")
+    if len(labels) < 2 or labels[-1].isdigit() or not all(map(_LABEL.fullmatch, labels)):
+        raise BadInput(
+            f"malformed email address {shown}: the domain must be a host name such as "
+            "mde.example (labels of letters, digits and inner hyphens)"
+        )
+    if len(local) > LOCAL_MAX:
+        raise BadInput(
+            f"malformed email address {shown}: the part before @ is {len(local)} characters "
+            f"long; SMTP allows {LOCAL_MAX}"
+        )
+    if len(email) > ADDRESS_MAX:
+        raise BadInput(
+            f"malformed email address {shown}: it is {len(email)} characters long; SMTP allows "
+            f"{ADDRESS_MAX}"
+        )
     return email
+
+
+def _shown(raw: str, limit: int = 60) -> str:
+    """`raw` for an error line: escaped, and shortened when long."""
+    return repr(raw) if len(raw) <= limit else repr(raw[:limit]) + f"... ({len(raw)} characters)"
 
 
 def person(session: Session, raw_email: str | None) -> Actor:

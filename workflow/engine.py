@@ -32,6 +32,7 @@ from workflow import audit, deadlines
 from workflow.actors import SYSTEM_ACTOR, Actor, normalize_email
 from workflow.cases import STORES, AgreementStore
 from workflow.effects import after_transition
+from workflow.text import TEXT_MAX, check_text
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class Request:
     note: str | None = None
     data: Mapping[str, str] = field(default_factory=dict)
     rules_version: str | None = None  # a new case's rules; the context's default if None
+
+    def __post_init__(self) -> None:
+        if self.note is not None:
+            check_text(self.note, "--note", limit=TEXT_MAX)
 
 
 def apply(session: Session, request: Request, ctx: Context) -> Any:
@@ -244,7 +249,7 @@ def _value(session: Session, item: Field, raw: str, case: Any, rules: RuleSet) -
         return email  # audited as on file, not as typed
     if item.kind == "choice":
         return item.check_choice(raw, case, rules)
-    return raw
+    return check_text(raw, item.name, limit=TEXT_MAX)
 
 
 def effective_date(on: date | None, ctx: Context, previous: date | None) -> date:

@@ -17,6 +17,7 @@ from states.rules import DISTRICT_ROLES, ROLES
 from storage.models import Contact, District, School
 from workflow import audit
 from workflow.actors import Actor, normalize_email
+from workflow.text import check_text, optional_text
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 CSV_HEADER = ("code", "name", "isd", "psa", "authorizer")
@@ -39,10 +40,11 @@ def _code(raw: str, what: str) -> str:
 
 
 def _text(raw: str | None, what: str, required: bool = True) -> str | None:
-    value = (raw or "").strip()
+    """A name or label: printable, at most NAME_MAX characters (see `workflow.text`)."""
+    value = optional_text(raw, what)
     if required and not value:
         raise BadInput(f"{what} may not be empty")
-    return value or None
+    return value
 
 
 def add_district(session: Session, spec: DistrictInput, actor: Actor, ctx: Context) -> District:
@@ -66,18 +68,32 @@ def add_district(session: Session, spec: DistrictInput, actor: Actor, ctx: Conte
 
 
 def import_districts(session: Session, text: str, actor: Actor, ctx: Context) -> list[District]:
-    """All rows or none: the first bad line aborts the caller's transaction, named by number."""
+    """All rows or none: the first bad line aborts the caller's transaction, named by number.
+
+    What the csv module cannot read (a field over its limit of 131,072 characters, a quote left
+    open) is bad input on the line it stopped at, like a bad value.
+    """
     reader = csv.DictReader(io.StringIO(text))
-    header = tuple(name.strip().lower() for name in (reader.fieldnames or ()))
-    if header != CSV_HEADER:
-        raise BadInput(f"line 1: header must be {','.join(CSV_HEADER)}, found {','.join(header)}")
-    added = []
-    for row in reader:
-        try:
+    try:
+        header = tuple(name.strip().lower() for name in (reader.fieldnames or ()))
+        if header != CSV_HEADER:
+            found = check_text(",".join(header), "header", limit=len(",".join(header)))
+            raise BadInput(f"header must be {','.join(CSV_HEADER)}, found {found}")
+        added = []
+        for row in reader:
             added.append(add_district(session, _row_to_input(row), actor, ctx))
-        except BadInput as exc:
-            raise BadInput(f"line {reader.line_num}: {exc}") from exc
+    except BadInput as exc:
+        raise BadInput(f"line {max(reader.line_num, 1)}: {exc}") from exc
+    except csv.Error as exc:
+        raise BadInput(f"line {max(reader.line_num, 1)}: {_csv_problem(exc)}") from exc
     return added
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    return f"not readable as CSV ({text})"
 
 
 def _row_to_input(row: Mapping[str, str | None]) -> DistrictInput:
