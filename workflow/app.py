@@ -19,7 +19,7 @@ from states.context import Context
 from states.errors import PermissionDenied
 from states.rules import SYSTEM
 from storage.db import check_schema, make_engine, transaction
-from workflow.actors import Actor, person
+from workflow.actors import Actor, normalize_email, person
 
 
 @dataclass
@@ -50,10 +50,12 @@ class App:
 
     def clerk(self, by: str | None) -> Actor:
         """Who registers reference data: named, but not necessarily on file yet (bootstrap)."""
-        name = by or self.settings.actor or f"local:{getpass.getuser()}"
+        name = by or self.settings.actor
+        if not name:
+            return Actor(f"local:{getpass.getuser()}", "clerk")
         if name.strip().lower() == SYSTEM:
             raise PermissionDenied("'system' is reserved for automated steps")
-        return Actor(name, "clerk")
+        return Actor(normalize_email(name), "clerk")
 
 
 @contextmanager
