@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
@@ -24,8 +25,15 @@ from config.settings import sender_address
 KEY_HEADER = "X-PAL-Key"
 CRLF = "\r\n"
 MAX_LINE = 78  # RFC 5322: lines SHOULD be no longer than 78 characters...
-MAX_UNFOLDED = 900  # ...and MUST be no longer than 998
+MAX_HARD = 998  # ...and MUST be no longer than 998
+MAX_ADDRESS = 254  # RFC 5321: a forward-path holds at most 256 octets with its angle brackets
 QP_LINE = 76  # RFC 2045: encoded quoted-printable lines are no longer than 76 characters
+# Free text a reader sees: a word too long for a line is carried in RFC 2047 encoded words.
+TEXT_HEADERS = frozenset({"Subject"})
+# Control characters other than CR and LF (refused: a line break would start a new header).
+# Text entering pal is refused with them (workflow.text); this is the second line of defence for
+# what got in before, or by another way: a tab becomes a blank, anything else U+FFFD.
+_CONTROL = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -48,18 +56,24 @@ def build_message(row: Any, mail_from: str) -> Outgoing:
     """
     if row.created_at.tzinfo is None:
         raise ValueError(f"outbox {row.id}: created_at {row.created_at!r} is naive")
-    if not row.recipient.isascii() or "@" not in row.recipient:
+    if (
+        not row.recipient.isascii()
+        or "@" not in row.recipient
+        or len(row.recipient) > MAX_ADDRESS
+        or _CONTROL.search(row.recipient)
+    ):
         raise ValueError(f"recipient {row.recipient!r} is not an ASCII email address")
     sender, from_line = _sender(mail_from)
     boundary = "=_pal_" + hashlib.sha256(row.message_id.encode()).hexdigest()[:32]
     headers = [
-        ("To", row.recipient),
         ("Subject", row.subject),
         ("Message-ID", row.message_id),
         (KEY_HEADER, row.idempotency_key),
     ]
     lines = [
         from_line,
+        # An address is never encoded (RFC 2047 section 5): written as checked above.
+        f"To: {row.recipient}",
         *(_header(name, value) for name, value in headers),
         f"Date: {_date(row.created_at)}",
         # RFC 3834: an automated notice; asks vacation responders not to answer it.
@@ -84,43 +98,72 @@ def _date(created_at: datetime) -> str:
 def _sender(mail_from: str) -> tuple[str, str]:
     """(envelope address, the whole From header line) for a configured `PAL_MAIL_FROM`."""
     address = sender_address(mail_from)
-    name = parseaddr(mail_from)[0]
+    name = _without_controls(parseaddr(mail_from)[0])
     # formataddr encodes a non-ASCII display name itself (RFC 2047) and leaves the address alone.
     line = f"From: {formataddr((name, address), charset='utf-8')}"
-    return address, line if len(line) <= MAX_LINE else _fold(line)
+    if len(line) <= MAX_LINE:
+        return address, line
+    pieces = _fold(line)
+    if max(map(len, pieces)) <= MAX_LINE:
+        return address, CRLF.join(pieces)
+    # A word too long for a line (formataddr makes one encoded word of a whole non-ASCII name):
+    # the name as encoded words that each fit, the address on a line of its own.
+    encoded = Header(name, "utf-8", maxlinelen=MAX_LINE, header_name="From").encode(linesep=CRLF)
+    return address, f"From: {encoded}{CRLF} <{address}>"
 
 
 def _header(name: str, value: str) -> str:
+    """`Name: value` folded so that no line is longer than 998 characters, nor 78 where it can.
+
+    Free text (TEXT_HEADERS) with a word too long for a line is encoded (RFC 2047), in pieces
+    that fit; an identifier (a Message-ID, a key) is never cut, and one over 998 characters is
+    refused (ValueError).
+    """
     if "\r" in value or "\n" in value:
         raise ValueError(f"{name} header value contains a line break: {value!r}")
+    value = _without_controls(value)
+    line = f"{name}: {value}"
     # Non-ASCII text, and ASCII that a reader would decode as an encoded word, go through
     # email.header (RFC 2047).
-    if not value.isascii() or "=?" in value:
-        folded = Header(value, "utf-8", maxlinelen=MAX_LINE, header_name=name).encode(linesep=CRLF)
-        return f"{name}: {folded}"
-    if len(name) + 2 + len(value) <= MAX_LINE or _unfoldable(value):
-        return f"{name}: {value}"
-    return _fold(f"{name}: {value}")
+    if value.isascii() and "=?" not in value:
+        if len(line) <= MAX_LINE:
+            return line
+        pieces = _fold(line)
+        longest = max(map(len, pieces))
+        if longest <= MAX_LINE or (name not in TEXT_HEADERS and longest <= MAX_HARD):
+            return CRLF.join(pieces)
+        if name not in TEXT_HEADERS:
+            raise ValueError(f"{name} header has a word of {longest} characters; lines hold 998")
+    folded = Header(value, "utf-8", maxlinelen=MAX_LINE, header_name=name).encode(linesep=CRLF)
+    return f"{name}: {folded}"
 
 
-def _fold(line: str) -> str:
-    """Fold an ASCII header line at spaces so that each piece fits in MAX_LINE where it can."""
+def _without_controls(value: str) -> str:
+    if _CONTROL.search(value) is None:
+        return value
+    return _CONTROL.sub(lambda m: " " if m.group() == "\t" else "\ufffd", value)
+
+
+def _fold(line: str) -> list[str]:
+    """An ASCII header line folded at spaces: pieces that fit in MAX_LINE where they can.
+
+    The field name keeps the value's first word on its line (a value starting on a line of its
+    own is legal, but not every reader takes it).
+    """
+    name, _, value = line.partition(" ")
     pieces: list[str] = []
-    current = ""
-    for word in line.split(" "):
+    current = name
+    started = False
+    for word in value.split(" "):
         # Break only before a word: a continuation line of nothing but blanks is not allowed.
-        if current and word and len(current) + 1 + len(word) > MAX_LINE:
+        if started and word and len(current) + 1 + len(word) > MAX_LINE:
             pieces.append(current)
             current = " " + word
         else:
-            current = f"{current} {word}" if current else word
+            current = f"{current} {word}"
+        started = started or bool(word)
     pieces.append(current)
-    return CRLF.join(pieces)
-
-
-def _unfoldable(value: str) -> bool:
-    """One long word (an idempotency key): folding could only move it to a line of its own."""
-    return " " not in value and "\t" not in value and len(value) <= MAX_UNFOLDED
+    return pieces
 
 
 def _part(subtype: str, content: str) -> str:

@@ -174,3 +174,103 @@ def test_what_cannot_be_a_valid_message_is_refused_rather_than_sent_malformed(
 ) -> None:
     with pytest.raises(ValueError, match=complaint):
         build_message(row(**{field: value}), MAIL_FROM)
+
+
+# --- headers: folded to fit, never broken by what a name holds (issue 9, items 5, 6 and 12) ------
+
+# Words of any length, up to far more than a line holds; some look like encoded words.
+long_words = st.builds(lambda char, n: char * n, st.sampled_from(["x", "é", "ab", "日"]),
+                       st.integers(60, 2000))  # fmt: skip
+header_words = words | long_words | st.sampled_from(["=?utf-8?q?x?=", "=?", "?="])
+header_texts = st.lists(header_words, min_size=1, max_size=8).map(" ".join)
+
+
+def header_lines(data: bytes) -> list[bytes]:
+    return data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(subject=header_texts)
+@example(subject="Plan for " + "x" * 5000 + " due")  # the district of item 5
+@example(subject="x" * 5000)
+@example(subject="Lakeview " + "é" * 3000)
+def test_a_subject_of_any_length_folds_into_lines_of_78_and_reads_back(subject: str) -> None:
+    """No header line over 78 characters (998 is the hard limit: a longer line is refused by
+    SMTP servers, "500 Line too long"); a word too long for a line is carried in encoded words;
+    parsed back, the subject is the same text, without defects."""
+    data = build_message(row(subject=subject), MAIL_FROM).data
+
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
+    assert max(len(line) for line in header_lines(data)) <= 78
+    message = parse(data)
+    assert message["Subject"] == subject
+    assert message["Subject"].defects == () and message.defects == []
+
+
+control_texts = st.text(st.characters(codec="utf-8", exclude_characters="\r\n",
+                                      exclude_categories=["Cs"]), max_size=200)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(subject=control_texts)
+@example(subject="Lakeview\x00 Public\x07 Schools\x1b[2J")  # item 12: NUL, BEL, ESC
+def test_control_characters_never_reach_a_header(subject: str) -> None:
+    """Second line of defence behind workflow.text: a control character in a header's text is
+    written as U+FFFD (a tab as a blank), never raw, and never as an encoded control."""
+    data = build_message(row(subject=subject), MAIL_FROM).data
+
+    headers = b"\r\n".join(header_lines(data))
+    assert not re.search(rb"[\x00-\x1f\x7f]", headers.replace(b"\r\n", b""))
+    decoded = str(parse(data)["Subject"])
+    assert not re.search("[\x00-\x1f\x7f-\x9f]", decoded)
+    expected = re.sub("[\x00-\x08\x0b-\x1f\x7f-\x9f]", "\ufffd", subject).replace("\t", " ")
+    # Blanks around a header's value are not part of it (and rendering never leaves them).
+    assert decoded.strip(" ") == expected.strip(" ")
+
+
+def test_a_long_unicode_sender_name_is_folded_into_encoded_words() -> None:
+    built = build_message(row(), "Bureau " + "é" * 400 + " <ecoles@mde.example>")
+
+    assert max(len(line) for line in header_lines(built.data)) <= 78
+    sender = parse(built.data)["From"].addresses[0]
+    assert sender.addr_spec == built.sender == "ecoles@mde.example"
+    # RFC 2047 6.2: the blanks between adjacent encoded words are not text; the stdlib's address
+    # parser keeps them in a display name all the same.
+    assert sender.display_name.replace(" ", "") == "Bureau" + "é" * 400
+
+
+@settings(max_examples=200, deadline=None)
+@given(address=st.emails())
+@example(address="=?utf-8?q?x?=@b.example")  # refused: a reader would decode it
+@example(address="o'brien+{pal}|x@" + "b" * 63 + ".example")
+@example(address="x" * 64 + "@" + ".".join(["d" * 60] * 3) + ".example")
+def test_every_address_normalize_email_accepts_is_carried_by_the_headers(address: str) -> None:
+    """Item 6: what `contact add` stores can be written in To (never encoded) and in the key,
+    and parses back as the same address without defects."""
+    from hypothesis import assume
+
+    from states.errors import BadInput
+    from workflow.actors import normalize_email
+
+    try:
+        accepted = normalize_email(address)
+    except BadInput:
+        assume(False)
+        return
+    key = f"a1:plan_reminder:t1:{accepted}"
+    data = build_message(row(recipient=accepted, idempotency_key=key), MAIL_FROM).data
+
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998
+    message = parse(data)
+    assert message["To"] == accepted and message["To"].defects == ()
+    assert message["To"].addresses[0].addr_spec == accepted
+    assert "".join(str(message["X-PAL-Key"]).split()) == key
+
+
+@pytest.mark.parametrize(
+    "address", ["dañ@b.example", "x" * 3000 + "@b.example", "a\x00b@c.example"]
+)
+def test_an_address_smtp_cannot_carry_is_refused_by_the_writer(address: str) -> None:
+    """Rows written before `contact add` checked addresses fail alone, with a reason."""
+    with pytest.raises(ValueError, match="not an ASCII email address"):
+        build_message(row(recipient=address), MAIL_FROM)

@@ -51,6 +51,9 @@ def normalize_email(raw: str) -> str:
         raise BadInput(f"malformed email address {shown}: expected local-part@domain")
     if '"' in local or "\\" in local:
         raise BadInput(f"malformed email address {shown}: quoted local parts are not accepted")
+    if "=?" in local:
+        # A reader decodes it as an RFC 2047 encoded word: the address would change in transit.
+        raise BadInput(f"malformed email address {shown}: '=?' may not appear before @")
     if not _LOCAL.fullmatch(local):
         raise BadInput(
             f"malformed email address {shown}: the part before @ may hold letters, digits, dots "
