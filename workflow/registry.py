@@ -73,7 +73,8 @@ def import_districts(session: Session, text: str, actor: Actor, ctx: Context) ->
     What the csv module cannot read (a field over its limit of 131,072 characters, a quote left
     open) is bad input on the line it stopped at, like a bad value.
     """
-    reader = csv.DictReader(io.StringIO(text))
+    lines = _Lines(text)
+    reader = csv.DictReader(lines)
     try:
         header = tuple(name.strip().lower() for name in (reader.fieldnames or ()))
         if header != CSV_HEADER:
@@ -85,8 +86,25 @@ def import_districts(session: Session, text: str, actor: Actor, ctx: Context) ->
     except BadInput as exc:
         raise BadInput(f"line {max(reader.line_num, 1)}: {exc}") from exc
     except csv.Error as exc:
-        raise BadInput(f"line {max(reader.line_num, 1)}: {_csv_problem(exc)}") from exc
+        # The reader counts a line once it has parsed it: the bad one is the last one read.
+        raise BadInput(f"line {max(lines.read, 1)}: {_csv_problem(exc)}") from exc
     return added
+
+
+class _Lines:
+    """The lines of a text, counting how many the csv reader has taken."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(io.StringIO(text))
+        self.read = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.read += 1
+        return line
 
 
 def _csv_problem(exc: csv.Error) -> str:
