@@ -263,3 +263,16 @@ def test_a_nul_byte_anywhere_in_a_csv_is_refused_naming_its_line(
 def test_a_nul_byte_in_the_csv_header_is_refused_on_line_1(seeded: Pal, tmp_path: Path) -> None:
     path = write(tmp_path, "code,na\x00me,isd,psa,authorizer\n" + GOOD_ROW)
     refused(seeded, 2, "district", "import", path, mentions="line 1: ")
+
+
+@pytest.mark.parametrize(
+    "row",
+    ["C" * 100_000 + ",Name,,false,", "BIG,Name,,maybe" + "e" * 100_000 + ","],
+    ids=["code", "psa"],
+)
+def test_a_huge_bad_value_is_named_in_a_short_error_line(
+    seeded: Pal, tmp_path: Path, row: str
+) -> None:
+    result = refused(seeded, 2, "district", "import", write(tmp_path, HEADER + row + "\n"),
+                     mentions="line 2: ")  # fmt: skip
+    assert len(result.stderr) < 300 and "100,0" in result.stderr

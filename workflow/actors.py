@@ -10,6 +10,7 @@ from sqlmodel import Session
 from states.errors import BadInput, NotFound, PermissionDenied
 from states.rules import SYSTEM
 from storage.models import Contact
+from workflow.text import quoted
 
 # RFC 5322 dot-atom local part (no quoted strings: a quote breaks the headers that carry it) and
 # RFC 1035 host names of at least two labels (no address literals).
@@ -38,7 +39,7 @@ def normalize_email(raw: str) -> str:
     ASCII dot-atom local part of at most 64 characters at a host name, at most 254 in all.
     """
     email = raw.strip().lower()
-    shown = _shown(raw)
+    shown = quoted(raw)
     if _CONTROL.search(email):
         raise BadInput(f"malformed email address {shown}: it contains a control character")
     if not email.isascii():
@@ -76,11 +77,6 @@ def normalize_email(raw: str) -> str:
             f"{ADDRESS_MAX}"
         )
     return email
-
-
-def _shown(raw: str, limit: int = 60) -> str:
-    """`raw` for an error line: escaped, and shortened when long."""
-    return repr(raw) if len(raw) <= limit else repr(raw[:limit]) + f"... ({len(raw)} characters)"
 
 
 def person(session: Session, raw_email: str | None) -> Actor:

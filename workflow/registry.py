@@ -17,7 +17,7 @@ from states.rules import DISTRICT_ROLES, ROLES
 from storage.models import Contact, District, School
 from workflow import audit
 from workflow.actors import Actor, normalize_email
-from workflow.text import check_text, optional_text
+from workflow.text import check_text, optional_text, quoted
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 CSV_HEADER = ("code", "name", "isd", "psa", "authorizer")
@@ -35,7 +35,7 @@ class DistrictInput:
 def _code(raw: str, what: str) -> str:
     code = raw.strip()
     if not _CODE.match(code):
-        raise BadInput(f"malformed {what} code {raw!r} (letters, digits, . _ -)")
+        raise BadInput(f"malformed {what} code {quoted(raw)} (letters, digits, . _ -)")
     return code
 
 
@@ -119,7 +119,7 @@ def _row_to_input(row: Mapping[str, str | None]) -> DistrictInput:
         raise BadInput(f"expected {len(CSV_HEADER)} fields")
     psa_raw = (row["psa"] or "").strip().lower()
     if psa_raw not in ("true", "false", ""):
-        raise BadInput(f"psa must be true or false, not {row['psa']!r}")
+        raise BadInput(f"psa must be true or false, not {quoted(row['psa'] or '')}")
     return DistrictInput(
         code=row["code"] or "",
         name=row["name"] or "",
@@ -146,7 +146,7 @@ def add_school(
 ) -> School:
     code = _code(code, "school")
     if session.get(District, district_code) is None:
-        raise NotFound(f"no district {district_code!r} on file")
+        raise NotFound(f"no district {quoted(district_code)} on file")
     if session.get(School, code) is not None:
         raise BadInput(f"school {code} is already on file")
     school = School(
@@ -171,11 +171,11 @@ def add_contact(
 ) -> Contact:
     address = normalize_email(email)
     if role not in ROLES:
-        raise BadInput(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+        raise BadInput(f"unknown role {quoted(role)}; roles: {', '.join(ROLES)}")
     if role in DISTRICT_ROLES and not district_code:
         raise BadInput(f"a {role} belongs to a district: give --district CODE")
     if district_code is not None and session.get(District, district_code) is None:
-        raise NotFound(f"no district {district_code!r} on file")
+        raise NotFound(f"no district {quoted(district_code)} on file")
     if session.get(Contact, address) is not None:
         raise BadInput(f"{address} is already on file")
     contact = Contact(
@@ -190,7 +190,7 @@ def list_contacts(session: Session, district_code: str | None = None) -> list[Co
     )
     if district_code is not None:
         if session.get(District, district_code) is None:
-            raise NotFound(f"no district {district_code!r} on file")
+            raise NotFound(f"no district {quoted(district_code)} on file")
         query = query.where(Contact.district_code == district_code)
     return list(session.exec(query))
 

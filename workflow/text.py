@@ -50,3 +50,10 @@ def optional_text(raw: str | None, what: str, *, limit: int = NAME_MAX) -> str |
     if raw is None:
         return None
     return check_text(raw, what, limit=limit) or None
+
+
+def quoted(raw: str, limit: int = 60) -> str:
+    """`raw` for an error line: escaped (one line, no control characters), shortened when long."""
+    if len(raw) <= limit:
+        return repr(raw)
+    return f"{raw[:limit]!r}... ({len(raw):,} characters)"
