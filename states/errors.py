@@ -43,3 +43,44 @@ class StoreNotReady(BadInput):
 
 class BadRules(BadInput):
     """A rule version's data names something that does not exist, or is malformed."""
+
+
+# --- the store itself: each failure of the database classified once (storage.errors.classify) ---
+
+
+class StoreBusy(ConcurrentModification):
+    """Another writer held the database's write lock for the whole busy timeout: try again."""
+
+
+class StoreMissing(StoreNotReady):
+    """No database where the URL points (no file, no folder, no such PostgreSQL database)."""
+
+
+class StoreCorrupt(StoreNotReady):
+    """The file is not a database, or a damaged one."""
+
+
+class StoreTooNew(StoreNotReady):
+    """The database's schema is newer than this pal knows: a newer pal wrote it."""
+
+
+class StoreUnavailable(PalError):
+    """The database exists but cannot be used now (see the subclasses); nothing was changed."""
+
+    exit_code = 6
+
+
+class StoreReadOnly(StoreUnavailable):
+    """The database file, its folder or its server accepts no writes."""
+
+
+class StoreFull(StoreUnavailable):
+    """The disk holding the database is full."""
+
+
+class StoreUnreachable(StoreUnavailable):
+    """The database server cannot be reached, or refused the connection."""
+
+
+class StoreGone(StoreUnavailable):
+    """The database file was deleted or replaced under a running pal: stop, do not write on."""

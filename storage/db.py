@@ -7,23 +7,33 @@ instead of one failing at commit. PostgreSQL needs none of this; the same code r
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session
 
-from states.errors import BadInput, ConcurrentModification, StoreNotReady
+from states.errors import BadInput, StoreGone, StoreNotReady, StoreTooNew
+from storage.errors import classify, redact
 
 # The newest migration's revision; revisions are numbered like their files (`0004_*.py`).
 SCHEMA_HEAD = max(
     path.name[:4] for path in (Path(__file__).parent / "migrations" / "versions").glob("0*.py")
 )
+# How long a write waits for another writer's lock before it is refused as busy (exit 5); read
+# when an engine is made. Reads never wait: under WAL (SQLite) and MVCC (PostgreSQL) they see the
+# last committed state while a writer works.
 BUSY_TIMEOUT_MS = 30_000
+# How long connecting to a PostgreSQL server may take before it is called unreachable.
+CONNECT_TIMEOUT_S = 10
 _READ_ONLY = "pal_read_only"
+# A SQLite database file's identity (device, inode) when this engine first opened it.
+_IDENTITY: weakref.WeakKeyDictionary[Engine, tuple[int, int]] = weakref.WeakKeyDictionary()
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -34,17 +44,44 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    if url.startswith("sqlite"):
-        return _sqlite_engine(url, **kwargs)
-    if url.startswith(("postgresql", "postgres")):
-        if url.startswith(("postgres://", "postgresql://")):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return create_engine(url, pool_pre_ping=True, **kwargs)
-    raise BadInput(f"unsupported database URL {url!r} (sqlite:///FILE or postgresql+psycopg://...)")
+    try:
+        if url.startswith("sqlite"):
+            return _sqlite_engine(url, **kwargs)
+        if url.startswith(("postgresql", "postgres")):
+            if url.startswith(("postgres://", "postgresql://")):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return _postgres_engine(url, **kwargs)
+    except (ArgumentError, ValueError) as exc:
+        raise BadInput(f"bad database URL {redact(url)!r}") from exc
+    raise BadInput(
+        f"unsupported database URL {redact(url)!r} (sqlite:///FILE or postgresql+psycopg://...)"
+    )
+
+
+def _postgres_engine(url: str, **kwargs: Any) -> Engine:
+    query = make_url(url).query
+    connect_args = {} if "connect_timeout" in query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # A write waiting for a row or table lock gives up like SQLite's busy timeout (55P03).
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(BUSY_TIMEOUT_MS)}")
+        dbapi_connection.commit()
+
+    return engine
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
+    busy_ms = int(BUSY_TIMEOUT_MS)
+    engine = create_engine(url, connect_args={"timeout": busy_ms / 1000}, **kwargs)
+    path = sqlite_path(url)
+
+    @event.listens_for(engine, "do_connect")
+    def _still_there(*_: Any) -> None:
+        # Connecting to a path whose file was deleted would create a new, empty one.
+        check_alive(engine)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -55,10 +92,16 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
             "journal_mode=WAL",
             "synchronous=FULL",
             "foreign_keys=ON",
-            f"busy_timeout={BUSY_TIMEOUT_MS}",
+            f"busy_timeout={busy_ms}",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        if path is not None and engine not in _IDENTITY:
+            try:
+                found = path.stat()
+            except OSError:
+                return
+            _IDENTITY[engine] = (found.st_dev, found.st_ino)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
@@ -68,17 +111,51 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def check_alive(engine: Engine) -> None:
+    """Raise StoreGone when the SQLite file this engine opened was deleted or replaced since.
+
+    Cheap (one stat): `transaction` calls it before every unit of work, and a long-running
+    service should call it each pass and stop on StoreGone rather than write to an unlinked file.
+    On PostgreSQL, and before the engine first connected, there is nothing to check.
+    """
+    known = _IDENTITY.get(engine)
+    if known is None:
+        return
+    path = sqlite_path(str(engine.url))
+    assert path is not None
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        raise StoreGone(
+            f"the database file {path} was deleted while pal was running; stopping, nothing "
+            "more is written (restore it, or run `pal init` for a new one)"
+        ) from None
+    except OSError:
+        return  # unreadable now (permissions, I/O): the operation itself will say so
+    if (found.st_dev, found.st_ino) != known:
+        raise StoreGone(
+            f"the database file {path} was replaced while pal was running; stopping (start pal "
+            "again to use the new file)"
+        )
+
+
 @contextmanager
 def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
-    """One unit of work: everything inside commits together, or nothing does."""
+    """One unit of work: everything inside commits together, or nothing does.
+
+    A failure of the database itself is raised as the project error `storage.errors.classify`
+    gives it (busy: StoreBusy, exit 5; read-only, full, unreachable: StoreUnavailable, exit 6...).
+    """
+    check_alive(engine)
     bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
     try:
         with Session(bind, expire_on_commit=False) as session, session.begin():
             yield session
-    except OperationalError as exc:
-        if "locked" in str(exc.orig) or "busy" in str(exc.orig):
-            raise ConcurrentModification("the database is busy with another writer") from exc
-        raise
+    except DBAPIError as exc:
+        classified = classify(exc, engine.url)
+        if classified is None:
+            raise
+        raise classified from exc
 
 
 def check_schema(engine: Engine) -> None:
@@ -86,16 +163,55 @@ def check_schema(engine: Engine) -> None:
     path = sqlite_path(str(engine.url))
     if path is not None and not path.exists():
         raise StoreNotReady(f"no database at {path}; run `pal init` first")
-    try:
-        with engine.connect() as connection:
-            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except (OperationalError, ProgrammingError) as exc:
-        if path is None and "alembic_version" not in str(exc.orig):
-            raise StoreNotReady(f"cannot open the database: {str(exc.orig).strip()}") from exc
-        raise StoreNotReady("the database has no pal schema; run `pal init` first") from exc
-    except DatabaseError as exc:  # e.g. a file that is not a database at all
-        raise StoreNotReady(f"cannot open the database: {str(exc.orig).strip()}") from exc
+    found = schema_version(engine)
+    if found is None:
+        raise StoreNotReady("the database has no pal schema; run `pal init` first")
+    if found > SCHEMA_HEAD:
+        raise too_new(found)
     if found != SCHEMA_HEAD:
         raise StoreNotReady(
             f"the database schema is at {found}, this pal needs {SCHEMA_HEAD}; run `pal init`"
         )
+
+
+def too_new(found: str) -> StoreTooNew:
+    return StoreTooNew(
+        f"the database schema is at {found}, newer than this pal knows ({SCHEMA_HEAD}): a newer "
+        "pal wrote it; use that version"
+    )
+
+
+def schema_version(engine: Engine) -> str | None:
+    """The database's schema revision, or None when it has no pal schema (never written to).
+
+    Read in a read-only transaction: it never waits for a writer.
+    """
+    bind = engine.execution_options(**{_READ_ONLY: True})
+    try:
+        with bind.connect() as connection:
+            # PostgreSQL: look before reading, so that no statement fails (an error would abort
+            # the transaction, and a failing statement is noise in the server's log).
+            if connection.dialect.name != "sqlite" and not _has_version_table(connection):
+                return None
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError as exc:
+        if _no_such_table(exc):
+            return None
+        classified = classify(exc, engine.url)
+        if classified is None:
+            raise
+        raise classified from exc
+    return None if found is None else str(found)
+
+
+def _no_such_table(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "42P01":  # PostgreSQL: undefined_table
+        return True
+    return getattr(orig, "sqlite_errorcode", None) == 1 and "no such table" in str(orig)
+
+
+def _has_version_table(connection: Any) -> bool:
+    from sqlalchemy import inspect
+
+    return bool(inspect(connection).has_table("alembic_version"))

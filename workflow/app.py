@@ -18,7 +18,7 @@ from config.settings import Settings
 from states.context import Context
 from states.errors import PermissionDenied
 from states.rules import SYSTEM
-from storage.db import check_schema, make_engine, transaction
+from storage.db import check_alive, check_schema, make_engine, transaction
 from workflow.actors import Actor, normalize_email, person
 
 
@@ -44,6 +44,11 @@ class App:
     def read(self) -> Iterator[Session]:
         with transaction(self.engine, read_only=True) as session:
             yield session
+
+    def check_alive(self) -> None:
+        """Raise StoreGone (exit 6) when the SQLite file was deleted or replaced since it was
+        opened: a long-running service calls this each pass and stops on it."""
+        check_alive(self.engine)
 
     def person(self, session: Session, by: str | None) -> Actor:
         return person(session, by or self.settings.actor)
