@@ -139,7 +139,8 @@ def open_deadlines(
     if within is not None:
         if within < 0:
             raise BadInput("--within takes a number of days, 0 or more")
-        query = query.where(_DEADLINE.c.due_on <= today + timedelta(days=within))
+        if within <= (date.max - today).days:  # beyond the last date, every deadline is within
+            query = query.where(_DEADLINE.c.due_on <= today + timedelta(days=within))
     return [
         {
             "agreement": row.agreement_id,

@@ -9,7 +9,9 @@ import click
 from states.errors import BadInput
 from workflow.cli import present
 from workflow.cli.common import (
+    DAYS,
     ISO_DATE,
+    RECORD_ID,
     app_for,
     by_option,
     emit,
@@ -77,7 +79,7 @@ def list_(ctx: click.Context, state: str | None, district_code: str | None, as_j
 
 
 @agreement.command("show")
-@click.argument("agreement_id", type=int, metavar="ID")
+@click.argument("agreement_id", type=RECORD_ID, metavar="ID")
 @json_option
 @pass_ctx
 def show(ctx: click.Context, agreement_id: int, as_json: bool) -> None:
@@ -102,7 +104,7 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @agreement.command("fire")
-@click.argument("agreement_id", type=int, metavar="ID")
+@click.argument("agreement_id", type=RECORD_ID, metavar="ID")
 @click.argument("event")
 @by_option
 @on_option
@@ -130,7 +132,7 @@ def fire(
 
 
 @agreement.command("sign")
-@click.argument("agreement_id", type=int, metavar="ID")
+@click.argument("agreement_id", type=RECORD_ID, metavar="ID")
 @click.option("--party", required=True, help="board, superintendent, mde, authorizer (PSA).")
 @by_option
 @on_option
@@ -150,7 +152,7 @@ def sign(
 
 
 @click.command("deadlines")
-@click.option("--within", type=int, metavar="DAYS", help="Only those due within DAYS.")
+@click.option("--within", type=DAYS, metavar="DAYS", help="Only those due within DAYS.")
 @click.option("--now", type=ISO_DATE, metavar="DATE", help="Count from DATE (default: today).")
 @json_option
 @pass_ctx

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from workflow.cli import present
-from workflow.cli.common import ISO_DATETIME, app_for, emit, json_option, pass_ctx, say
+from workflow.cli.common import ISO_DATETIME, RECORD_ID, app_for, emit, json_option, pass_ctx, say
 
 
 def _aware(value: datetime | None, tz: Any) -> datetime:
@@ -76,7 +76,7 @@ def outbox_list(ctx: click.Context, status_: str | None, as_json: bool) -> None:
 
 
 @outbox.command("retry")
-@click.argument("outbox_id", type=int, metavar="ID")
+@click.argument("outbox_id", type=RECORD_ID, metavar="ID")
 @pass_ctx
 def outbox_retry(ctx: click.Context, outbox_id: int) -> None:
     """Send a failed (or retrying) message again at the next delivery pass."""
