@@ -274,3 +274,15 @@ def test_an_address_smtp_cannot_carry_is_refused_by_the_writer(address: str) -> 
     """Rows written before `contact add` checked addresses fail alone, with a reason."""
     with pytest.raises(ValueError, match="not an ASCII email address"):
         build_message(row(recipient=address), MAIL_FROM)
+
+
+def test_an_identifier_is_never_cut_and_one_too_long_for_any_line_is_refused() -> None:
+    """A key or Message-ID has no blank to fold at and must not change: it stays on one line of
+    up to 998 characters; longer, the message is refused rather than refused by the server."""
+    longest = "k" * (998 - len("X-PAL-Key: "))
+    data = build_message(row(idempotency_key=longest), MAIL_FROM).data
+
+    assert f"X-PAL-Key: {longest}".encode() in data.split(b"\r\n")
+    assert parse(data)["X-PAL-Key"] == longest
+    with pytest.raises(ValueError, match="lines hold 998"):
+        build_message(row(idempotency_key=longest + "k"), MAIL_FROM)
