@@ -82,6 +82,8 @@ def _sqlite(code: int, orig: BaseException, path: Path | None) -> PalError | Non
     if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return StoreCorrupt(f"{where} is not a pal database, or is damaged ({detail})")
     if code == _SQLITE_CANTOPEN:
+        if path is not None and path.is_dir():
+            return StoreMissing(f"{where} is a folder, not a database file")
         if path is not None and not path.parent.is_dir():
             return StoreMissing(f"cannot open {where}: there is no folder {path.parent}")
         if path is not None and not os.access(path.parent, os.W_OK):

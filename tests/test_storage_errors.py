@@ -231,6 +231,13 @@ def test_init_in_a_missing_folder_is_bad_input(tmp_path: Path) -> None:
     assert not (tmp_path / "nowhere").exists()
 
 
+def test_a_folder_as_the_database_is_bad_input(tmp_path: Path) -> None:
+    """A database URL naming a folder exits 2 ("a folder, not a database file") for any command."""
+    pal = Pal(f"sqlite:///{tmp_path}")
+    for args in (("init",), ("status",), ("agreement", "list")):
+        assert_error(pal(*args), 2, mentions="is a folder, not a database file")
+
+
 def test_init_on_a_file_that_is_not_a_database_changes_nothing(tmp_path: Path) -> None:
     """`pal init` on a file that is not SQLite exits 2, "not a pal database", and leaves it."""
     junk = tmp_path / "notes.db"
@@ -330,3 +337,19 @@ def test_a_config_file_that_is_not_utf8_is_bad_input(tmp_path: Path) -> None:
     config.write_bytes('timezone = "América"\n'.encode("latin-1"))
     pal = Pal(f"sqlite:///{tmp_path}/unused.db")
     assert_error(pal("--config", str(config), "status"), 2, mentions="latin1.toml is not UTF-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("postgresql+psycopg://pal:S3cret@db.example/pal", "postgresql+psycopg://pal:***@db.example/pal"),
+        ("url 'mysql://u:p@ss@w0rd@h/db' refused", "url 'mysql://u:***@h/db' refused"),
+        ("sqlite:///pal.db and https://example.org/x", "sqlite:///pal.db and https://example.org/x"),
+        ("two: a://u:one@h b://v:two@k", "two: a://u:***@h b://v:***@k"),
+    ],
+)  # fmt: skip
+def test_redact_hides_every_url_password(text: str, shown: str) -> None:
+    """storage.errors.redact replaces the password of each URL in a message, and nothing else."""
+    from storage.errors import redact
+
+    assert redact(text) == shown
