@@ -169,6 +169,7 @@ ROOT_OPTIONS = st.one_of(
             ["--database-url", "mysql://u:DbPw123@h/db"],
             ["--database-url", "sqlite:////no/such/folder/pal.db"],
             ["--database-url", "not a url"],
+            ["--database-url", "postgresql+psycopg://u:DbPw123@127.0.0.1:1/pal"],
             ["--config", "bad.toml"],
             ["--config", "missing.toml"],
         ]

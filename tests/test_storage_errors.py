@@ -153,6 +153,21 @@ def test_a_read_only_filesystem_gives_a_true_message(
         assert_error(result, 6, mentions="read-only")
 
 
+def test_a_read_only_postgresql_gives_a_true_message(seeded: Pal, backend: str) -> None:
+    """A PostgreSQL session that accepts no writes: reads work, writes exit 6 "no writes"."""
+    if backend != "postgres":
+        pytest.skip("PostgreSQL's read-only transactions; SQLite's are the tmpfs test above")
+    read_only = Pal(seeded.db_url + "%20-cdefault_transaction_read_only%3Don")
+    agreement = identify(seeded)
+    before = snapshot(seeded.db_url)
+    ok(read_only, "agreement", "show", agreement)
+    ok(read_only, "status")
+    for args in (("district", "add", "NEW1", "--name", "New"),
+                 ("agreement", "identify", PSA, "--by", DIRECTOR)):  # fmt: skip
+        assert_error(read_only(*args), 6, mentions="accepts no writes")
+    assert snapshot(seeded.db_url) == before
+
+
 def test_a_full_disk_exits_6_and_changes_nothing(
     small_disk: Path, sqlite_template: Path, tmp_path: Path
 ) -> None:
