@@ -7,6 +7,7 @@ instead of one failing at commit. PostgreSQL needs none of this; the same code r
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SAWarning
 from sqlmodel import Session
 
 from states.errors import BadInput, StoreGone, StoreNotReady, StoreTooNew
@@ -45,12 +46,18 @@ def sqlite_path(url: str) -> Path | None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     try:
-        if url.startswith("sqlite"):
-            return _sqlite_engine(url, **kwargs)
-        if url.startswith(("postgresql", "postgres")):
-            if url.startswith(("postgres://", "postgresql://")):
-                url = "postgresql+psycopg://" + url.split("://", 1)[1]
-            return _postgres_engine(url, **kwargs)
+        # A URL argument the driver would ignore (SQLAlchemy warns) is a mistake: refused.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SAWarning)
+            if url.startswith("sqlite"):
+                return _sqlite_engine(url, **kwargs)
+            if url.startswith(("postgresql", "postgres")):
+                if url.startswith(("postgres://", "postgresql://")):
+                    url = "postgresql+psycopg://" + url.split("://", 1)[1]
+                return _postgres_engine(url, **kwargs)
+    except SAWarning as exc:
+        reason = str(exc).split(";")[0].split(" (Background")[0]
+        raise BadInput(f"bad database URL {redact(url)!r}: {reason}") from exc
     except (ArgumentError, ValueError) as exc:
         raise BadInput(f"bad database URL {redact(url)!r}") from exc
     raise BadInput(

@@ -306,6 +306,13 @@ def test_a_database_url_password_is_never_printed(url: str) -> None:
         assert "DbPw123" not in result.stdout + result.stderr
 
 
+def test_a_url_argument_the_driver_would_ignore_is_bad_input(tmp_path: Path) -> None:
+    """`sqlite:///pal.db?mode=ro` without `uri=true` is refused (2) rather than ignored."""
+    result = Pal(f"sqlite:///{tmp_path}/pal.db?mode=ro")("init")
+    assert_error(result, 2, mentions="'mode' are not accepted")
+    assert not (tmp_path / "pal.db").exists()
+
+
 # --- ids, numbers and dates beyond what the store can hold ----------------------------------------
 
 
