@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from states.errors import BadInput
 
@@ -25,7 +33,9 @@ DEFAULT_RULES_VERSION = "2017-10"
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Numbers are checked here, where they enter: finite, and within the range each one means
+    # something (a negative sweep interval used to spin pal serve; hour 25 failed in `identify`).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     database_url: str = "sqlite:///pal.db"
     timezone: str = "America/Detroit"
@@ -37,13 +47,13 @@ class Settings(BaseModel):
     mail_from: str = "Office of Partnership Districts <partnership@mde.example>"
     mail_dir: Path = Path("mail")
     smtp_host: str | None = None
-    smtp_port: int | None = None
+    smtp_port: int | None = Field(None, ge=1, le=65535)
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "none"
-    smtp_timeout: float = 30.0
-    sweep_seconds: float = 60.0
-    notice_hour: int = 8
+    smtp_timeout: float = Field(30.0, gt=0, le=3600)
+    sweep_seconds: float = Field(60.0, gt=0, le=86400)
+    notice_hour: int = Field(8, ge=0, le=23)
 
     @field_validator("timezone")
     @classmethod
@@ -59,6 +69,16 @@ class Settings(BaseModel):
     def _usable_sender(cls, value: str) -> str:
         sender_address(value)
         return value
+
+    @model_validator(mode="after")
+    def _auth_in_pairs(self) -> Settings:
+        # Refused when the settings load, before any command commits anything (`pal tick` used
+        # to commit its sweep and then fail on the transport).
+        if self.smtp_username and self.smtp_password is None:
+            raise BadInput("PAL_SMTP_USERNAME is set but PAL_SMTP_PASSWORD is not")
+        if self.smtp_password is not None and not self.smtp_username:
+            raise BadInput("PAL_SMTP_PASSWORD is set but PAL_SMTP_USERNAME is not")
+        return self
 
     @property
     def tz(self) -> ZoneInfo:
@@ -91,6 +111,8 @@ def config_path(explicit: str | Path | None) -> Path | None:
 
 
 ENVIRONMENT_ONLY = ("smtp_password",)
+# Never echoed in an error message.
+SECRET_FIELDS = ("smtp_password", "database_url")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -130,6 +152,17 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     try:
         return Settings(**merged)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "settings"
-        raise BadInput(f"bad setting {where}: {first['msg']}") from exc
+        raise BadInput(_one_line(exc)) from exc
+
+
+def _one_line(exc: ValidationError) -> str:
+    """`bad setting sweep_seconds (PAL_SWEEP_SECONDS): must be greater than 0, not '-5'`."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "settings"
+    name = f"{where} ({ENV_PREFIX}{where.upper()})" if where in Settings.model_fields else where
+    message = str(first["msg"]).removeprefix("Value error, ").replace("Input should be", "must be")
+    given = first.get("input")
+    shown = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "..."
+    if where in SECRET_FIELDS or given is None or isinstance(given, dict) or shown in message:
+        return f"bad setting {name}: {message}"
+    return f"bad setting {name}: {message}, not {shown}"
