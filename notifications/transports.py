@@ -3,7 +3,8 @@
 A transport is an async context manager with one method, `send(message)`, that returns when the
 message (a built `Outgoing`, for one recipient) is accepted and otherwise raises
 `TransientDeliveryError` (try again later) or `PermanentDeliveryError` (this message will never
-go through). Error texts never carry the SMTP password.
+go through). Error texts never carry the SMTP password, nor its base64 AUTH forms (a server may
+echo the AUTH PLAIN string in its 535 reply): see `errors.Redactor`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from notifications.errors import (
     DeliveryError,
     DeliveryUnavailable,
     PermanentDeliveryError,
+    Redactor,
     TransientDeliveryError,
 )
 from notifications.mime import Outgoing
@@ -85,6 +87,7 @@ class SmtpTransport:
         self.security: Security = security
         self.username = username
         self._password = password
+        self._redact = Redactor.for_login(username, password)
         self.timeout = timeout
         self._tls_context = tls_context
         self._local_hostname = local_hostname
@@ -216,9 +219,7 @@ class SmtpTransport:
             smtp.close()
 
     def _safe(self, text: str) -> str:
-        if self._password:
-            text = text.replace(self._password, "***")
-        return text
+        return self._redact(text)
 
 
 def _text(exc: BaseException) -> str:
