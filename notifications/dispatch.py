@@ -9,7 +9,9 @@
    visible); or `failed` for a permanent refusal. Results are committed off the event loop in
    groups, each within `RECORD_LINGER` of its message (see `group_commit`), so sending the next
    message never waits for the disk. A crash before a result is written means that message goes
-   again: at-least-once, with the same Message-ID.
+   again: at-least-once, with the same Message-ID. Results go before the sweep for SQLite's write
+   lock (`group_commit.write_turn`); while they cannot be written (another process holds the
+   lock) no further message is sent, and a write refused as busy is tried again, never dropped.
 
 `now` is always given by the caller: nothing here reads the clock.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,9 +37,10 @@ from notifications.errors import (
     DeliveryUnavailable,
     PermanentDeliveryError,
 )
-from notifications.group_commit import GroupCommitter
+from notifications.group_commit import GroupCommitter, write_turn
 from notifications.mime import build_message
 from notifications.transports import Transport
+from states.errors import ConcurrentModification
 from storage.db import transaction
 from storage.records import records
 from storage.service_models import Outbox
@@ -50,6 +54,8 @@ MAX_RETRY = timedelta(hours=1)
 MAX_ERROR_CHARS = 1000
 # A result is written within this many seconds of the message going out (see group_commit).
 RECORD_LINGER = 0.05
+# No message is sent while a result has waited longer than this to be written (see `keep_up`).
+RECORD_LAG = 2 * RECORD_LINGER
 
 _OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
 # A claimed row: a record with the outbox's columns as attributes (see storage.records).
@@ -193,6 +199,7 @@ async def _send_all(
             keep = [row.id for row in rows[index:]] + recorder.sent
             await asyncio.to_thread(_extend_lease, engine, keep, now + LEASE)
             leased_until = now + LEASE
+        await recorder.keep_up()
         error = await _attempt(transport, row, mail_from)
         recorder.add(row, error)
         if isinstance(error, DeliveryUnavailable):
@@ -242,7 +249,7 @@ def claim_due(engine: Engine, now: datetime, batch: int) -> list[Any]:
 
     Returns plain records with the columns sending needs (cheaper to load than Outbox objects).
     """
-    with transaction(engine) as session:
+    with write_turn(engine), transaction(engine) as session:
         rows = records(session, _DUE, {"now": now, "batch": batch})
         if rows:
             leased = {"ids": [row.id for row in rows], "until": now + LEASE}
@@ -292,11 +299,36 @@ class _Recorder:
             self.sent.append(row.id)
         self._groups.add((row, values))
 
+    async def keep_up(self) -> None:
+        """Before the next message: wait while a result has waited too long to be written."""
+        await self._groups.keep_up(RECORD_LAG)
+
     async def flush(self) -> None:
         await self._groups.flush()
 
 
 def _record(engine: Engine, group: Sequence[Result]) -> None:
+    """Write the group's results; while the database is busy (another process holds SQLite's
+    write lock past the busy timeout) try again: a result is never dropped, or its message would
+    be sent again once the lease runs out."""
+    started = time.monotonic()
+    tries = 0
+    while True:
+        try:
+            with write_turn(engine, urgent=True):
+                _record_once(engine, group)
+        except ConcurrentModification as exc:  # busy; nothing of the group was written
+            tries += 1
+            if tries == 1:
+                log.warning("delivery results waiting for the database: %s", exc)
+            continue
+        if tries:
+            waited = time.monotonic() - started
+            log.warning("delivery results written after waiting %.0f s for the database", waited)
+        return
+
+
+def _record_once(engine: Engine, group: Sequence[Result]) -> None:
     """One transaction for the group: the sent rows in one statement, any other result each."""
     sent = [(row.id, values["sent_at"]) for row, values in group if values["status"] == "sent"]
     changed = 0
@@ -318,7 +350,7 @@ def _record(engine: Engine, group: Sequence[Result]) -> None:
 
 
 def _extend_lease(engine: Engine, ids: list[int], until: datetime) -> None:
-    with transaction(engine) as session:
+    with write_turn(engine, urgent=True), transaction(engine) as session:
         session.execute(_LEASE, {"ids": ids, "until": until})
 
 
@@ -344,7 +376,7 @@ def _count(
 
 def _release(engine: Engine, rows: Sequence[OutboxRecord], now: datetime) -> None:
     """Give unsent claimed rows back: due again at `now`, for the next pass or dispatcher."""
-    with transaction(engine) as session:
+    with write_turn(engine, urgent=True), transaction(engine) as session:
         session.exec(
             update(Outbox)
             .where(col(Outbox.id).in_([row.id for row in rows]))

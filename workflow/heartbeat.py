@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from notifications.group_commit import write_turn
 from storage.db import transaction
 from storage.service_models import Heartbeat
 
 
 def beat(engine: Engine, name: str, now: datetime, detail: str) -> None:
-    with transaction(engine) as session:
+    with write_turn(engine), transaction(engine) as session:
         row = session.get(Heartbeat, name)
         if row is None:
             session.add(Heartbeat(name=name, beat_at=now, detail=detail))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +21,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from config.rules import load_rules
+from notifications.group_commit import write_turn
 from notifications.outbox import NOTICE_AGREEMENT_FIELDS, Notice, enqueue, enqueue_many
 from states.calendar import local_date
 from states.context import Context
@@ -61,17 +63,32 @@ class SweepReport:
 
 
 def sweep(
-    engine: Engine, ctx: Context, batch: int = BATCH, *, stop: threading.Event | None = None
+    engine: Engine,
+    ctx: Context,
+    batch: int = BATCH,
+    *,
+    stop: threading.Event | None = None,
+    budget: float | None = None,
 ) -> SweepReport:
     """Fire everything due at `ctx.now`, batch by batch; when `stop` is set, end after the
-    batch in hand (what is left is still due, for the next sweep)."""
+    batch in hand (what is left is still due, for the next sweep).
+
+    `budget` (seconds) bounds how long one batch holds the write lock: batches shrink (down to
+    one timer) when they take longer, and grow back up to `batch` when they are quick. `pal
+    serve` sets it, so that its delivery results, which go next (group_commit.write_turn), wait
+    at most about that long on SQLite. Any batch size gives the same outcome.
+    """
     report = SweepReport()
+    size = batch
     while stop is None or not stop.is_set():
         done = SweepReport()
         try:
-            with transaction(engine) as session, session.no_autoflush:
+            # On SQLite each batch takes its turn for the write lock behind this process's
+            # delivery results, which must be written within RECORD_LINGER (group_commit).
+            with write_turn(engine), transaction(engine) as session, session.no_autoflush:
+                started = time.monotonic()
                 # No autoflush: each step's queries need not push the batch's earlier rows.
-                due = _claim(session, ctx, batch)
+                due = _claim(session, ctx, size)
                 if not due:
                     return report
                 notices = _leading_notices(due)
@@ -85,7 +102,16 @@ def sweep(
             log.warning("sweep batch rolled back, to be tried again: %s", exc)
             return report
         report.add(done)
+        if budget is not None:
+            size = _resized(size, batch, budget, time.monotonic() - started)
     return report
+
+
+def _resized(size: int, most: int, budget: float, took: float) -> int:
+    """The next batch's size: scaled towards `budget` seconds, between 1 and `most`."""
+    if took <= 0:
+        return most
+    return max(1, min(most, int(size * budget / took)))
 
 
 _TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
