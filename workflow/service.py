@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,13 +20,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifications.dispatch import DeliveryReport, deliver_all_due
+from notifications.errors import Redactor, redacted_logs, redactor_for
 from notifications.transports import transport_from_settings
+from states.errors import ConcurrentModification, PalError, StoreGone
+from storage.db import check_alive
+from storage.errors import redact as redact_urls
 from workflow.app import App
 from workflow.heartbeat import beat
 from workflow.sweep import SweepReport, sweep
 
 log = logging.getLogger("pal.service")
 DELIVERY_BATCH = 50
+# How long one sweep batch of `pal serve` may hold the write lock: delivery results wait at most
+# about this long for it (plus their RECORD_LINGER), whatever the sweep has to catch up.
+SWEEP_BATCH_SECONDS = 0.1
 
 
 @dataclass
@@ -35,12 +43,15 @@ class TickReport:
 
 
 async def tick_async(app: App, now: datetime) -> TickReport:
-    swept = await asyncio.to_thread(sweep, app.engine, app.context(now))
-    async with transport_from_settings(app.settings) as transport:
-        delivered = await deliver_all_due(
-            app.engine, transport, now, app.settings.mail_from, clock=_running_from(now)
-        )
-    beat(app.engine, "tick", now, f"fired={swept.fired} sent={delivered.sent}")
+    # Made first: a transport the settings cannot make is refused before the sweep commits.
+    transport = transport_from_settings(app.settings)
+    with redacted_logs(redactor_for(app.settings)):
+        swept = await asyncio.to_thread(sweep, app.engine, app.context(now))
+        async with transport:
+            delivered = await deliver_all_due(
+                app.engine, transport, now, app.settings.mail_from, clock=_running_from(now)
+            )
+        beat(app.engine, "tick", now, f"fired={swept.fired} sent={delivered.sent}")
     return TickReport(swept, delivered)
 
 
@@ -84,18 +95,85 @@ def _counting_overlaps() -> Iterator[_OverlapFilter]:
         scheduler_log.removeFilter(overlaps)
 
 
+# A failure that repeats is logged again, with its count, at most this often.
+REPEAT_EVERY_S = 60.0
+
+
+def one_line(exc: BaseException, redact: Redactor) -> str:
+    """An error as one line of text, without SQL or secrets: pal's own errors say it already."""
+    if isinstance(exc, PalError):
+        text = str(exc)
+    else:
+        orig = getattr(exc, "orig", None)  # a DBAPI error: its own message, not SQLAlchemy's SQL
+        cause = orig if isinstance(orig, BaseException) else exc
+        first = (str(cause).strip().splitlines() or [""])[0]
+        text = f"{type(cause).__name__}: {first}" if first else type(cause).__name__
+    return redact(redact_urls(text))[:500]
+
+
+class Failures:
+    """What a periodic job logs when it fails: one line the first time, then nothing per pass
+    while the same failure repeats, except a line with the count every REPEAT_EVERY_S; one line
+    when it works again. The traceback goes to debug logging only.
+
+    A busy database (another writer holds the lock) is a warning; anything else an error.
+    """
+
+    def __init__(self, job: str, redact: Redactor, every: float = REPEAT_EVERY_S) -> None:
+        self.job = job
+        self.redact = redact
+        self.every = every
+        self.count = 0
+        self._text: str | None = None
+        self._said_at = 0.0
+
+    def failed(self, exc: BaseException) -> None:
+        text = one_line(exc, self.redact)
+        level = logging.WARNING if isinstance(exc, ConcurrentModification) else logging.ERROR
+        if log.isEnabledFor(logging.DEBUG):
+            trace = "".join(traceback.format_exception(exc)).rstrip()
+            log.debug("%s failed:\n%s", self.job, self.redact(redact_urls(trace)))
+        now = time.monotonic()
+        if text != self._text:
+            self._text, self.count, self._said_at = text, 1, now
+            log.log(level, "%s failed: %s (tried again each pass)", self.job, text)
+            return
+        self.count += 1
+        if now - self._said_at >= self.every:
+            self._said_at = now
+            log.log(level, "%s still failing, %d passes in a row: %s", self.job, self.count, text)
+
+    def succeeded(self) -> None:
+        if self.count:
+            log.warning("%s works again after %d failed passes", self.job, self.count)
+        self.count, self._text = 0, None
+
+
 class Service:
-    """The long-running scheduler: sweep and deliver on intervals, stop cleanly on a signal."""
+    """The long-running scheduler: sweep and deliver on intervals, stop cleanly on a signal.
+
+    A pass that fails is logged by `Failures` and tried again at the next interval; a database
+    file deleted or replaced underneath stops the service (`fatal`), since writing on would go
+    to a file nobody will ever read.
+    """
 
     def __init__(self, app: App, clock: Callable[[], datetime] | None = None) -> None:
         self.app = app
         self.clock = clock or (lambda: datetime.now(UTC))
         self.sweeps = 0
+        self.fatal: PalError | None = None
         self._stopping = asyncio.Event()
         self._busy: set[asyncio.Task[Any]] = set()
         self._stop_sweeping = threading.Event()
+        self._redact = redactor_for(app.settings)
+        self._sweep_failures = Failures("sweep", self._redact)
+        self._delivery_failures = Failures("delivery pass", self._redact)
 
     async def run(self, max_sweeps: int | None = None) -> None:
+        with redacted_logs(self._redact):
+            await self._run(max_sweeps)
+
+    async def _run(self, max_sweeps: int | None) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         self._install_signal_handlers()
@@ -163,26 +241,49 @@ class Service:
         finally:
             self._busy.discard(task)
 
+    def _store_alive(self) -> bool:
+        """False (and the service stopping) when the database file is no longer the one opened."""
+        try:
+            check_alive(self.app.engine)
+        except StoreGone as exc:
+            self._die(exc)
+            return False
+        return True
+
+    def _die(self, exc: StoreGone) -> None:
+        if self.fatal is None:
+            self.fatal = exc
+            log.debug("stopping: %s", exc)
+        self.stop()
+
     async def _sweep_job(self, max_sweeps: int | None) -> None:
-        if self._stopping.is_set():
+        if self._stopping.is_set() or not self._store_alive():
             return
         now = self.clock()
         with self._running():
             try:
                 report = await asyncio.to_thread(
-                    sweep, self.app.engine, self.app.context(now), stop=self._stop_sweeping
+                    sweep,
+                    self.app.engine,
+                    self.app.context(now),
+                    stop=self._stop_sweeping,
+                    budget=SWEEP_BATCH_SECONDS,
                 )
-            except Exception:
-                log.exception("sweep failed; it will run again at the next interval")
+                self.sweeps += 1
+                detail = f"pid={os.getpid()} sweeps={self.sweeps} fired={report.fired}"
+                await asyncio.to_thread(beat, self.app.engine, "serve", now, detail)
+            except StoreGone as exc:
+                self._die(exc)
                 return
-            self.sweeps += 1
-            detail = f"pid={os.getpid()} sweeps={self.sweeps} fired={report.fired}"
-            await asyncio.to_thread(beat, self.app.engine, "serve", now, detail)
+            except Exception as exc:
+                self._sweep_failures.failed(exc)
+                return
+            self._sweep_failures.succeeded()
         if max_sweeps is not None and self.sweeps >= max_sweeps:
             self.stop()
 
     async def _deliver_job(self) -> None:
-        if self._stopping.is_set():
+        if self._stopping.is_set() or not self._store_alive():
             return
         with self._running():
             try:
@@ -194,5 +295,10 @@ class Service:
                     stop=self._stopping,
                     clock=self.clock,
                 )
-            except Exception:
-                log.exception("delivery pass failed; it will run again at the next interval")
+            except StoreGone as exc:
+                self._die(exc)
+                return
+            except Exception as exc:
+                self._delivery_failures.failed(exc)
+                return
+            self._delivery_failures.succeeded()

@@ -39,7 +39,10 @@ def serve(ctx: click.Context, max_sweeps: int | None) -> None:
     from workflow.service import Service
 
     with app_for(ctx) as app:
-        asyncio.run(Service(app).run(max_sweeps=max_sweeps))
+        service = Service(app)
+        asyncio.run(service.run(max_sweeps=max_sweeps))
+    if service.fatal is not None:  # the database file went away: one error line, exit non-zero
+        raise service.fatal
     say(present.serve_stopped())
 
 
