@@ -514,3 +514,38 @@ def test_a_sweep_with_a_time_budget_fires_the_same_as_one_without(seeded: Pal, d
         statuses = timer_statuses(db_url, agreement)
         assert statuses[("plan_due", 22)] == statuses[("plan_due_state_superintendent", 30)]
         assert statuses[("plan_due", 22)] == "done"
+
+
+def test_write_turns_put_urgent_writers_first_and_the_others_in_the_order_they_asked() -> None:
+    """While one writer holds the turn, two ordinary writers and then an urgent one (a result)
+    ask: the urgent one goes next, then the ordinary ones first come, first served."""
+    from notifications.group_commit import WriteTurns
+
+    turns = WriteTurns()
+    order: list[str] = []
+    release = threading.Event()
+
+    def writer(name: str, urgent: bool) -> threading.Thread:
+        def run() -> None:
+            with turns.turn(urgent=urgent):
+                order.append(name)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(0.05)  # it is now waiting
+        return thread
+
+    def holder() -> None:
+        with turns.turn(), turns.turn():  # re-entrant
+            order.append("sweep batch")
+            release.wait(10)
+
+    first = threading.Thread(target=holder)
+    first.start()
+    time.sleep(0.05)
+    waiting = [writer("claim", False), writer("heartbeat", False), writer("results", True)]
+    release.set()
+    for thread in [first, *waiting]:
+        thread.join(10)
+
+    assert order == ["sweep batch", "results", "claim", "heartbeat"]
