@@ -549,3 +549,22 @@ def test_write_turns_put_urgent_writers_first_and_the_others_in_the_order_they_a
         thread.join(10)
 
     assert order == ["sweep batch", "results", "claim", "heartbeat"]
+
+
+def test_outbox_list_hides_a_password_stored_before_errors_were_redacted(
+    seeded: Pal, db_url: str
+) -> None:
+    """A `last_error` written by an older pal with the password in it (or its AUTH PLAIN form)
+    is shown with `***` by `pal outbox list`, as text and JSON."""
+    in_progress(seeded)
+    plain = b64(f"\0{USERNAME}\0{ECHO_PASSWORD}")
+    execute(db_url, "UPDATE outbox SET last_error = :e", e=f"535 {plain} {ECHO_PASSWORD}")
+    seeded.env.update(
+        {"PAL_SMTP_USERNAME": USERNAME, "PAL_SMTP_PASSWORD": ECHO_PASSWORD, "PAL_SMTP_HOST": "h"}
+    )
+
+    for args in (("outbox", "list"), ("outbox", "list", "--json")):
+        result = seeded(*args)
+        assert result.exit_code == 0, result.stderr
+        assert ECHO_PASSWORD not in result.stdout and plain.rstrip("=") not in result.stdout
+        assert "535 *** ***" in result.stdout

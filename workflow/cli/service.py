@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,13 @@ def _aware(value: datetime | None, tz: Any) -> datetime:
     if value is None:
         return datetime.now(UTC)
     return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def _redactor(app: Any) -> Callable[[str], str]:
+    """The secrets of these settings, to keep out of what is printed."""
+    from notifications.errors import redactor_for
+
+    return redactor_for(app.settings)
 
 
 @click.command()
@@ -55,6 +63,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
     with app_for(ctx) as app, app.read() as session:
         report = service_status(session, app.context())
+        redact = _redactor(app)
+    for timer in report["timers_failed"]:
+        timer["error"] = redact(timer["error"]) if timer["error"] else timer["error"]
     emit(report, as_json, present.status_text)
 
 
@@ -75,6 +86,9 @@ def outbox_list(ctx: click.Context, status_: str | None, as_json: bool) -> None:
 
     with app_for(ctx) as app, app.read() as session:
         rows = list_outbox(session, status_)
+        redact = _redactor(app)
+    for row in rows:  # rows stored before errors were redacted at the source, say
+        row["last_error"] = redact(row["last_error"]) if row["last_error"] else row["last_error"]
     emit(rows, as_json, present.outbox_rows)
 
 
