@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import shutil
@@ -568,3 +569,129 @@ def test_outbox_list_hides_a_password_stored_before_errors_were_redacted(
         assert result.exit_code == 0, result.stderr
         assert ECHO_PASSWORD not in result.stdout and plain.rstrip("=") not in result.stdout
         assert "535 *** ***" in result.stdout
+
+
+class Proxy:
+    """A TCP proxy on 127.0.0.1 to the PostgreSQL server: `cut()` drops every connection and
+    refuses new ones (an outage), `restore()` listens again on the same port."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = 0
+        self._listener: Any = None
+        self._sockets: list[Any] = []
+        self._lock = threading.Lock()
+
+    def restore(self) -> None:
+        import socket
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: Any) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            with self._lock:
+                self._sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: Any, sink: Any) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.close()
+
+    def cut(self) -> None:
+        import socket
+
+        with contextlib.suppress(OSError):  # wakes the accept() blocked on it (Linux)
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            except OSError:
+                pass
+
+
+def test_a_postgresql_outage_during_serve_logs_a_line_per_kind_of_failure_not_a_traceback(
+    seeded: Pal, db_url: str, backend: str, tmp_path: Path
+) -> None:
+    """The database server goes away for 3 s under `pal serve` (sweeping every 0.2 s): a few
+    lines (one per job, no traceback, no password), then one line each when it works again, and
+    serve goes on beating and stops cleanly."""
+    if backend != "postgres":
+        pytest.skip("an outage of the database server")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    proxy.restore()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workflow", "serve"],
+        env=subprocess_env(proxied, PAL_SWEEP_SECONDS="0.2", PAL_MAIL_DIR=str(tmp_path / "m")),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def sweeps() -> int:
+        rows = execute(db_url, "SELECT detail FROM heartbeat WHERE name = 'serve'")
+        return int(rows[0][0].split("sweeps=")[1].split()[0]) if rows else 0
+
+    try:
+        wait_for(sweeps, 20, "a first sweep")
+        proxy.cut()
+        time.sleep(3)
+        proxy.restore()
+        before = sweeps()
+        wait_for(lambda: sweeps() > before + 2, 30, "sweeps again after the outage")
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        killed(process)
+        proxy.cut()
+
+    assert process.returncode == 0, err
+    assert "Traceback" not in err, err
+    lines = err.splitlines()
+    assert 2 <= len(lines) <= 8, err  # ~15 sweeps and ~60 delivery passes failed
+    assert any("sweep failed:" in line for line in lines), err
+    assert any("works again after" in line for line in lines), err
+
+
+def test_a_failure_that_comes_and_goes_is_not_logged_every_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="pal.service")
+    failures = Failures("delivery pass", Redactor(), every=3600)
+    for _ in range(20):
+        failures.failed(RuntimeError("connection refused"))
+        failures.succeeded()
+    assert [r.getMessage() for r in caplog.records] == [
+        "delivery pass failed: RuntimeError: connection refused (tried again each pass)",
+        "delivery pass works again after 1 failed passes",
+    ]

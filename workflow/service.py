@@ -114,7 +114,8 @@ def one_line(exc: BaseException, redact: Redactor) -> str:
 class Failures:
     """What a periodic job logs when it fails: one line the first time, then nothing per pass
     while the same failure repeats, except a line with the count every REPEAT_EVERY_S; one line
-    when it works again. The traceback goes to debug logging only.
+    when it works again. The traceback goes to debug logging only. A failure that comes and goes
+    (a flapping network) is not logged again within REPEAT_EVERY_S either.
 
     A busy database (another writer holds the lock) is a warning; anything else an error.
     """
@@ -123,9 +124,10 @@ class Failures:
         self.job = job
         self.redact = redact
         self.every = every
-        self.count = 0
-        self._text: str | None = None
+        self.count = 0  # failed passes in a row
+        self._text: str | None = None  # the failure last logged, and when
         self._said_at = 0.0
+        self._told = False  # a failure was logged since the last success
 
     def failed(self, exc: BaseException) -> None:
         text = one_line(exc, self.redact)
@@ -133,20 +135,21 @@ class Failures:
         if log.isEnabledFor(logging.DEBUG):
             trace = "".join(traceback.format_exception(exc)).rstrip()
             log.debug("%s failed:\n%s", self.job, self.redact(redact_urls(trace)))
-        now = time.monotonic()
-        if text != self._text:
-            self._text, self.count, self._said_at = text, 1, now
-            log.log(level, "%s failed: %s (tried again each pass)", self.job, text)
-            return
         self.count += 1
-        if now - self._said_at >= self.every:
-            self._said_at = now
+        now = time.monotonic()
+        if text == self._text and now - self._said_at < self.every:
+            return
+        if text == self._text and self.count > 1:
             log.log(level, "%s still failing, %d passes in a row: %s", self.job, self.count, text)
+        else:
+            log.log(level, "%s failed: %s (tried again each pass)", self.job, text)
+        self._text, self._said_at, self._told = text, now, True
 
     def succeeded(self) -> None:
-        if self.count:
+        if self._told:
             log.warning("%s works again after %d failed passes", self.job, self.count)
-        self.count, self._text = 0, None
+            self._told = False
+        self.count = 0
 
 
 class Service:
