@@ -356,6 +356,8 @@ def echoing_authenticator(*_: Any) -> Any:
     return AuthResult(success=False, handled=False, message=echo)
 
 
+# The test server asks for AUTH over plain TCP on 127.0.0.1 on purpose; aiosmtpd warns of it.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 def test_a_server_echoing_the_auth_plain_string_leaks_no_secret(
     seeded: Pal, db_url: str, smtp_server_factory: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
