@@ -74,9 +74,11 @@ class Settings(BaseModel):
     def _auth_in_pairs(self) -> Settings:
         # Refused when the settings load, before any command commits anything (`pal tick` used
         # to commit its sweep and then fail on the transport).
-        if self.smtp_username and self.smtp_password is None:
+        # An empty value (a templated `PAL_SMTP_PASSWORD=${X:-}`) counts as not set.
+        password = bool(self.smtp_password and self.smtp_password.get_secret_value())
+        if self.smtp_username and not password:
             raise BadInput("PAL_SMTP_USERNAME is set but PAL_SMTP_PASSWORD is not")
-        if self.smtp_password is not None and not self.smtp_username:
+        if password and not self.smtp_username:
             raise BadInput("PAL_SMTP_PASSWORD is set but PAL_SMTP_USERNAME is not")
         return self
 

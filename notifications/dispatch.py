@@ -321,6 +321,9 @@ def _record(engine: Engine, group: Sequence[Result]) -> None:
             tries += 1
             if tries == 1:
                 log.warning("delivery results waiting for the database: %s", exc)
+            # A busy answer that comes back at once (a lock within this process, a deadlock)
+            # must not spin the thread: a short pause, growing to a second.
+            time.sleep(min(0.05 * tries, 1.0))
             continue
         if tries:
             waited = time.monotonic() - started

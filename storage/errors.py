@@ -77,7 +77,9 @@ def _sqlite(code: int, orig: BaseException, path: Path | None) -> PalError | Non
         return StoreBusy(BUSY)
     if code == _SQLITE_READONLY:
         return StoreReadOnly(f"{where} is read-only; nothing was changed ({detail})")
-    if code == _SQLITE_FULL or _disk_full(path):
+    # Free space is asked only of a full or I/O error: any other error on a nearly full disk
+    # (a constraint, a missing table) is not the disk's fault.
+    if code == _SQLITE_FULL or (code == _SQLITE_IOERR and _disk_full(path)):
         return StoreFull(f"the disk holding {where} is full; nothing was changed")
     if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return StoreCorrupt(f"{where} is not a pal database, or is damaged ({detail})")

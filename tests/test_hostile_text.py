@@ -276,3 +276,12 @@ def test_a_huge_bad_value_is_named_in_a_short_error_line(
     result = refused(seeded, 2, "district", "import", write(tmp_path, HEADER + row + "\n"),
                      mentions="line 2: ")  # fmt: skip
     assert len(result.stderr) < 300 and "100,0" in result.stderr
+
+
+def test_an_address_that_is_ascii_only_after_lower_casing_is_refused() -> None:
+    """The Kelvin sign lower-cases to `k`: the address typed is not ASCII, so it is refused."""
+    from states.errors import BadInput
+    from workflow.actors import normalize_email
+
+    with pytest.raises(BadInput, match="ASCII"):
+        normalize_email("\u212aelly@x.example")

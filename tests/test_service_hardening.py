@@ -697,3 +697,9 @@ def test_a_failure_that_comes_and_goes_is_not_logged_every_time(
         "delivery pass failed: RuntimeError: connection refused (tried again each pass)",
         "delivery pass works again after 1 failed passes",
     ]
+
+
+def test_an_empty_smtp_password_counts_as_not_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`PAL_SMTP_PASSWORD=` (a templated environment) alone is no half-configured login."""
+    monkeypatch.setenv("PAL_SMTP_PASSWORD", "")
+    assert load_settings().smtp_username is None

@@ -193,6 +193,31 @@ def test_a_full_disk_exits_6_and_changes_nothing(
     assert snapshot(pal.db_url) == before
 
 
+def test_a_nearly_full_disk_does_not_turn_other_errors_into_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a nearly full disk a refused duplicate is not "the disk is full" (the free-space
+    probe is asked only of a full or I/O error)."""
+    from collections import namedtuple
+
+    import storage.errors
+    from storage.errors import classify
+
+    url = f"sqlite:///{tmp_path}/x.db"
+    store = make_engine(url)
+    try:
+        with store.begin() as connection:
+            connection.execute(sa.text("CREATE TABLE t (k TEXT PRIMARY KEY)"))
+            connection.execute(sa.text("INSERT INTO t VALUES ('a')"))
+        with pytest.raises(sa.exc.IntegrityError) as raised, store.begin() as connection:
+            connection.execute(sa.text("INSERT INTO t VALUES ('a')"))
+    finally:
+        store.dispose()
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(storage.errors.shutil, "disk_usage", lambda _: usage(10**6, 10**6, 1000))
+    assert classify(raised.value, url) is None
+
+
 # --- a database deleted under a running pal -------------------------------------------------------
 
 

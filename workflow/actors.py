@@ -42,7 +42,9 @@ def normalize_email(raw: str) -> str:
     shown = quoted(raw)
     if _CONTROL.search(email):
         raise BadInput(f"malformed email address {shown}: it contains a control character")
-    if not email.isascii():
+    # Asked of the text as given: lower() maps some non-ASCII letters to ASCII (K, the Kelvin
+    # sign, becomes k), which would accept an address other than the one typed.
+    if not raw.strip().isascii():
         raise BadInput(
             f"malformed email address {shown}: pal sends mail without SMTPUTF8, so an address "
             "must be ASCII (a domain in its xn-- form)"

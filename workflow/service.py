@@ -227,6 +227,9 @@ class Service:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+            # SIG_DFL, not Python's KeyboardInterrupt for SIGINT: that would wait for the worker
+            # threads (a result write waiting on another process's lock) and print tracebacks.
+            signal.signal(sig, signal.SIG_DFL)
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
