@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert
+from sqlalchemy import Dialect, Table, bindparam, insert
 from sqlmodel import Session, col, select
 
 from config.rules import load_rules
@@ -33,6 +33,26 @@ _TAKEN = select(_OUTBOX.c.idempotency_key).where(
 )
 # Keys looked up per query: well under SQLite's limit on bound parameters.
 _CHUNK = 900
+# The columns enqueue_many writes, in the order of its row tuples.
+_COLUMNS = (
+    "agreement_id",
+    "notice",
+    "occurrence",
+    "recipient",
+    "idempotency_key",
+    "message_id",
+    "subject",
+    "body_text",
+    "body_html",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "sent_at",
+)
+# The columns that hold `ctx.now` in every row enqueue_many writes; `sent_at` is always None.
+_NOW_COLUMNS = ("next_attempt_at", "created_at")
 
 
 @dataclass(frozen=True)
@@ -107,13 +127,68 @@ def enqueue_many(session: Session, owed: Sequence[Notice], ctx: Context) -> int:
     directory = Directory.load(session, [item.agreement for item in owed], roles)
     addressed = [(item, directory.resolve(item.agreement, item.roles)) for item in owed]
     taken = _taken(session, [key for item, to in addressed for key in _keys(item, to)])
-    rows: list[dict[str, Any]] = []
-    today = ctx.today
+    connection = session.connection()
+    direct = _direct_insert(connection.dialect)
+    if direct is None:
+        stamps = (ctx.now, ctx.now)
+    else:
+        stamps = (direct.next_attempt_at(ctx.now), direct.created_at(ctx.now))
+    rows: list[tuple[Any, ...]] = []
+    facts = _Facts(directory, ctx.today)
     for item, recipients in addressed:
-        rows.extend(_rows(item, recipients, directory, taken, ctx, today))
-    if rows:
-        session.execute(insert(_OUTBOX), rows)
+        rows.extend(_rows(item, recipients, directory, taken, facts, stamps))
+    if not rows:
+        return 0
+    if direct is None:
+        session.execute(insert(_OUTBOX), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+    else:
+        connection.exec_driver_sql(direct.sql, rows)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class _DirectInsert:
+    """The outbox INSERT as SQLAlchemy compiles it for a driver that takes positional
+    parameters, handed to the driver with the rows as SQLAlchemy would hand them: the same SQL
+    and the same values, the datetimes through the same bind processors (so stored byte for
+    byte alike), without SQLAlchemy's per-row work. Only the `now` columns have processors."""
+
+    sql: str
+    next_attempt_at: Callable[[datetime], Any]
+    created_at: Callable[[datetime], Any]
+
+
+_DIRECT: dict[tuple[type[Dialect], str], _DirectInsert | None] = {}
+
+
+def _direct_insert(dialect: Dialect) -> _DirectInsert | None:
+    """The direct INSERT for this dialect, or None to let SQLAlchemy run it (PostgreSQL)."""
+    key = (type(dialect), dialect.paramstyle)
+    if key not in _DIRECT:
+        _DIRECT[key] = _compile_direct(dialect)
+    return _DIRECT[key]
+
+
+def _compile_direct(dialect: Dialect) -> _DirectInsert | None:
+    if dialect.name != "sqlite" or not dialect.positional:
+        return None
+    compiled = insert(_OUTBOX).compile(dialect=dialect, column_keys=list(_COLUMNS))
+    if tuple(compiled.positiontup or ()) != _COLUMNS:
+        return None
+    processors = {
+        name: _OUTBOX.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        for name in _COLUMNS
+    }
+    sent_at = processors.pop("sent_at")
+    now = [processors.pop(name) for name in _NOW_COLUMNS]
+    if any(processors.values()) or (sent_at is not None and sent_at(None) is not None):
+        return None  # a column whose values SQLAlchemy would change: let it run the INSERT
+    next_attempt_at, created_at = (p if p is not None else _unchanged for p in now)
+    return _DirectInsert(compiled.string, next_attempt_at, created_at)
+
+
+def _unchanged(value: datetime) -> datetime:
+    return value
 
 
 def _keys(item: Notice, recipients: Recipients) -> list[str]:
@@ -140,20 +215,20 @@ def _rows(
     recipients: Recipients,
     directory: Directory,
     taken: set[str],
-    ctx: Context,
-    today: date,
-) -> list[dict[str, Any]]:
+    facts: _Facts,
+    stamps: tuple[Any, Any],
+) -> list[tuple[Any, ...]]:
     """The outbox rows of one notice whose keys are not taken; `taken` grows with them."""
     prefix = _prefix(item)
     district = directory.district(item.agreement)
     people = [p for p in recipients.people if prefix + p.email not in taken]
     rows = []
     if people:
-        content = render_once(item.notice, _values(item, directory, today))
+        content = render_once(item.notice, facts.values(item))
         for person in people:
             key = prefix + person.email
             taken.add(key)
-            rows.append(_row(item, key, person.email, ctx, content.to(person)))
+            rows.append(_row(item, key, person.email, stamps, content.to(person)))
     for role in recipients.missing:
         key = prefix + f"role:{role}"
         if key not in taken:
@@ -161,69 +236,96 @@ def _rows(
             log.warning(
                 "%s for agreement %s: nobody on file as %s", item.notice, item.agreement.id, role
             )
-            rows.append(_unaddressed(item, key, role, district, ctx))
+            rows.append(_unaddressed(item, key, role, district, stamps))
     return rows
 
 
-def _values(item: Notice, directory: Directory, today: date) -> dict[str, Any]:
-    agreement = item.agreement
-    district = directory.district(agreement)
-    facts = None
-    if item.deadline is not None:
-        deadline = item.deadline
-        facts = DeadlineFacts(
-            deadline.kind,
-            process("agreement").deadline_labels.get(deadline.kind, deadline.kind),
-            deadline.due_on,
-            (deadline.due_on - today).days,
-        )
-    signed = set(directory.signed_parties(agreement))
-    required = load_rules(agreement.rules_version).required_parties(district.psa)
-    return {
-        "agreement": agreement,
-        "district": district,
-        "liaison": directory.liaison(agreement),
-        "deadline": facts,
-        "missing_parties": [p for p in required if p not in signed],
-        **item.extra,
-    }
+class _Facts:
+    """The values each notice of one enqueue_many is rendered with. What many notices share
+    (the facts of a deadline kind and due date, the parties a rule version requires) is worked
+    out once; each notice still gets its own dict and its own list of missing parties."""
+
+    def __init__(self, directory: Directory, today: date) -> None:
+        self.directory = directory
+        self.today = today
+        self.deadlines: dict[tuple[str, date], DeadlineFacts] = {}
+        self.required: dict[tuple[str, bool], tuple[str, ...]] = {}
+
+    def values(self, item: Notice) -> dict[str, Any]:
+        agreement = item.agreement
+        directory = self.directory
+        district = directory.district(agreement)
+        facts = None
+        if item.deadline is not None:
+            facts = self.deadline(item.deadline.kind, item.deadline.due_on)
+        signed = set(directory.signed_parties(agreement))
+        return {
+            "agreement": agreement,
+            "district": district,
+            "liaison": directory.liaison(agreement),
+            "deadline": facts,
+            "missing_parties": [
+                p for p in self.parties(agreement.rules_version, district.psa) if p not in signed
+            ],
+            **item.extra,
+        }
+
+    def deadline(self, kind: str, due_on: date) -> DeadlineFacts:
+        found = self.deadlines.get((kind, due_on))
+        if found is None:
+            label = process("agreement").deadline_labels.get(kind, kind)
+            found = DeadlineFacts(kind, label, due_on, (due_on - self.today).days)
+            self.deadlines[(kind, due_on)] = found
+        return found
+
+    def parties(self, version: str, psa: bool) -> tuple[str, ...]:
+        found = self.required.get((version, psa))
+        if found is None:
+            found = self.required[(version, psa)] = load_rules(version).required_parties(psa)
+        return found
 
 
-def _row(item: Notice, key: str, recipient: str, ctx: Context, content: Any) -> dict[str, Any]:
-    return {
-        "agreement_id": item.agreement.id,
-        "notice": item.notice,
-        "occurrence": item.occurrence,
-        "recipient": recipient,
-        "idempotency_key": key,
-        "message_id": message_id(key),
-        "subject": content.subject,
-        "body_text": content.text,
-        "body_html": content.html,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": ctx.now,
-        "last_error": None,
-        "created_at": ctx.now,
-        "sent_at": None,
-    }
+def _row(
+    item: Notice, key: str, recipient: str, stamps: tuple[Any, Any], content: Any
+) -> tuple[Any, ...]:
+    next_attempt_at, created_at = stamps
+    return (
+        item.agreement.id,
+        item.notice,
+        item.occurrence,
+        recipient,
+        key,
+        message_id(key),
+        content.subject,
+        content.text,
+        content.html,
+        "pending",
+        0,
+        next_attempt_at,
+        None,
+        created_at,
+        None,
+    )
 
 
-def _unaddressed(item: Notice, key: str, role: str, district: Any, ctx: Context) -> dict[str, Any]:
-    return {
-        "agreement_id": item.agreement.id,
-        "notice": item.notice,
-        "occurrence": item.occurrence,
-        "recipient": f"({role})",
-        "idempotency_key": key,
-        "message_id": message_id(key),
-        "subject": f"{item.notice} for {district.code}",
-        "body_text": "",
-        "body_html": "",
-        "status": "unaddressed",
-        "attempts": 0,
-        "next_attempt_at": ctx.now,
-        "last_error": f"nobody on file as {role} for district {district.code}",
-        "created_at": ctx.now,
-        "sent_at": None,
-    }
+def _unaddressed(
+    item: Notice, key: str, role: str, district: Any, stamps: tuple[Any, Any]
+) -> tuple[Any, ...]:
+    next_attempt_at, created_at = stamps
+    return (
+        item.agreement.id,
+        item.notice,
+        item.occurrence,
+        f"({role})",
+        key,
+        message_id(key),
+        f"{item.notice} for {district.code}",
+        "",
+        "",
+        "unaddressed",
+        0,
+        next_attempt_at,
+        f"nobody on file as {role} for district {district.code}",
+        created_at,
+        None,
+    )

@@ -48,12 +48,15 @@ class Recipients:
     people: list[Any] = field(default_factory=list)
     # Roles the notice is owed to with nobody on file: logged, and visible in the outbox.
     missing: list[str] = field(default_factory=list)
+    # The emails of `people`.
+    emails: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def add(self, found: Sequence[Any], role: str) -> None:
         if not found:
             self.missing.append(role)
         for person in found:
-            if all(p.email != person.email for p in self.people):
+            if person.email not in self.emails:
+                self.emails.add(person.email)
                 self.people.append(person)
 
 

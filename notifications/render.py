@@ -76,6 +76,9 @@ def make_environment(loader: BaseLoader, cls: type[Environment] = Environment) -
         keep_trailing_newline=True,
         # Templates ship inside the package: checking their mtimes on every render is waste.
         auto_reload=False,
+        # A plain dict rather than a locked LRU: each render looks its templates up (the notice's
+        # own and, through `extends`, its base), and a loader holds a few dozen at most.
+        cache_size=-1,
     )
     env.filters["longdate"] = longdate
     # Templates see only the values a notice passes: no default helpers (range, lipsum, ...),

@@ -17,7 +17,8 @@ from sqlmodel import Session
 
 def records(session: Session, query: Executable, params: dict[str, Any] | None = None) -> list[Any]:
     result = session.execute(query, params or {})
-    return _convert(list(result.keys()), result)
+    # `all()` fetches with one fetchall rather than one fetchone per row.
+    return _convert(list(result.keys()), result.all())
 
 
 def _convert(keys: list[str], rows: Iterable[Any]) -> list[Any]:

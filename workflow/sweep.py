@@ -219,6 +219,8 @@ def _notices_as_set(session: Session, due: list[Any], ctx: Context, report: Swee
     agreements = _by_id(session, _AGREEMENTS, {t.agreement_id for t in due})
     owed: list[Notice] = []
     outcomes = _Outcomes()
+    # The step of each (rule version, deadline kind, ladder, offset): the same for many timers.
+    steps: dict[tuple[str, str, str, int], TimerRule] = {}
     for timer in due:
         deadline = deadlines[timer.deadline_id]
         if timer.id in superseded:
@@ -227,7 +229,11 @@ def _notices_as_set(session: Session, due: list[Any], ctx: Context, report: Swee
             outcomes.add(timer, "cancelled", f"deadline already {deadline.status}")
         else:
             agreement = agreements[timer.agreement_id]
-            step = _step(load_rules(agreement.rules_version), deadline.kind, timer)
+            key = (agreement.rules_version, deadline.kind, timer.ladder, timer.offset_days)
+            step = steps.get(key)
+            if step is None:
+                rules = load_rules(agreement.rules_version)
+                step = steps[key] = _step(rules, deadline.kind, timer)
             assert step.notice is not None
             owed.append(Notice(agreement, step.notice, f"timer{timer.id}", step.to, deadline))
             outcomes.add(timer, "done", "sent")
