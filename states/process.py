@@ -221,6 +221,17 @@ class Process:
             send_event=True,
         )
 
+    @cached_property
+    def _moves(self) -> frozenset[tuple[str, str]]:
+        """The (state, event) pairs the Machine lets fire, asked of it once per pair."""
+        return frozenset(
+            (state, spec.name)
+            for spec in self.events
+            if not spec.creates
+            for state in self.states
+            if self.machine.get_transitions(trigger=spec.name, source=state)
+        )
+
     def destination(self, state: str, event: str) -> str:
         """Where `event` leads from `state`; raises if it is unknown or not allowed there."""
         if state not in self.states:
@@ -228,8 +239,7 @@ class Process:
         spec = self.event(event)
         if spec.creates:
             raise NotAllowedInState(f"{event} creates {self.label}; it cannot be fired on one")
-        found: Any = self.machine.get_transitions(trigger=event, source=state)
-        if not found:
+        if (state, event) not in self._moves:
             allowed = ", ".join(self.allowed_events(state)) or "none (final state)"
             raise NotAllowedInState(f"{event} is not allowed in state {state} (allowed: {allowed})")
         return spec.dest or state

@@ -33,8 +33,9 @@ BUSY_TIMEOUT_MS = 30_000
 # How long connecting to a PostgreSQL server may take before it is called unreachable.
 CONNECT_TIMEOUT_S = 10
 _READ_ONLY = "pal_read_only"
-# A SQLite database file's identity (device, inode) when this engine first opened it.
-_IDENTITY: weakref.WeakKeyDictionary[Engine, tuple[int, int]] = weakref.WeakKeyDictionary()
+# A SQLite database file's path, and its identity (device, inode) when this engine first opened
+# it. The path is kept with it so that the check before every transaction is one stat.
+_IDENTITY: weakref.WeakKeyDictionary[Engine, tuple[Path, int, int]] = weakref.WeakKeyDictionary()
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -108,7 +109,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
                 found = path.stat()
             except OSError:
                 return
-            _IDENTITY[engine] = (found.st_dev, found.st_ino)
+            _IDENTITY[engine] = (path, found.st_dev, found.st_ino)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
@@ -128,8 +129,7 @@ def check_alive(engine: Engine) -> None:
     known = _IDENTITY.get(engine)
     if known is None:
         return
-    path = sqlite_path(str(engine.url))
-    assert path is not None
+    path, device, inode = known
     try:
         found = path.stat()
     except FileNotFoundError:
@@ -139,7 +139,7 @@ def check_alive(engine: Engine) -> None:
         ) from None
     except OSError:
         return  # unreadable now (permissions, I/O): the operation itself will say so
-    if (found.st_dev, found.st_ino) != known:
+    if found.st_dev != device or found.st_ino != inode:
         raise StoreGone(
             f"the database file {path} was replaced while pal was running; stopping (start pal "
             "again to use the new file)"

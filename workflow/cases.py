@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,6 +22,9 @@ from states.process import Child
 from storage.models import Agreement, Audit, District, Signature
 from workflow.actors import Actor
 
+_MAPPER = inspect(Agreement)
+_LOAD = select(Agreement).where(col(Agreement.id) == bindparam("id"))
+
 
 @dataclass(frozen=True)
 class AgreementStore:
@@ -30,7 +33,13 @@ class AgreementStore:
     table: Table = Agreement.__table__  # type: ignore[attr-defined]
 
     def load(self, session: Session, case_id: int) -> Agreement:
-        row = session.get(Agreement, case_id)
+        row: Agreement | None
+        if _MAPPER.identity_key_from_primary_key((case_id,)) in session.identity_map:
+            row = session.get(Agreement, case_id)  # the row this session holds, as it holds it
+        else:
+            # What session.get would run, built once: it builds (and keys) a new statement at
+            # every call, which costs more than running it on SQLite.
+            row = session.exec(_LOAD, params={"id": case_id}).one_or_none()
         if row is None:
             raise NotFound(f"no agreement {case_id}")
         return row

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, time
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, update
+from sqlalchemy import Table, Update, bindparam, case, update
 from sqlmodel import Session, select
 
 from states.calendar import add_days, end_of_day, local_instant
@@ -60,19 +61,27 @@ def _schedule_timers(
 
 _DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
 _TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
-# Built once: constructing statements costs more than running them on SQLite.
-_MEET = (
-    update(_DEADLINE)
-    .where(
-        _DEADLINE.c.agreement_id == bindparam("agreement"),
-        _DEADLINE.c.status == "open",
-        _DEADLINE.c.kind.in_(bindparam("kinds", expanding=True)),
+
+
+# Statements are built once: constructing one costs more than running it on SQLite.
+@cache
+def _meet_statement(kinds: int) -> Update:
+    # One per number of kinds met, each kind its own parameter (`kind0`, `kind1`...): an
+    # expanding IN would be rewritten at every execution.
+    return (
+        update(_DEADLINE)
+        .where(
+            _DEADLINE.c.agreement_id == bindparam("agreement"),
+            _DEADLINE.c.status == "open",
+            _DEADLINE.c.kind.in_([bindparam(f"kind{i}") for i in range(kinds)]),
+        )
+        .values(
+            status=case((_DEADLINE.c.due_on >= bindparam("day"), "met"), else_="met_late"),
+            closed_on=bindparam("day"),
+        )
     )
-    .values(
-        status=case((_DEADLINE.c.due_on >= bindparam("day"), "met"), else_="met_late"),
-        closed_on=bindparam("day"),
-    )
-)
+
+
 _CANCEL = (
     update(_DEADLINE)
     .where(_DEADLINE.c.agreement_id == bindparam("agreement"), _DEADLINE.c.status == "open")
@@ -104,9 +113,9 @@ def close_for_event(
     met_kinds = [rule.kind for rule in rules.deadlines if event in rule.met_by]
     closed = 0
     if met_kinds:
-        closed += _rowcount(
-            session.execute(_MEET, {"agreement": agreement.id, "kinds": met_kinds, "day": on})
-        )
+        params: dict[str, Any] = {"agreement": agreement.id, "day": on}
+        params.update((f"kind{i}", kind) for i, kind in enumerate(met_kinds))
+        closed += _rowcount(session.execute(_meet_statement(len(met_kinds)), params))
     if final:
         closed += _rowcount(session.execute(_CANCEL, {"agreement": agreement.id, "day": on}))
     if closed:
