@@ -288,7 +288,31 @@ class _Facts:
 def _row(
     item: Notice, key: str, recipient: str, stamps: tuple[Any, Any], content: Any
 ) -> tuple[Any, ...]:
+    return _outbox_tuple(
+        item, key, recipient, stamps, (content.subject, content.text, content.html), "pending"
+    )
+
+
+def _unaddressed(
+    item: Notice, key: str, role: str, district: Any, stamps: tuple[Any, Any]
+) -> tuple[Any, ...]:
+    subject = f"{item.notice} for {district.code}"
+    why = f"nobody on file as {role} for district {district.code}"
+    return _outbox_tuple(item, key, f"({role})", stamps, (subject, "", ""), "unaddressed", why)
+
+
+def _outbox_tuple(
+    item: Notice,
+    key: str,
+    recipient: str,
+    stamps: tuple[Any, Any],
+    content: tuple[str, str, str],
+    status: str,
+    last_error: str | None = None,
+) -> tuple[Any, ...]:
+    """One outbox row, in the column order of the INSERT."""
     next_attempt_at, created_at = stamps
+    subject, text, html = content
     return (
         item.agreement.id,
         item.notice,
@@ -296,36 +320,13 @@ def _row(
         recipient,
         key,
         message_id(key),
-        content.subject,
-        content.text,
-        content.html,
-        "pending",
+        subject,
+        text,
+        html,
+        status,
         0,
         next_attempt_at,
-        None,
-        created_at,
-        None,
-    )
-
-
-def _unaddressed(
-    item: Notice, key: str, role: str, district: Any, stamps: tuple[Any, Any]
-) -> tuple[Any, ...]:
-    next_attempt_at, created_at = stamps
-    return (
-        item.agreement.id,
-        item.notice,
-        item.occurrence,
-        f"({role})",
-        key,
-        message_id(key),
-        f"{item.notice} for {district.code}",
-        "",
-        "",
-        "unaddressed",
-        0,
-        next_attempt_at,
-        f"nobody on file as {role} for district {district.code}",
+        last_error,
         created_at,
         None,
     )

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import smtp_server as smtp_server_module
 import sqlalchemy as sa
 from helpers import Pal, seed
+from service_support import use_smtp
 
 # The SMTP server fixtures (tests/smtp_server.py), for every test module that asks for them.
 from smtp_server import (  # noqa: F401
@@ -215,3 +217,10 @@ def module_seeded(
     backend = str(request.param)
     with new_database(backend, tmp_path_factory.mktemp("module")) as url:
         yield seed_copy(Pal(url), backend, request)
+
+
+@pytest.fixture
+def mailed(seeded: Pal, smtp_server: smtp_server_module.SmtpServer) -> Pal:  # noqa: F811
+    """The seeded registry with pal sending through the test SMTP server."""
+    use_smtp(seeded, smtp_server.host, smtp_server.port)
+    return seeded

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import smtp_server as smtp
 from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -37,11 +38,6 @@ from states.errors import NotAllowedInState, NotFound, PalError
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
 from storage.service_models import Outbox
-
-try:
-    from tests import smtp_server as smtp
-except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    import smtp_server as smtp  # type: ignore[no-redef]
 
 MAIL_FROM = "Office of Partnership Districts <partnership@mde.example>"
 T0 = datetime(2018, 6, 1, 12, 0, tzinfo=UTC)

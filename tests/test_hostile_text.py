@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import smtp_server as smtp
 from helpers import (
     DIRECTOR,
     LIAISON,
@@ -24,22 +25,11 @@ from helpers import (
     person,
     refused,
 )
-from service_support import outbox, tick, use_smtp
-
-try:
-    from tests import smtp_server as smtp
-except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    import smtp_server as smtp  # type: ignore[no-redef]
+from service_support import outbox, tick
 
 LONG_WORD = "Lakeview" + "x" * 4992  # one word of 5,000 characters (item 5)
 HEADER = "code,name,isd,psa,authorizer\n"
 GOOD_ROW = "DET,Detroit Public Schools Community District,Wayne RESA,false,\n"
-
-
-@pytest.fixture
-def mailed(seeded: Pal, smtp_server: smtp.SmtpServer) -> Pal:
-    use_smtp(seeded, smtp_server.host, smtp_server.port)
-    return seeded
 
 
 def write(tmp_path: Path, text: str) -> Path:

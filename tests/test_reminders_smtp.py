@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import pytest
+import smtp_server as smtp
 from helpers import (
     DIRECTOR,
     LIAISON,
@@ -46,21 +46,9 @@ from service_support import (
     use_smtp,
 )
 
-try:
-    from tests import smtp_server as smtp
-except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    import smtp_server as smtp  # type: ignore[no-redef]
-
 PLAN_NOTICES = ("plan_reminder", "plan_overdue", "plan_overdue_accountability")
 LAKE = "LAKE"
 LAKE_NAME = "<b>Lake & Co</b>"
-
-
-@pytest.fixture
-def mailed(seeded: Any, smtp_server: smtp.SmtpServer) -> Any:
-    """The seeded registry with pal sending through the test SMTP server."""
-    use_smtp(seeded, smtp_server.host, smtp_server.port)
-    return seeded
 
 
 def received(server: smtp.SmtpServer, since: int = 0) -> list[tuple[int, str, str]]:

@@ -221,14 +221,21 @@ def test_a_nearly_full_disk_does_not_turn_other_errors_into_full(
 # --- a database deleted under a running pal -------------------------------------------------------
 
 
+def _opened(path: Path) -> sa.Engine:
+    """An engine on a new pal database at `path` that has read from it once (so it knows the
+    file it opened)."""
+    assert Pal(f"sqlite:///{path}")("init").exit_code == 0
+    engine = make_engine(f"sqlite:///{path}")
+    with transaction(engine, read_only=True) as session:
+        session.execute(sa.text("SELECT count(*) FROM agreement"))
+    return engine
+
+
 def test_a_deleted_database_file_is_detected_and_not_recreated(tmp_path: Path) -> None:
     """check_alive and every transaction raise StoreGone once the file is deleted; none is made."""
     path = tmp_path / "pal.db"
-    assert Pal(f"sqlite:///{path}")("init").exit_code == 0
-    engine = make_engine(f"sqlite:///{path}")
+    engine = _opened(path)
     try:
-        with transaction(engine, read_only=True) as session:
-            session.execute(sa.text("SELECT count(*) FROM agreement"))
         check_alive(engine)
         for name in os.listdir(tmp_path):
             os.unlink(tmp_path / name)
@@ -248,11 +255,8 @@ def test_a_deleted_database_file_is_detected_and_not_recreated(tmp_path: Path) -
 def test_a_replaced_database_file_is_detected(tmp_path: Path) -> None:
     """A file swapped in at the same path (another inode) is StoreGone, "replaced"."""
     path = tmp_path / "pal.db"
-    assert Pal(f"sqlite:///{path}")("init").exit_code == 0
-    engine = make_engine(f"sqlite:///{path}")
+    engine = _opened(path)
     try:
-        with transaction(engine, read_only=True) as session:
-            session.execute(sa.text("SELECT count(*) FROM agreement"))
         shutil.copyfile(path, tmp_path / "copy.db")
         os.replace(tmp_path / "copy.db", path)
         with pytest.raises(StoreGone, match="replaced"):

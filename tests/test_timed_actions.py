@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import smtp_server as smtp
 from helpers import (
     DIRECTOR,
     LIAISON,
@@ -31,22 +32,16 @@ from service_support import (
     mail_log,
     tick,
     timer_statuses,
-    use_smtp,
 )
-
-try:
-    from tests import smtp_server as smtp
-except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    import smtp_server as smtp  # type: ignore[no-redef]
 
 DIRECTOR_ONLY = "2099-01"
 
 
 @pytest.fixture
-def mailed(seeded: Pal, smtp_server: smtp.SmtpServer, tmp_path: Path) -> Pal:
-    """The seeded registry, mail through the test SMTP server, and a rule version in which only
-    the director may open the RGA (so the system may not)."""
-    use_smtp(seeded, smtp_server.host, smtp_server.port)
+def mailed(mailed: Pal, tmp_path: Path) -> Pal:
+    """conftest's `mailed`, plus a rule version in which only the director may open the RGA
+    (so the system may not)."""
+    seeded = mailed
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / f"{DIRECTOR_ONLY}.toml").write_text(

@@ -184,6 +184,7 @@ def _script_district(
         "ss": _actor(STATE_SUPT, "state_superintendent"),
     }
     liaison = _actor(LIAISONS[index % 3], "liaison")
+    case = _Fixed(agreement_id)
     at(
         identified_on,
         f"identify {code}",
@@ -203,34 +204,21 @@ def _script_district(
     at(
         add_days(identified_on, 7),
         f"start_assessment {agreement_id}",
-        lambda s, c: apply(
-            s,
-            Request(
-                "start_assessment",
-                liaison,
-                case=agreement_id,
-                on=c.today,
-                data={"liaison": liaison.email},
-            ),
-            c,
-        ),
+        lambda s, c: _fire(s, c, case, "start_assessment", liaison, {"liaison": liaison.email}),
     )
     window = 60 if rules == "2017-04" else 90
     if index == 12:  # never signs: overdue notices, the State Superintendent is told, escalates
         at(
             add_days(identified_on, window + 40),
             f"escalate {agreement_id}",
-            lambda s, c: apply(
+            lambda s, c: _fire(
                 s,
-                Request(
-                    "escalate",
-                    by["ss"],
-                    case=agreement_id,
-                    on=c.today,
-                    data={"option": "isd_intervention"},
-                    note="plan not signed 40 days after the deadline",
-                ),
                 c,
+                case,
+                "escalate",
+                by["ss"],
+                {"option": "isd_intervention"},
+                note="plan not signed 40 days after the deadline",
             ),
         )
         return identified_on
@@ -238,7 +226,6 @@ def _script_district(
     signed_on = add_days(
         identified_on, window + rng.randint(3, 20) if late else rng.randint(35, window - 2)
     )
-    case = _Fixed(agreement_id)
     _script_plan(at, case, signed_on, psa, liaison)
     if index % 9 == 4:  # one district's RGA is never concluded: the 36-month action cannot run
         return add_months(signed_on, 36)
@@ -313,8 +300,11 @@ def _fire(
     event: str,
     actor: Actor,
     data: dict[str, str] | None = None,
+    note: str | None = None,
 ) -> object:
-    request = Request(event, actor, case=case.id(session), on=ctx.today, data=data or {})
+    request = Request(
+        event, actor, case=case.id(session), on=ctx.today, data=data or {}, note=note
+    )
     return apply(session, request, ctx)
 
 

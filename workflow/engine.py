@@ -118,20 +118,40 @@ def _create(
         spec.guard(case, values, rules)
     changes = spec.effect(case, values, day) if spec.effect else Changes()
     assert spec.dest is not None
+    return _start(
+        session, store, spec.name, spec.dest, changes.columns, request, rules, day, ctx,
+        {**values, "rules": rules.version},
+    )  # fmt: skip
+
+
+def _start(
+    session: Session,
+    store: AgreementStore,
+    event: str,
+    state: str,
+    columns: Mapping[str, Any],
+    request: Request,
+    rules: RuleSet,
+    day: date,
+    ctx: Context,
+    audited: Mapping[str, Any],
+    note: str | None = None,
+) -> Any:
+    """Insert a new case in `state` under `rules`, with its audit row, the deadlines `event`
+    opens and the notices it sends: how a case begins, whether created or handed over."""
     row = store.insert(
         session,
         {
-            "state": spec.dest,
+            "state": state,
             "rules_version": rules.version,
             "last_event_on": day,
             "updated_at": ctx.now,
-            **changes.columns,
+            **columns,
         },
     )
-    audited = {**values, "rules": rules.version}
-    _audit(session, store, row, spec.name, None, spec.dest, request, day, ctx, audited)
-    deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
-    after_transition(session, row, rules, spec.name, day, ctx)
+    _audit(session, store, row, event, None, state, request, day, ctx, audited, note)
+    deadlines.open_for_event(session, row, rules, event, day, ctx)
+    after_transition(session, row, rules, event, day, ctx)
     return row
 
 
@@ -151,24 +171,14 @@ def _hand_over(
     assert successor is not None
     rules = load_rules(ctx.rules_version or DEFAULT_RULES_VERSION)
     carried = {name: getattr(row, name) for name in successor.carry}
-    new = store.insert(
-        session,
-        {
-            **carried,
-            "state": successor.state,
-            "rules_version": rules.version,
-            "identified_on": day,
-            "last_event_on": day,
-            "updated_at": ctx.now,
-            successor.link_back: row.id,
-        },
-    )
-    claim(session, store, row, {successor.link_on: new.id, "updated_at": ctx.now})
-    data = {successor.link_back: row.id, "rules": rules.version}
+    columns = {**carried, "identified_on": day, successor.link_back: row.id}
+    audited = {successor.link_back: row.id, "rules": rules.version}
     note = f"follows {definition.name} {row.id}"
-    _audit(session, store, new, spec.name, None, successor.state, request, day, ctx, data, note)
-    deadlines.open_for_event(session, new, rules, spec.name, day, ctx)
-    after_transition(session, new, rules, spec.name, day, ctx)
+    new = _start(
+        session, store, spec.name, successor.state, columns, request, rules, day, ctx, audited,
+        note,
+    )  # fmt: skip
+    claim(session, store, row, {successor.link_on: new.id, "updated_at": ctx.now})
     return {successor.link_on: new.id}
 
 

@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -262,29 +262,39 @@ class Service:
             log.debug("stopping: %s", exc)
         self.stop()
 
+    async def _guarded(self, failures: Failures, work: Awaitable[object]) -> bool:
+        """Run one pass; a database gone stops the service, any other failure is counted (and
+        logged as `Failures` says) for the next pass to retry. True when the pass succeeded."""
+        try:
+            await work
+        except StoreGone as exc:
+            self._die(exc)
+            return False
+        except Exception as exc:
+            failures.failed(exc)
+            return False
+        failures.succeeded()
+        return True
+
+    async def _sweep_once(self, now: datetime) -> None:
+        report = await asyncio.to_thread(
+            sweep,
+            self.app.engine,
+            self.app.context(now),
+            stop=self._stop_sweeping,
+            budget=SWEEP_BATCH_SECONDS,
+        )
+        self.sweeps += 1
+        detail = f"pid={os.getpid()} sweeps={self.sweeps} fired={report.fired}"
+        await asyncio.to_thread(beat, self.app.engine, "serve", now, detail)
+
     async def _sweep_job(self, max_sweeps: int | None) -> None:
         if self._stopping.is_set() or not self._store_alive():
             return
         now = self.clock()
         with self._running():
-            try:
-                report = await asyncio.to_thread(
-                    sweep,
-                    self.app.engine,
-                    self.app.context(now),
-                    stop=self._stop_sweeping,
-                    budget=SWEEP_BATCH_SECONDS,
-                )
-                self.sweeps += 1
-                detail = f"pid={os.getpid()} sweeps={self.sweeps} fired={report.fired}"
-                await asyncio.to_thread(beat, self.app.engine, "serve", now, detail)
-            except StoreGone as exc:
-                self._die(exc)
+            if not await self._guarded(self._sweep_failures, self._sweep_once(now)):
                 return
-            except Exception as exc:
-                self._sweep_failures.failed(exc)
-                return
-            self._sweep_failures.succeeded()
         if max_sweeps is not None and self.sweeps >= max_sweeps:
             self.stop()
 
@@ -292,19 +302,12 @@ class Service:
         if self._stopping.is_set() or not self._store_alive():
             return
         with self._running():
-            try:
-                await deliver_all_due(
-                    self.app.engine,
-                    self.transport,
-                    self.clock(),
-                    self.app.settings.mail_from,
-                    stop=self._stopping,
-                    clock=self.clock,
-                )
-            except StoreGone as exc:
-                self._die(exc)
-                return
-            except Exception as exc:
-                self._delivery_failures.failed(exc)
-                return
-            self._delivery_failures.succeeded()
+            delivery = deliver_all_due(
+                self.app.engine,
+                self.transport,
+                self.clock(),
+                self.app.settings.mail_from,
+                stop=self._stopping,
+                clock=self.clock,
+            )
+            await self._guarded(self._delivery_failures, delivery)
