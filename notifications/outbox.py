@@ -95,7 +95,13 @@ class Notice:
 
 
 def enqueue_transition_notices(
-    session: Session, agreement: Agreement, rules: RuleSet, event: str, day: date, ctx: Context
+    session: Session,
+    agreement: Agreement,
+    rules: RuleSet,
+    event: str,
+    day: date,
+    ctx: Context,
+    note: str | None = None,
 ) -> int:
     notices = rules.notices_for(event)
     if not notices:

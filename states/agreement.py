@@ -12,8 +12,17 @@ from datetime import date
 from typing import Any
 
 from states.errors import BadInput, NotAllowedInState
-from states.labels import PARTY_LABELS
+from states.labels import BENCHMARK_KIND_LABELS, PARTY_LABELS, STATUS_LABELS, STEP_LABELS
 from states.process import Changes, Child, EventSpec, Field, Process, Successor
+from states.review import (
+    OFF_TRACK,
+    SINGLE_KINDS,
+    STATUSES,
+    OpenReview,
+    PlannedBenchmark,
+    determine,
+    next_step,
+)
 from states.rules import RuleSet
 
 STATE_LABELS = {
@@ -36,7 +45,21 @@ ACTIVE: tuple[str, ...] = tuple(s for s in STATES if s not in TERMINAL)
 DEADLINE_LABELS = {
     "plan_due": "the signed partnership plan",
     "rga_due": "the 18-month Review of Goal Attainment",
+    "review_24_due": "the 24-month review",
     "review_36_due": "the 36-month review",
+    "evidence_due": "the evidence submission and benchmark assessment of the review",
+    "conference_due": "the structured conference of the review",
+    "determination_due": "the status determination of the review",
+}
+# The states in which a review runs; each is also the review's kind in the rule data.
+REVIEW_STATES = ("rga", "review_24", "review_36")
+# Each review step and the event that records it.
+STEP_EVENTS = {
+    "evidence": "record_evidence",
+    "self_assessment": "record_self_assessment",
+    "partner_assessment": "record_partner_assessment",
+    "mde_assessment": "record_mde_assessment",
+    "conference": "hold_conference",
 }
 
 
@@ -54,8 +77,17 @@ class AgreementCase:
     # For `identify`: the district's agreement still running, if any.
     running_agreement: int | None = None
     # The events recorded since the agreement entered its state, oldest first, with their data
-    # (for events whose spec `reads_history`; empty otherwise).
+    # (for events that read `history`; empty otherwise).
     since_entered: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    # The district's schools, each code with whether it is a high school (`identify`, `plan`).
+    district_schools: Mapping[str, bool] = field(default_factory=dict)
+    # The plan (events that read `plan` or `measurements`): the schools the agreement covers,
+    # in order, and their benchmarks (with measurements only for `measurements`).
+    schools: tuple[str, ...] = ()
+    benchmarks: tuple[PlannedBenchmark, ...] = ()
+    # The latest review and the statuses agreed at the latest determination (`review`).
+    review: OpenReview | None = None
+    statuses: Mapping[str, str] = field(default_factory=dict)
 
 
 # --- identify -----------------------------------------------------------------------------------
@@ -71,14 +103,18 @@ def _no_running_agreement(case: AgreementCase, values: Mapping[str, Any], rules:
         raise BadInput(f"a traditional district's consequences must include {', '.join(missing)}")
 
 
-def _identified(case: AgreementCase, values: Mapping[str, Any], day: date) -> Changes:
+def _identified(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    covered = values.get("schools") or ()
     return Changes(
         {
             "district_code": case.district_code,
             "cohort": values.get("cohort"),
             "consequences": ",".join(values["consequences"]),
             "identified_on": day,
-        }
+        },
+        tuple(Child("covered_school", {"school_code": code}) for code in covered),
     )
 
 
@@ -97,7 +133,9 @@ def _may_sign(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) ->
         raise NotAllowedInState(f"{party} already signed on {case.signatures[party]}")
 
 
-def _signature(case: AgreementCase, values: Mapping[str, Any], day: date) -> Changes:
+def _signature(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
     return Changes(children=(Child("signature", {"party": values["party"], "signed_on": day}),))
 
 
@@ -111,19 +149,25 @@ def _all_signed(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) 
         raise NotAllowedInState(f"the plan still needs signatures from {', '.join(missing)}")
 
 
-def _signed(case: AgreementCase, values: Mapping[str, Any], day: date) -> Changes:
+def _signed(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
     return Changes({"signed_on": day})
 
 
 # --- the rest -----------------------------------------------------------------------------------
 
 
-def _liaison_named(case: AgreementCase, values: Mapping[str, Any], day: date) -> Changes:
+def _liaison_named(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
     return Changes({"liaison_email": values["liaison"]})
 
 
-def _escalated(case: AgreementCase, values: Mapping[str, Any], day: date) -> Changes:
-    return Changes({"escalation_option": values["option"]})
+def _escalated(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    return Changes({"escalation_option": ",".join(values["option"])})
 
 
 def _agreed_consequences(case: AgreementCase, rules: RuleSet) -> tuple[str, ...]:
@@ -134,6 +178,193 @@ def _all_options(case: AgreementCase, rules: RuleSet) -> tuple[str, ...]:
     return rules.accountability_options
 
 
+# --- the plan: schools, benchmarks, measurements ------------------------------------------------
+
+
+def _district_schools(case: AgreementCase, rules: RuleSet) -> tuple[str, ...]:
+    return tuple(case.district_schools)
+
+
+def _benchmark_kinds(case: AgreementCase, rules: RuleSet) -> tuple[str, ...]:
+    return tuple(BENCHMARK_KIND_LABELS)
+
+
+def _directions(case: AgreementCase, rules: RuleSet) -> tuple[str, ...]:
+    return ("higher", "lower")
+
+
+def _higher(case: AgreementCase, rules: RuleSet) -> str:
+    return "higher"
+
+
+def _may_add_benchmark(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:
+    school, kind, label = values["school"], values["kind"], values.get("label")
+    if kind == "graduation_rate" and not case.district_schools.get(school):
+        raise BadInput(f"school {school} is not a high school: it has no graduation rate benchmark")
+    if kind == "local" and not label:
+        raise BadInput("a local benchmark needs --label, the district's name for its measure")
+    for planned in case.benchmarks:
+        if planned.school != school or planned.kind != kind:
+            continue
+        if kind in SINGLE_KINDS:
+            raise NotAllowedInState(
+                f"school {school} already has a {kind} benchmark ({planned.id})"
+            )
+        if (planned.label or "").casefold() == (label or "").casefold():
+            raise NotAllowedInState(f"school {school} already has a local benchmark {label!r}")
+
+
+def _benchmark(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    record = {
+        "school_code": values["school"],
+        "kind": values["kind"],
+        "label": values.get("label"),
+        "baseline": values["baseline"],
+        "target_18": values["target_18"],
+        "target_36": values["target_36"],
+        "lower_is_better": values["direction"] == "lower",
+    }
+    return Changes(children=(Child("benchmark", record),))
+
+
+def _plan_benchmark(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:
+    wanted = values["benchmark"]
+    if not any(str(planned.id) == wanted for planned in case.benchmarks):
+        raise BadInput(f"agreement {case.id} has no benchmark {wanted}")
+
+
+def _measurement(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    if values["on"] > day:
+        raise BadInput(f"a measurement dated {values['on']} is in the future (today is {day})")
+    record = {
+        "benchmark_id": int(values["benchmark"]),
+        "value": values["value"],
+        "measured_on": values["on"],
+        "evidence": values.get("evidence"),
+    }
+    return Changes(children=(Child("measurement", record),))
+
+
+# --- the reviews ---------------------------------------------------------------------------------
+
+
+def _opens_review(kind: str) -> Any:
+    def effect(
+        case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+    ) -> Changes:
+        return Changes(children=(Child("review", {"kind": kind, "opened_on": day}),))
+
+    return effect
+
+
+def _running_review(case: AgreementCase, rules: RuleSet) -> OpenReview:
+    review = case.review
+    if review is None or review.kind != case.state:
+        raise NotAllowedInState("no review is open")
+    return review
+
+
+def _is_next(step: str) -> Any:
+    def guard(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:
+        review = _running_review(case, rules)
+        label = STEP_LABELS[step]
+        if step in review.done:
+            raise NotAllowedInState(f"the {label} of this review is already recorded")
+        steps = rules.review(review.kind).steps
+        if step not in steps:
+            raise NotAllowedInState(f"this review has no {label}")
+        waiting = next_step(review, rules.review(review.kind))
+        if waiting != step:
+            raise NotAllowedInState(
+                f"the {label} comes after the {STEP_LABELS[waiting or step]}, not yet recorded"
+            )
+
+    return guard
+
+
+def _step_done(step: str) -> Any:
+    def effect(
+        case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+    ) -> Changes:
+        record = {"step": step, "done_on": day, "evidence": values.get("evidence")}
+        return Changes(children=(Child("review_step", record),))
+
+    return effect
+
+
+def _statuses(case: AgreementCase, rules: RuleSet) -> tuple[str, ...]:
+    return STATUSES
+
+
+def _may_determine(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:
+    review = _running_review(case, rules)
+    if review.determined_on is not None:
+        raise NotAllowedInState(f"this review was determined on {review.determined_on}")
+    waiting = next_step(review, rules.review(review.kind))
+    if waiting is not None:
+        raise NotAllowedInState(f"the {STEP_LABELS[waiting]} of this review is not yet recorded")
+    overrides, reasons = values.get("override") or {}, values.get("reason") or {}
+    for school in (*overrides, *reasons):
+        if school not in case.schools:
+            raise BadInput(f"school {school} is not covered by agreement {case.id}")
+    for school, status in overrides.items():
+        if status not in STATUSES:
+            raise BadInput(f"{status!r} is not a status ({', '.join(STATUSES)})")
+        if not reasons.get(school):
+            raise BadInput(f"the status agreed for {school} needs a written reason (--reason)")
+    unexplained = [school for school in reasons if school not in overrides]
+    if unexplained:
+        raise BadInput(
+            f"a reason is given for {', '.join(unexplained)}, whose status is not overridden"
+        )
+
+
+def _determined(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    review = _running_review(case, rules)
+    rule = rules.review(review.kind)
+    results = determine(
+        case.schools, case.benchmarks, day, rule.targets, rules.determination,
+        values.get("override") or {}, values.get("reason") or {},
+    )  # fmt: skip
+    record = {"kind": review.kind, "determined_on": day, "rules_version": rules.version,
+              "results": results}  # fmt: skip
+    waive: tuple[str, ...] = ()
+    later = [r for r in rules.reviews.values() if r.needed_when == "any_off_track"]
+    if review.kind == "rga" and later and not any(r.agreed in OFF_TRACK for r in results):
+        waive = tuple(f"{r.kind}_due" for r in later if f"{r.kind}_due" in DEADLINE_LABELS)
+    statuses = {r.school: {"computed": r.computed, "agreed": r.agreed} for r in results}
+    return Changes(
+        children=(Child("determination", record),),
+        audited={"statuses": statuses, "rules": rules.version},
+        waive=waive,
+        waived_because="not needed: every school was On-Track at the Review of Goal Attainment",
+    )
+
+
+def _review_36_determined(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:
+    review = case.review
+    if review is None or review.kind != "review_36" or review.determined_on is None:
+        raise NotAllowedInState("the 36-month review has no status determination yet")
+
+
+def _note_unless_all_on_track(case: AgreementCase, rules: RuleSet) -> str | None:
+    off = sorted(school for school, status in case.statuses.items() if status != "on_track")
+    if not off:
+        return None
+    listed = ", ".join(f"{school} ({STATUS_LABELS[case.statuses[school]]})" for school in off)
+    return f"not every school is On-Track ({listed})"
+
+
+def _always_note(case: AgreementCase, rules: RuleSet) -> str | None:
+    return "the reason must be recorded"
+
+
 AGREEMENT = Process(
     name="agreement",
     label="a partnership agreement",
@@ -141,7 +372,14 @@ AGREEMENT = Process(
     terminal=TERMINAL,
     state_labels=STATE_LABELS,
     deadline_labels=DEADLINE_LABELS,
-    commands={"identify": "identify", "sign": "record_signature"},
+    commands={
+        "identify": "identify",
+        "sign": "record_signature",
+        "benchmark add": "add_benchmark",
+        "benchmark measure": "record_measurement",
+        "review determine": "determine",
+    },
+    steps=STEP_EVENTS,
     events=(
         EventSpec(
             "identify",
@@ -158,6 +396,14 @@ AGREEMENT = Process(
                     choices=_all_options,
                     default=_all_options,
                     choices_are="the accountability options",
+                ),
+                Field(
+                    "schools",
+                    kind="choice",
+                    many=True,
+                    required=False,
+                    choices=_district_schools,
+                    choices_are="the district's schools",
                 ),
             ),
             guard=_no_running_agreement,
@@ -192,32 +438,116 @@ AGREEMENT = Process(
             effect=_signed,
         ),
         EventSpec(
-            "open_rga", "open the 18-month Review of Goal Attainment", ("signed",), "rga"
+            "add_benchmark",
+            "add a benchmark to the plan",
+            ("identified", "needs_assessment"),
+            fields=(
+                Field(
+                    "school",
+                    kind="choice",
+                    choices=_district_schools,
+                    choices_are="the district's schools",
+                ),
+                Field(
+                    "kind",
+                    kind="choice",
+                    choices=_benchmark_kinds,
+                    choices_are="the kinds of benchmark",
+                ),
+                Field("label", required=False),
+                Field("baseline", kind="number"),
+                Field("target_18", kind="number"),
+                Field("target_36", kind="number"),
+                Field(
+                    "direction",
+                    kind="choice",
+                    required=False,
+                    choices=_directions,
+                    default=_higher,
+                    choices_are="the directions",
+                ),
+            ),
+            guard=_may_add_benchmark,
+            effect=_benchmark,
+            reads=frozenset({"plan"}),
+        ),
+        EventSpec(
+            "record_measurement",
+            "record a measurement of a benchmark",
+            ACTIVE,
+            fields=(
+                Field("benchmark"),
+                Field("value", kind="number"),
+                Field("on", kind="date"),
+                Field("evidence", required=False),
+            ),
+            guard=_plan_benchmark,
+            effect=_measurement,
+            reads=frozenset({"plan"}),
+        ),
+        EventSpec(
+            "open_rga",
+            "open the 18-month Review of Goal Attainment",
+            ("signed",),
+            "rga",
+            effect=_opens_review("rga"),
+        ),
+        *(
+            EventSpec(
+                event,
+                f"record the {STEP_LABELS[step]} of the review",
+                REVIEW_STATES,
+                fields=(Field("evidence", required=False),),
+                guard=_is_next(step),
+                effect=_step_done(step),
+                reads=frozenset({"review"}),
+            )
+            for step, event in STEP_EVENTS.items()
         ),
         EventSpec(
             "determine",
-            "record the status determination of the Review of Goal Attainment",
-            ("rga",),
+            "record the status determination of the review",
+            REVIEW_STATES,
             "implementing",
+            stays_in=("review_36",),  # its outcome is an exit, a renewal or an escalation
+            fields=(
+                Field("override", kind="pairs", required=False),
+                Field("reason", kind="pairs", required=False),
+            ),
+            guard=_may_determine,
+            effect=_determined,
+            reads=frozenset({"measurements", "review"}),
         ),
         EventSpec(
-            "open_review_24", "open the 24-month review", ("implementing",), "review_24"
+            "open_review_24",
+            "open the 24-month review",
+            ("implementing",),
+            "review_24",
+            effect=_opens_review("review_24"),
         ),
         EventSpec(
-            "complete_review_24",
-            "complete the 24-month review",
-            ("review_24",),
-            "implementing",
+            "open_review_36",
+            "open the 36-month review",
+            ("implementing",),
+            "review_36",
+            effect=_opens_review("review_36"),
         ),
         EventSpec(
-            "open_review_36", "open the 36-month review", ("implementing",), "review_36"
+            "exit",
+            "exit the partnership",
+            ("review_36",),
+            "exited",
+            guard=_review_36_determined,
+            note_required=_note_unless_all_on_track,
+            reads=frozenset({"review"}),
         ),
-        EventSpec("exit", "exit the partnership", ("review_36",), "exited"),
         EventSpec(
             "renew",
             "renew the partnership agreement",
             ("review_36",),
             "renewed",
+            guard=_review_36_determined,
+            reads=frozenset({"review"}),
             successor=Successor(
                 state="needs_assessment",
                 carry=("district_code", "cohort", "consequences", "liaison_email"),
@@ -234,11 +564,13 @@ AGREEMENT = Process(
                 Field(
                     "option",
                     kind="choice",
+                    many=True,
                     choices=_agreed_consequences,
                     choices_are="this agreement's consequences",
                 ),
             ),
             effect=_escalated,
+            note_required=_always_note,
         ),
     ),
 )

@@ -34,6 +34,29 @@ CONSEQUENCE_LABELS = {
     "increased_supports": "Increased supports from MDE",
 }
 
+# The steps of a review (seed 001), the statuses a school is determined to have, and the kinds
+# of benchmark a plan sets for each school (MCL 388.1622p).
+STEP_LABELS = {
+    "evidence": "evidence submission and benchmark assessment",
+    "self_assessment": "district self-assessment",
+    "partner_assessment": "partner assessment",
+    "mde_assessment": "MDE assessment",
+    "conference": "structured conference",
+}
+STATUS_LABELS = {
+    "on_track": "On-Track",
+    "off_track_progress": "Off-Track with Progress",
+    "off_track_limited": "Off-Track with Limited Progress",
+}
+BENCHMARK_KIND_LABELS = {
+    "on_track": "pupils on track to grade-level proficiency",
+    "proficiency_or_growth": "proficiency or growth",
+    "graduation_rate": "graduation rate",
+    "attendance_rate": "attendance rate",
+    "local": "local measure",
+}
+DIRECTION_LABELS = {"higher": "higher is better", "lower": "lower is better"}
+
 
 def joined(items: Iterable[str], conjunction: str = "and") -> str:
     """`a`, `a and b`, `a, b and c`."""

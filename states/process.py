@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,9 @@ class Field:
 
     `kind` says how the engine resolves the raw text: `text` is taken as given (stripped),
     `person` must be a person on file holding one of `roles` (the value becomes their address as
-    on file), `choice` must be one of `choices(case, rules)` (with `many`, a comma list of them).
+    on file), `choice` must be one of `choices(case, rules)` (with `many`, a comma list of them),
+    `number` a finite decimal number, `date` an ISO date, and `pairs` names given values
+    (`KEY=VALUE` items separated by `;`, or a mapping from a command that collects them).
     An optional field left out takes `default(case, rules)`, or is absent.
     """
 
@@ -70,7 +73,61 @@ class Field:
         return chosen
 
 
-FIELD_KINDS = frozenset({"text", "person", "choice"})
+    def parse(self, raw: Any) -> Any:
+        """A `number`, `date` or `pairs` value from what was given; refused in words if bad."""
+        if self.kind == "number":
+            return parse_number(raw, self.name)
+        if self.kind == "date":
+            return parse_date(raw, self.name)
+        if self.kind == "pairs":
+            return parse_pairs(raw, self.name)
+        raise ValueError(f"field {self.name}: {self.kind} values are not parsed here")
+
+
+def parse_number(raw: str, name: str) -> float:
+    try:
+        number = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise BadInput(f"{name} must be a number, not {raw!r}") from None
+    if not number.is_finite() or abs(number) > Decimal("1e15"):
+        raise BadInput(f"{name} must be a finite number, not {raw!r}")
+    return float(number)
+
+
+def parse_date(raw: str, name: str) -> date:
+    text = str(raw).strip()
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{name} must be a date (YYYY-MM-DD), not {raw!r}") from None
+
+
+def parse_pairs(raw: Any, name: str) -> dict[str, str]:
+    items = raw.items() if isinstance(raw, Mapping) else _split_pairs(str(raw), name)
+    pairs: dict[str, str] = {}
+    for raw_key, raw_value in items:
+        key = str(raw_key).strip()
+        if not key:
+            raise BadInput(f"{name} takes NAME=VALUE items")
+        if key in pairs:
+            raise BadInput(f"{name} names {key} twice")
+        pairs[key] = str(raw_value).strip()
+    return pairs
+
+
+def _split_pairs(text: str, name: str) -> list[tuple[str, str]]:
+    found = []
+    for item in filter(str.strip, text.split(";")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise BadInput(f"{name} takes NAME=VALUE items separated by ';', not {item!r}")
+        found.append((key, value))
+    return found
+
+
+FIELD_KINDS = frozenset({"text", "person", "choice", "number", "date", "pairs"})
 
 
 @dataclass(frozen=True)
@@ -83,14 +140,26 @@ class Child:
 
 @dataclass(frozen=True)
 class Changes:
-    """What an event writes: columns of its case, and records appended beside it."""
+    """What an event writes: columns of its case, records appended beside it, and deadline
+    kinds it closes as no longer needed (`waive`, with the reason `waived_because`)."""
 
     columns: Mapping[str, Any] = field(default_factory=dict)
     children: tuple[Child, ...] = ()
+    waive: tuple[str, ...] = ()
+    waived_because: str = ""
+    # What the audit row records besides the event's data (what the effect worked out).
+    audited: Mapping[str, Any] = field(default_factory=dict)
 
 
 Guard = Callable[[Any, Mapping[str, Any], "RuleSet"], None]
-Effect = Callable[[Any, Mapping[str, Any], date], Changes]
+Effect = Callable[[Any, Mapping[str, Any], "RuleSet", date], Changes]
+# Why the event needs a note for this case (None when it does not).
+NoteRule = Callable[[Any, "RuleSet"], str | None]
+# What a guard or an effect may read of its case beyond its row; each costs queries, so an
+# event names only what it uses: `history` (events since the case entered its state), `plan`
+# (schools and benchmarks), `measurements` (the plan with every measurement), `review` (the
+# latest review with its steps, and the statuses last determined).
+READS = frozenset({"history", "plan", "measurements", "review"})
 
 
 @dataclass(frozen=True)
@@ -114,6 +183,9 @@ class EventSpec:
     sources: tuple[str, ...] = ()
     # Where it leads; None for an event that records something and leaves the state as it is.
     dest: str | None = None
+    # Sources from which it records but leads nowhere (`determine` in the 36-month review,
+    # whose outcome is a separate event).
+    stays_in: tuple[str, ...] = ()
     fields: tuple[Field, ...] = ()
     guard: Guard | None = None
     effect: Effect | None = None
@@ -125,9 +197,14 @@ class EventSpec:
     # Creates its case (it has no source state); its dest is where the case starts.
     creates: bool = False
     permission: str = ""  # key of the rule data's permission table; the event's name if empty
-    # Its guard looks at the events recorded since the case entered its state (the case's
-    # `since_entered`); loading them costs a query, so only events that say so get them.
-    reads_history: bool = False
+    reads: frozenset[str] = frozenset()
+    note_required: NoteRule | None = None
+
+    def __post_init__(self) -> None:
+        if not self.reads <= READS:
+            raise ValueError(f"{self.name}: unknown reads {sorted(self.reads - READS)}")
+        if not set(self.stays_in) <= set(self.sources):
+            raise ValueError(f"{self.name}: stays_in names a state it cannot fire from")
 
     @property
     def permission_key(self) -> str:
@@ -135,6 +212,12 @@ class EventSpec:
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
+
+
+def _edges(spec: EventSpec) -> list[tuple[list[str], str | None]]:
+    """The event's transitions for the Machine: where it leads, and where it stays."""
+    moving = [s for s in spec.sources if s not in spec.stays_in]
+    return [(moving, spec.dest), (list(spec.stays_in), None)]
 
 
 @dataclass(frozen=True)
@@ -155,6 +238,8 @@ class Process:
     deadline_labels: Mapping[str, str] = field(default_factory=dict)
     # CLI commands that stand for an event (`pal agreement sign` records a signature).
     commands: Mapping[str, str] = field(default_factory=dict)
+    # Named steps, each recorded by its own event (`pal review step ID evidence`).
+    steps: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [spec.name for spec in self.events]
@@ -173,7 +258,7 @@ class Process:
                 raise ValueError(f"{self.name}.{spec.name}: unknown successor state")
         if set(self.state_labels) != set(self.states):
             raise ValueError(f"{self.name}: every state, and only they, need a label")
-        for command, event in self.commands.items():
+        for command, event in (*self.commands.items(), *self.steps.items()):
             if event not in names:
                 raise ValueError(f"{self.name}: command {command} names unknown event {event!r}")
 
@@ -214,8 +299,10 @@ class Process:
             states=list(self.states),
             initial=self.create.dest,
             transitions=[
-                {"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest}
+                {"trigger": spec.name, "source": sources, "dest": dest}
                 for spec in moves
+                for sources, dest in _edges(spec)
+                if sources
             ],
             auto_transitions=False,
             send_event=True,
@@ -242,7 +329,9 @@ class Process:
         if (state, event) not in self._moves:
             allowed = ", ".join(self.allowed_events(state)) or "none (final state)"
             raise NotAllowedInState(f"{event} is not allowed in state {state} (allowed: {allowed})")
-        return spec.dest or state
+        if spec.dest is None or state in spec.stays_in:
+            return state
+        return spec.dest
 
     def allowed_events(self, state: str) -> list[str]:
         triggers: list[str] = self.machine.get_triggers(state)

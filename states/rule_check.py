@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from states.errors import BadRules
 from states.labels import CONSEQUENCE_LABELS, PARTY_LABELS, ROLE_LABELS
 from states.process import Process
+from states.review import STEPS
 from states.rules import ROLES, SYSTEM
 
 RECIPIENTS = frozenset(ROLE_LABELS) - {SYSTEM}
@@ -30,7 +32,12 @@ _TOP = {
     "deadlines",
     "timers",
     "transition_notices",
+    "reviews",
+    "determination",
 }
+_REVIEW = {"steps", "targets", "needed_when"}
+_NEEDED_WHEN = ("always", "any_off_track")
+_DETERMINATION = {"met_at_least", "moved_more_than"}
 _REQUIRED_TOP = ("version", "accountability_options", "signatures", "permissions", "deadlines")
 _SIGNATURES = {"required", "psa_additional"}
 _DEADLINE = {"kind", "opened_by", "met_by", "days", "months"}
@@ -101,6 +108,8 @@ def check(data: Mapping[str, Any], process: Process, notices: frozenset[str], so
     _permissions(checker, data["permissions"])
     kinds = _deadlines(checker, data["deadlines"])
     _timers(checker, data.get("timers", []), kinds)
+    _reviews(checker, data.get("reviews", {}))
+    _determination(checker, data.get("determination", {}))
     for index, item in enumerate(data.get("transition_notices", [])):
         key = f"transition_notices[{index}]"
         checker.keys(key, item, _NOTICE)
@@ -166,3 +175,34 @@ def _timers(checker: _Checker, items: Any, kinds: set[str]) -> None:
         if "otherwise_notice" in item:
             checker.notice(f"{key}.otherwise_notice", item["otherwise_notice"])
             checker.names(f"{key}.otherwise_to", item.get("otherwise_to"), RECIPIENTS, "role")
+
+
+def _reviews(checker: _Checker, table: Any) -> None:
+    # A review kind is the state the agreement is in while the review runs.
+    checker.keys("reviews", table, set(checker.process.states))
+    for kind, item in table.items():
+        key = f"reviews.{kind}"
+        checker.keys(key, item, _REVIEW)
+        steps = checker.names(f"{key}.steps", item.get("steps"), STEPS, "step")
+        if not steps or len(set(steps)) != len(steps):
+            checker.fail(f"{key}.steps", "must name each step once")
+        if [s for s in STEPS if s in steps] != steps:
+            checker.fail(f"{key}.steps", f"must keep the order {', '.join(STEPS)}")
+        if steps[-1] != "conference":
+            checker.fail(f"{key}.steps", "a review ends with the structured conference")
+        if item.get("targets") not in (18, 36):
+            checker.fail(f"{key}.targets", "must be 18 or 36 (months after signing)")
+        if item.get("needed_when", "always") not in _NEEDED_WHEN:
+            checker.fail(f"{key}.needed_when", f"must be one of {', '.join(_NEEDED_WHEN)}")
+
+
+def _determination(checker: _Checker, table: Any) -> None:
+    checker.keys("determination", table, _DETERMINATION)
+    for name, value in table.items():
+        key = f"determination.{name}"
+        try:
+            share = Fraction(value) if isinstance(value, str) else None
+        except (ValueError, ZeroDivisionError):
+            share = None
+        if share is None or not 0 <= share <= 1:
+            checker.fail(key, 'must be a fraction between 0 and 1, written like "1/3"')

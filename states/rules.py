@@ -7,12 +7,14 @@ identified under, so changing a rule never changes an agreement already running.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 from states.calendar import add_days, add_months
 from states.errors import BadInput, PermissionDenied
+from states.review import DeterminationRule, ReviewRule
 
 SYSTEM = "system"
 MDE_ROLES = ("liaison", "director", "state_superintendent")
@@ -77,6 +79,14 @@ class RuleSet:
     deadlines: tuple[DeadlineRule, ...]
     timers: tuple[TimerRule, ...] = ()
     transition_notices: tuple[TransitionNotice, ...] = ()
+    reviews: Mapping[str, ReviewRule] = field(default_factory=dict)
+    determination: DeterminationRule = field(default_factory=DeterminationRule)
+
+    def review(self, kind: str) -> ReviewRule:
+        found = self.reviews.get(kind)
+        if found is None:
+            raise BadInput(f"rules {self.version} describe no review {kind!r}")
+        return found
 
     def required_parties(self, psa: bool) -> tuple[str, ...]:
         return (*self.signatories, *self.psa_signatories) if psa else self.signatories
@@ -156,6 +166,21 @@ def ruleset_from_mapping(data: Mapping[str, Any]) -> RuleSet:
         for item in data.get("transition_notices", ())
     )
     signatures = data["signatures"]
+    reviews = {
+        str(kind): ReviewRule(
+            kind=str(kind),
+            steps=_strings(item["steps"]),
+            targets=int(item["targets"]),
+            needed_when=str(item.get("needed_when", "always")),
+        )
+        for kind, item in data.get("reviews", {}).items()
+    }
+    shares = data.get("determination", {})
+    default = DeterminationRule()
+    determination = DeterminationRule(
+        met_at_least=Fraction(shares.get("met_at_least", default.met_at_least)),
+        moved_more_than=Fraction(shares.get("moved_more_than", default.moved_more_than)),
+    )
     return RuleSet(
         version=str(data["version"]),
         description=str(data.get("description", "")),
@@ -167,4 +192,6 @@ def ruleset_from_mapping(data: Mapping[str, Any]) -> RuleSet:
         deadlines=deadlines,
         timers=timers,
         transition_notices=notices,
+        reviews=reviews,
+        determination=determination,
     )

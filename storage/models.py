@@ -36,6 +36,7 @@ class School(SQLModel, table=True):
     district_code: str = Field(foreign_key="district.code", index=True)
     csi: bool = False
     alternative: bool = False
+    high_school: bool = False  # a high school has a graduation-rate benchmark
 
 
 class Contact(SQLModel, table=True):
@@ -93,7 +94,7 @@ class Deadline(SQLModel, table=True):
     due_on: date
     # When the deadline passes: the local midnight ending `due_on`, in UTC.
     due_at: datetime = utc_column()
-    status: str = "open"  # open | met | met_late | cancelled
+    status: str = "open"  # open | met | met_late | cancelled | waived (no longer needed)
     opened_on: date
     closed_on: date | None = None
 
@@ -114,3 +115,91 @@ class Audit(SQLModel, table=True):
     recorded_at: datetime = utc_column()
     note: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AgreementSchool(SQLModel, table=True):
+    """A school an agreement covers by name (`identify --schools`), benchmarks or not."""
+
+    model_config = DEFER
+    __tablename__ = "agreement_school"
+
+    agreement_id: int = Field(foreign_key="agreement.id", primary_key=True)
+    school_code: str = Field(foreign_key="school.code", primary_key=True)
+
+
+class Benchmark(SQLModel, table=True):
+    """One measurable benchmark of one school in a plan, with its 18- and 36-month targets."""
+
+    model_config = DEFER
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    school_code: str = Field(foreign_key="school.code")
+    kind: str
+    label: str | None = None
+    baseline: float
+    target_18: float
+    target_36: float
+    lower_is_better: bool = False
+    recorded_by: str
+    recorded_at: datetime = utc_column()
+
+
+class Measurement(SQLModel, table=True):
+    model_config = DEFER
+
+    id: int | None = Field(default=None, primary_key=True)
+    benchmark_id: int = Field(foreign_key="benchmark.id", index=True)
+    value: float
+    measured_on: date
+    evidence: str | None = None
+    recorded_by: str
+    recorded_at: datetime = utc_column()
+
+
+class Review(SQLModel, table=True):
+    """One review of an agreement (the RGA, the 24- or the 36-month review)."""
+
+    model_config = DEFER
+    __table_args__ = (UniqueConstraint("agreement_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    kind: str
+    opened_on: date
+    determined_on: date | None = None
+    determined_by: str | None = None
+    # The rule version the statuses were computed under.
+    rules_version: str | None = None
+
+
+class ReviewStep(SQLModel, table=True):
+    model_config = DEFER
+    __tablename__ = "review_step"
+    __table_args__ = (UniqueConstraint("review_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    step: str
+    done_on: date
+    recorded_by: str
+    evidence: str | None = None
+    recorded_at: datetime = utc_column()
+
+
+class Determination(SQLModel, table=True):
+    """One school's status at one review: computed by the rules, agreed at the conference."""
+
+    model_config = DEFER
+    __table_args__ = (UniqueConstraint("review_id", "school_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    school_code: str = Field(foreign_key="school.code")
+    computed: str
+    agreed: str
+    reason: str | None = None
+    # Every input: each benchmark's baseline, target, direction, value used, met and progress.
+    inputs: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )

@@ -79,7 +79,11 @@ def test_signing_deadlines_are_18_and_36_calendar_months() -> None:
     """A plan signed 2018-08-31 has its RGA due 2020-02-29 and its 36-month review 2021-08-31."""
     rules = load_rules("2017-10")
     due = {r.kind: r.due(date(2018, 8, 31)) for r in rules.deadlines_opened_by("sign")}
-    assert due == {"rga_due": date(2020, 2, 29), "review_36_due": date(2021, 8, 31)}
+    assert due == {
+        "rga_due": date(2020, 2, 29),
+        "review_24_due": date(2020, 8, 31),
+        "review_36_due": date(2021, 8, 31),
+    }
 
 
 @pytest.mark.parametrize(

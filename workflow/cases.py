@@ -19,7 +19,20 @@ from states.agreement import TERMINAL, AgreementCase
 from states.context import Context
 from states.errors import NotAllowedInState, NotFound
 from states.process import Child
-from storage.models import Agreement, Audit, District, Signature
+from states.review import Measured, OpenReview, PlannedBenchmark, SchoolResult, StepDone
+from storage.models import (
+    Agreement,
+    AgreementSchool,
+    Audit,
+    Benchmark,
+    Determination,
+    District,
+    Measurement,
+    Review,
+    ReviewStep,
+    School,
+    Signature,
+)
 from workflow.actors import Actor
 
 _MAPPER = inspect(Agreement)
@@ -44,12 +57,18 @@ class AgreementStore:
             raise NotFound(f"no agreement {case_id}")
         return row
 
-    def case_of(self, session: Session, row: Agreement, *, history: bool = False) -> AgreementCase:
+    def case_of(
+        self, session: Session, row: Agreement, reads: frozenset[str] = frozenset()
+    ) -> AgreementCase:
+        """The agreement as its guards and effects see it, with what `reads` names loaded."""
         signed = session.execute(
             select(Signature.party, Signature.signed_on).where(  # type: ignore[call-overload]
                 Signature.agreement_id == row.id
             )
         )
+        planned = bool(reads & {"plan", "measurements"})
+        benchmarks = _benchmarks(session, row, "measurements" in reads) if planned else ()
+        review, statuses = _review(session, row) if "review" in reads else (None, {})
         return AgreementCase(
             district_code=row.district_code,
             psa=_district(session, row.district_code).psa,
@@ -58,7 +77,12 @@ class AgreementStore:
             consequences=tuple(row.consequence_list),
             signatures={row.party: row.signed_on for row in signed},
             liaison_email=row.liaison_email,
-            since_entered=_since_entered(session, row) if history else (),
+            since_entered=_since_entered(session, row) if "history" in reads else (),
+            district_schools=_schools_of(session, row.district_code) if planned else {},
+            schools=_covered(session, row, benchmarks) if planned else (),
+            benchmarks=benchmarks,
+            review=review,
+            statuses=statuses,
         )
 
     def new_case(self, session: Session, parent: str) -> AgreementCase:
@@ -69,7 +93,12 @@ class AgreementStore:
                 Agreement.state.not_in(TERMINAL),  # type: ignore[attr-defined]
             )
         ).first()
-        return AgreementCase(district.code, district.psa, running_agreement=running)
+        return AgreementCase(
+            district.code,
+            district.psa,
+            running_agreement=running,
+            district_schools=_schools_of(session, district.code),
+        )
 
     def insert(self, session: Session, values: Mapping[str, Any]) -> Agreement:
         row = Agreement(**values)
@@ -86,12 +115,27 @@ class AgreementStore:
     def add_child(
         self, session: Session, row: Agreement, child: Child, actor: Actor, ctx: Context
     ) -> None:
-        assert child.kind == "signature" and row.id is not None
-        session.add(
-            Signature(
-                agreement_id=row.id, recorded_by=actor.email, recorded_at=ctx.now, **child.values
-            )
-        )
+        assert row.id is not None
+        recorded: dict[str, Any] = {"recorded_by": actor.email, "recorded_at": ctx.now}
+        values: Mapping[str, Any] = child.values
+        if child.kind == "signature":
+            session.add(Signature(agreement_id=row.id, **recorded, **values))
+        elif child.kind == "covered_school":
+            session.add(AgreementSchool(agreement_id=row.id, **values))
+        elif child.kind == "benchmark":
+            session.add(Benchmark(agreement_id=row.id, **recorded, **values))
+        elif child.kind == "measurement":
+            session.add(Measurement(**recorded, **values))
+        elif child.kind == "review":
+            session.add(Review(agreement_id=row.id, **values))
+        elif child.kind == "review_step":
+            review = _latest_review(session, row.id)
+            assert review.id is not None
+            session.add(ReviewStep(review_id=review.id, **recorded, **values))
+        elif child.kind == "determination":
+            _record_determination(session, row.id, values, actor)
+        else:
+            raise ValueError(f"agreement has no records of kind {child.kind!r}")
         session.flush()
 
     def subject(self, row: Agreement) -> tuple[str, int | None]:
@@ -112,6 +156,117 @@ def _since_entered(session: Session, row: Agreement) -> tuple[tuple[str, Any], .
             break
         recent.append((entry.event, entry.data))
     return tuple(reversed(recent))
+
+
+def _schools_of(session: Session, district_code: str) -> dict[str, bool]:
+    found = session.execute(
+        select(School.code, School.high_school)
+        .where(School.district_code == district_code)
+        .order_by(School.code)
+    )
+    return {code: bool(high) for code, high in found}
+
+
+def _benchmarks(
+    session: Session, row: Agreement, with_measurements: bool
+) -> tuple[PlannedBenchmark, ...]:
+    measured: dict[int, list[Measured]] = {}
+    if with_measurements:
+        found = session.execute(
+            select(Measurement.benchmark_id, Measurement.value, Measurement.measured_on)  # type: ignore[call-overload]
+            .join(Benchmark, col(Benchmark.id) == Measurement.benchmark_id)
+            .where(Benchmark.agreement_id == row.id)
+            .order_by(col(Measurement.id))
+        )
+        for benchmark_id, value, on in found:
+            measured.setdefault(benchmark_id, []).append(Measured(value, on))
+    query = select(Benchmark).where(Benchmark.agreement_id == row.id).order_by(col(Benchmark.id))
+    return tuple(
+        PlannedBenchmark(
+            id=b.id or 0,
+            school=b.school_code,
+            kind=b.kind,
+            label=b.label,
+            baseline=b.baseline,
+            target_18=b.target_18,
+            target_36=b.target_36,
+            lower_is_better=b.lower_is_better,
+            measurements=tuple(measured.get(b.id or 0, ())),
+        )
+        for b in session.exec(query)
+    )
+
+
+def _covered(
+    session: Session, row: Agreement, benchmarks: tuple[PlannedBenchmark, ...]
+) -> tuple[str, ...]:
+    named = session.exec(
+        select(AgreementSchool.school_code).where(AgreementSchool.agreement_id == row.id)
+    )
+    return tuple(sorted({*named, *(b.school for b in benchmarks)}))
+
+
+def _latest_review(session: Session, agreement_id: int) -> Review:
+    review = session.exec(
+        select(Review).where(Review.agreement_id == agreement_id).order_by(col(Review.id).desc())
+    ).first()
+    if review is None:
+        raise NotAllowedInState("no review is open")
+    return review
+
+
+def _review(session: Session, row: Agreement) -> tuple[OpenReview | None, dict[str, str]]:
+    """The latest review with its steps, and the statuses agreed at the latest determination."""
+    reviews = session.exec(
+        select(Review).where(Review.agreement_id == row.id).order_by(col(Review.id).desc())
+    ).all()
+    if not reviews:
+        return None, {}
+    latest = reviews[0]
+    steps = session.execute(
+        select(ReviewStep.step, ReviewStep.done_on)  # type: ignore[call-overload]
+        .where(ReviewStep.review_id == latest.id)
+        .order_by(col(ReviewStep.id))
+    )
+    open_review = OpenReview(
+        latest.kind,
+        latest.opened_on,
+        tuple(StepDone(step, on) for step, on in steps),
+        latest.determined_on,
+    )
+    determined = next((r for r in reviews if r.determined_on is not None), None)
+    statuses: dict[str, str] = {}
+    if determined is not None:
+        found = session.execute(
+            select(Determination.school_code, Determination.agreed).where(
+                Determination.review_id == determined.id
+            )
+        )
+        statuses = dict(found.all())
+    return open_review, statuses
+
+
+def _record_determination(
+    session: Session, agreement_id: int, values: Mapping[str, Any], actor: Actor
+) -> None:
+    review = _latest_review(session, agreement_id)
+    review.determined_on = values["determined_on"]
+    review.determined_by = actor.email
+    review.rules_version = values["rules_version"]
+    session.add(review)
+    assert review.id is not None
+    results: tuple[SchoolResult, ...] = values["results"]
+    for result in results:
+        session.add(
+            Determination(
+                review_id=review.id,
+                school_code=result.school,
+                computed=result.computed,
+                agreed=result.agreed,
+                reason=result.reason,
+                inputs=[item.as_record() for item in result.inputs],
+            )
+        )
 
 
 def _district(session: Session, code: str) -> District:

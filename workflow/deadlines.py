@@ -125,5 +125,28 @@ def close_for_event(
     return closed
 
 
+def waive(
+    session: Session, agreement: Agreement, kinds: tuple[str, ...], on: date, why: str
+) -> int:
+    """Close the open deadlines of `kinds` as no longer needed (`waived`), and stop their
+    reminders with `why`; returns how many closed."""
+    closed = 0
+    for kind in kinds:
+        closed += _rowcount(
+            session.execute(
+                update(_DEADLINE)
+                .where(
+                    _DEADLINE.c.agreement_id == agreement.id,
+                    _DEADLINE.c.status == "open",
+                    _DEADLINE.c.kind == kind,
+                )
+                .values(status="waived", closed_on=on)
+            )
+        )
+    if closed:
+        session.execute(_STOP_TIMERS, {"agreement": agreement.id, "why": why})
+    return closed
+
+
 def _rowcount(result: Any) -> int:
     return int(result.rowcount)

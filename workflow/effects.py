@@ -12,9 +12,16 @@ from storage.models import Agreement
 
 
 def after_transition(
-    session: Session, agreement: Agreement, rules: RuleSet, event: str, day: date, ctx: Context
+    session: Session,
+    agreement: Agreement,
+    rules: RuleSet,
+    event: str,
+    day: date,
+    ctx: Context,
+    note: str | None = None,
 ) -> None:
-    """Enqueue the notices `event` owes, in the caller's transaction."""
+    """Enqueue the notices `event` owes, in the caller's transaction (`note`: the reason given,
+    for notices that tell it)."""
     from notifications.outbox import enqueue_transition_notices
 
-    enqueue_transition_notices(session, agreement, rules, event, day, ctx)
+    enqueue_transition_notices(session, agreement, rules, event, day, ctx, note=note)

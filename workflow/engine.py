@@ -46,7 +46,8 @@ class Request:
     process: str = "agreement"
     on: date | None = None
     note: str | None = None
-    data: Mapping[str, str] = field(default_factory=dict)
+    # Raw values by field name: text, or for a `pairs` field a mapping a command collected.
+    data: Mapping[str, str | Mapping[str, str]] = field(default_factory=dict)
     rules_version: str | None = None  # a new case's rules; the context's default if None
 
     def __post_init__(self) -> None:
@@ -66,13 +67,17 @@ def apply(session: Session, request: Request, ctx: Context) -> Any:
     rules.check_may(spec.permission_key, request.actor.role)
     dest = definition.destination(row.state, spec.name)
     # Only an event that looks at its case pays for loading it (open_rga does not).
-    needs_case = spec.guard or spec.effect or any(f.kind == "choice" for f in spec.fields)
-    case = store.case_of(session, row, history=spec.reads_history) if needs_case else None
+    needs_case = (
+        spec.guard or spec.effect or spec.note_required
+        or any(f.kind == "choice" for f in spec.fields)
+    )  # fmt: skip
+    case = store.case_of(session, row, spec.reads) if needs_case else None
     values = _resolve(session, spec, request.data, case, rules)
     day = effective_date(request.on, ctx, row.last_event_on)
     if spec.guard is not None:
         spec.guard(case, values, rules)
-    changes = spec.effect(case, values, day) if spec.effect else Changes()
+    _check_note(spec, case, rules, request.note)
+    changes = spec.effect(case, values, rules, day) if spec.effect else Changes()
     source = row.state
     claim(session, store, row, {"state": dest, "last_event_on": day, "updated_at": ctx.now,
                                 **changes.columns})  # fmt: skip
@@ -80,14 +85,16 @@ def apply(session: Session, request: Request, ctx: Context) -> Any:
         store.add_child(session, row, child, request.actor, ctx)
     final = dest in definition.terminal
     deadlines.close_for_event(session, row, rules, spec.name, day, final=final)
-    audited = dict(values)
+    if changes.waive:
+        deadlines.waive(session, row, changes.waive, day, changes.waived_because)
+    audited = {**values, **changes.audited}
     if spec.successor is not None:
         audited |= _hand_over(session, definition, spec, store, row, request, day, ctx)
     _audit(session, store, row, spec.name, source, dest, request, day, ctx, audited)
     if spec.successor is None:
         if not final:  # a case that has ended opens no deadlines, but is still told about
             deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
-        after_transition(session, row, rules, spec.name, day, ctx)
+        after_transition(session, row, rules, spec.name, day, ctx, request.note)
     if spec.follow_up is not None:
         _follow_up(session, definition, spec, store, row, request, values, ctx)
     return row
@@ -116,12 +123,21 @@ def _create(
     values = _resolve(session, spec, request.data, case, rules)
     if spec.guard is not None:
         spec.guard(case, values, rules)
-    changes = spec.effect(case, values, day) if spec.effect else Changes()
+    _check_note(spec, case, rules, request.note)
+    changes = spec.effect(case, values, rules, day) if spec.effect else Changes()
     assert spec.dest is not None
     return _start(
-        session, store, spec.name, spec.dest, changes.columns, request, rules, day, ctx,
-        {**values, "rules": rules.version},
+        session, store, spec.name, spec.dest, changes, request, rules, day, ctx,
+        {**values, **changes.audited, "rules": rules.version},
     )  # fmt: skip
+
+
+def _check_note(spec: EventSpec, case: Any, rules: RuleSet, note: str | None) -> None:
+    if spec.note_required is None or (note and note.strip()):
+        return
+    why = spec.note_required(case, rules)
+    if why is not None:
+        raise BadInput(f"{spec.name} needs --note: {why}")
 
 
 def _start(
@@ -129,7 +145,7 @@ def _start(
     store: AgreementStore,
     event: str,
     state: str,
-    columns: Mapping[str, Any],
+    changes: Changes,
     request: Request,
     rules: RuleSet,
     day: date,
@@ -146,12 +162,14 @@ def _start(
             "rules_version": rules.version,
             "last_event_on": day,
             "updated_at": ctx.now,
-            **columns,
+            **changes.columns,
         },
     )
+    for child in changes.children:
+        store.add_child(session, row, child, request.actor, ctx)
     _audit(session, store, row, event, None, state, request, day, ctx, audited, note)
     deadlines.open_for_event(session, row, rules, event, day, ctx)
-    after_transition(session, row, rules, event, day, ctx)
+    after_transition(session, row, rules, event, day, ctx, request.note)
     return row
 
 
@@ -175,8 +193,8 @@ def _hand_over(
     audited = {successor.link_back: row.id, "rules": rules.version}
     note = f"follows {definition.name} {row.id}"
     new = _start(
-        session, store, spec.name, successor.state, columns, request, rules, day, ctx, audited,
-        note,
+        session, store, spec.name, successor.state, Changes(columns), request, rules, day, ctx,
+        audited, note,
     )  # fmt: skip
     claim(session, store, row, {successor.link_on: new.id, "updated_at": ctx.now})
     return {successor.link_on: new.id}
@@ -202,7 +220,7 @@ def _follow_up(
         return
     if follower.guard is not None:
         try:
-            case = store.case_of(session, row, history=follower.reads_history)
+            case = store.case_of(session, row, follower.reads)
             follower.guard(case, {}, rules)
         except (NotAllowedInState, BadInput):
             return
@@ -222,7 +240,11 @@ def _follow_up(
 
 
 def _resolve(
-    session: Session, spec: EventSpec, given: Mapping[str, str], case: Any, rules: RuleSet
+    session: Session,
+    spec: EventSpec,
+    given: Mapping[str, str | Mapping[str, str]],
+    case: Any,
+    rules: RuleSet,
 ) -> dict[str, Any]:
     """The event's data, checked against its fields: unknown or missing names are refused."""
     unknown = sorted(set(given) - {f.name for f in spec.fields})
@@ -235,6 +257,11 @@ def _resolve(
     values: dict[str, Any] = {}
     for item in spec.fields:
         raw = given.get(item.name)
+        if isinstance(raw, Mapping):
+            if item.kind != "pairs":
+                raise BadInput(f"{spec.name} takes one value for {item.name}")
+            values[item.name] = _value(session, item, raw, case, rules) if raw else None
+            continue
         # A blank choice list is a choice, and refused as one ("unknown ... (empty)").
         if raw is None or (not raw.strip() and not item.many):
             if item.required:
@@ -248,7 +275,15 @@ def _resolve(
     return values
 
 
-def _value(session: Session, item: Field, raw: str, case: Any, rules: RuleSet) -> Any:
+def _value(
+    session: Session, item: Field, raw: str | Mapping[str, str], case: Any, rules: RuleSet
+) -> Any:
+    if item.kind == "pairs":
+        pairs: dict[str, str] = item.parse(raw)
+        for value in pairs.values():
+            check_text(value, item.name, limit=TEXT_MAX)
+        return pairs
+    assert isinstance(raw, str)
     if item.kind == "person":
         email = normalize_email(raw)
         contact = session.get(Contact, email)
@@ -259,6 +294,8 @@ def _value(session: Session, item: Field, raw: str, case: Any, rules: RuleSet) -
         return email  # audited as on file, not as typed
     if item.kind == "choice":
         return item.check_choice(raw, case, rules)
+    if item.kind in {"number", "date"}:
+        return item.parse(raw)
     return check_text(raw, item.name, limit=TEXT_MAX)
 
 
