@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
 from states.context import Context
-from states.errors import BadInput, NotFound
+from states.errors import BadInput, NotAllowedInState, NotFound
 from states.rules import DISTRICT_ROLES, ROLES
 from storage.models import Contact, District, School
 from workflow import audit
@@ -21,6 +21,7 @@ from workflow.text import check_text, optional_text, quoted
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 CSV_HEADER = ("code", "name", "isd", "psa", "authorizer")
+Imported = TypeVar("Imported")
 
 
 @dataclass(frozen=True)
@@ -68,27 +69,41 @@ def add_district(session: Session, spec: DistrictInput, actor: Actor, ctx: Conte
 
 
 def import_districts(session: Session, text: str, actor: Actor, ctx: Context) -> list[District]:
-    """All rows or none: the first bad line aborts the caller's transaction, named by number.
+    """All rows or none: the first bad line aborts the caller's transaction, named by number."""
+    return import_rows(
+        text, CSV_HEADER, lambda row: add_district(session, _row_to_input(row), actor, ctx)
+    )
 
-    What the csv module cannot read (a field over its limit of 131,072 characters, a quote left
-    open) is bad input on the line it stopped at, like a bad value.
+
+def import_rows(
+    text: str, header: Sequence[str], each: Callable[[Mapping[str, str]], Imported]
+) -> list[Imported]:
+    """`each` of the CSV `text`'s rows (its header exactly `header`), in order: all or none.
+
+    A refusal of any row (bad input, or not allowed: exit 2 or 3 as it is) is re-raised naming
+    its line; the caller's transaction then rolls every row back. What the csv module cannot read
+    (a field over its limit of 131,072 characters, a quote left open) is bad input on the line it
+    stopped at, like a bad value.
     """
     lines = _Lines(text)
     reader = csv.DictReader(lines)
     try:
-        header = tuple(name.strip().lower() for name in (reader.fieldnames or ()))
-        if header != CSV_HEADER:
-            found = check_text(",".join(header), "header", limit=len(",".join(header)))
-            raise BadInput(f"header must be {','.join(CSV_HEADER)}, found {found}")
-        added = []
+        found = tuple(name.strip().lower() for name in (reader.fieldnames or ()))
+        if found != tuple(header):
+            shown = check_text(",".join(found), "header", limit=len(",".join(found)))
+            raise BadInput(f"header must be {','.join(header)}, found {shown}")
+        reader.fieldnames = list(found)
+        done = []
         for row in reader:
-            added.append(add_district(session, _row_to_input(row), actor, ctx))
-    except BadInput as exc:
-        raise BadInput(f"line {max(reader.line_num, 1)}: {exc}") from exc
+            if None in row or any(value is None for value in row.values()):
+                raise BadInput(f"expected {len(header)} fields")
+            done.append(each(row))
+    except (BadInput, NotAllowedInState) as exc:
+        raise type(exc)(f"line {max(reader.line_num, 1)}: {exc}") from exc
     except csv.Error as exc:
         # The reader counts a line once it has parsed it: the bad one is the last one read.
         raise BadInput(f"line {max(lines.read, 1)}: {_csv_problem(exc)}") from exc
-    return added
+    return done
 
 
 class _Lines:
@@ -115,8 +130,6 @@ def _csv_problem(exc: csv.Error) -> str:
 
 
 def _row_to_input(row: Mapping[str, str | None]) -> DistrictInput:
-    if None in row or any(value is None for value in row.values()):
-        raise BadInput(f"expected {len(CSV_HEADER)} fields")
     psa_raw = (row["psa"] or "").strip().lower()
     if psa_raw not in ("true", "false", ""):
         raise BadInput(f"psa must be true or false, not {quoted(row['psa'] or '')}")
@@ -143,6 +156,7 @@ def add_school(
     alternative: bool,
     actor: Actor,
     ctx: Context,
+    high_school: bool = False,
 ) -> School:
     code = _code(code, "school")
     if session.get(District, district_code) is None:
@@ -155,6 +169,7 @@ def add_school(
         district_code=district_code,
         csi=csi,
         alternative=alternative,
+        high_school=high_school,
     )
     return _registered(session, school, f"school:{code}", "school_add", actor, ctx)
 

@@ -1,4 +1,5 @@
-"""Read models: agreements as plain dicts for `show`, `list` and `deadlines` (JSON-ready).
+"""Read models: agreements, their benchmarks and reviews as plain dicts (JSON-ready) for `show`,
+`list`, `deadlines`, `benchmark list` and `review show`.
 
 Plain Core queries, no ORM objects: a read-only command then never pays for configuring the
 mappers or loading instances (it matters for `pal agreement show`'s start-up time).
@@ -16,21 +17,62 @@ from sqlmodel import Session
 
 from states.agreement import STATES
 from states.errors import BadInput, NotFound
-from storage.models import Agreement, Audit, Deadline, District, Signature
+from storage.models import (
+    Agreement,
+    AgreementSchool,
+    Audit,
+    Benchmark,
+    Deadline,
+    Determination,
+    District,
+    Measurement,
+    Review,
+    ReviewStep,
+    School,
+    Signature,
+)
 from storage.records import records
 
 _AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
+_AGREEMENT_SCHOOL: Table = AgreementSchool.__table__  # type: ignore[attr-defined]
 _AUDIT: Table = Audit.__table__  # type: ignore[attr-defined]
+_BENCHMARK: Table = Benchmark.__table__  # type: ignore[attr-defined]
 _DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
+_DETERMINATION: Table = Determination.__table__  # type: ignore[attr-defined]
 _DISTRICT: Table = District.__table__  # type: ignore[attr-defined]
+_MEASUREMENT: Table = Measurement.__table__  # type: ignore[attr-defined]
+_REVIEW: Table = Review.__table__  # type: ignore[attr-defined]
+_REVIEW_STEP: Table = ReviewStep.__table__  # type: ignore[attr-defined]
+_SCHOOL: Table = School.__table__  # type: ignore[attr-defined]
 _SIGNATURE: Table = Signature.__table__  # type: ignore[attr-defined]
 
 
 def agreement_view(session: Session, agreement_id: int, *, history: bool = True) -> dict[str, Any]:
+    """One agreement, with its schools (their benchmarks and latest agreed status) and the
+    summary of its open (else latest) review."""
+    agreement = _agreement(session, agreement_id)
+    view = _views(session, [agreement], history=history)[0]
+    benchmarks = _benchmarks_of(session, agreement_id)
+    latest = _latest_review(session, agreement_id)
+    statuses = _latest_statuses(session, agreement_id)
+    view["schools"] = [
+        {
+            "code": code,
+            "name": name,
+            "benchmarks": [b for b in benchmarks if b["school"] == code],
+            "status": statuses.get(code),
+        }
+        for code, name in _covered_schools(session, agreement_id).items()
+    ]
+    view["review"] = None if latest is None else _review_summary(session, agreement, latest)
+    return view
+
+
+def _agreement(session: Session, agreement_id: int) -> Any:
     found = records(session, select(_AGREEMENT).where(_AGREEMENT.c.id == agreement_id))
     if not found:
         raise NotFound(f"no agreement {agreement_id}")
-    return _views(session, found, history=history)[0]
+    return found[0]
 
 
 def list_agreements(
@@ -157,3 +199,205 @@ def open_deadlines(
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+# --- the plan and the reviews --------------------------------------------------------------------
+
+
+def list_benchmarks(session: Session, agreement_id: int) -> list[dict[str, Any]]:
+    """The agreement's benchmarks in the order entered, each with its measurements by date."""
+    _agreement(session, agreement_id)
+    return _benchmarks_of(session, agreement_id)
+
+
+def _benchmarks_of(session: Session, agreement_id: int) -> list[dict[str, Any]]:
+    query = (
+        select(_MEASUREMENT)
+        .join(_BENCHMARK, _BENCHMARK.c.id == _MEASUREMENT.c.benchmark_id)
+        .where(_BENCHMARK.c.agreement_id == agreement_id)
+        .order_by(_MEASUREMENT.c.measured_on, _MEASUREMENT.c.id)
+    )
+    measured: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for m in records(session, query):
+        measured[m.benchmark_id].append(
+            {"value": m.value, "on": m.measured_on.isoformat(), "evidence": m.evidence}
+        )
+    query = (
+        select(_BENCHMARK)
+        .where(_BENCHMARK.c.agreement_id == agreement_id)
+        .order_by(_BENCHMARK.c.id)
+    )
+    return [
+        {
+            "id": b.id,
+            "school": b.school_code,
+            "kind": b.kind,
+            "label": b.label,
+            "baseline": b.baseline,
+            "target_18": b.target_18,
+            "target_36": b.target_36,
+            "direction": "lower" if b.lower_is_better else "higher",
+            "measurements": measured.get(b.id, []),
+        }
+        for b in records(session, query)
+    ]
+
+
+def _covered_schools(session: Session, agreement_id: int) -> dict[str, str]:
+    """The schools the agreement covers (named at identification, or with benchmarks), by code,
+    with their names."""
+    named = select(_AGREEMENT_SCHOOL.c.school_code.label("code")).where(
+        _AGREEMENT_SCHOOL.c.agreement_id == agreement_id
+    )
+    planned = select(_BENCHMARK.c.school_code.label("code")).where(
+        _BENCHMARK.c.agreement_id == agreement_id
+    )
+    covered = named.union(planned).subquery()
+    query = (
+        select(_SCHOOL.c.code, _SCHOOL.c.name)
+        .join(covered, covered.c.code == _SCHOOL.c.code)
+        .order_by(_SCHOOL.c.code)
+    )
+    return {row.code: row.name for row in records(session, query)}
+
+
+def _latest_review(session: Session, agreement_id: int) -> Any:
+    query = (
+        select(_REVIEW)
+        .where(_REVIEW.c.agreement_id == agreement_id)
+        .order_by(_REVIEW.c.id.desc())
+        .limit(1)
+    )
+    found = records(session, query)
+    return found[0] if found else None
+
+
+def _latest_statuses(session: Session, agreement_id: int) -> dict[str, str]:
+    """Each school's status as agreed at the agreement's latest determination."""
+    latest = (
+        select(_REVIEW.c.id)
+        .where(_REVIEW.c.agreement_id == agreement_id, _REVIEW.c.determined_on.is_not(None))
+        .order_by(_REVIEW.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(_DETERMINATION.c.school_code, _DETERMINATION.c.agreed).where(
+        _DETERMINATION.c.review_id == latest
+    )
+    return {row.school_code: row.agreed for row in records(session, query)}
+
+
+def _review_summary(session: Session, agreement: Any, review: Any) -> dict[str, Any]:
+    """A review's kind, dates, steps recorded, the step it waits for and its soonest deadline."""
+    from config.rules import load_rules
+    from states.registry import process
+
+    rules = load_rules(agreement.rules_version)
+    definition = process("agreement")
+    query = (
+        select(_REVIEW_STEP)
+        .where(_REVIEW_STEP.c.review_id == review.id)
+        .order_by(_REVIEW_STEP.c.id)
+    )
+    steps = [
+        {"step": s.step, "on": s.done_on.isoformat(), "by": s.recorded_by, "evidence": s.evidence}
+        for s in records(session, query)
+    ]
+    done = {s["step"] for s in steps}
+    waiting = [step for step in rules.review(review.kind).steps if step not in done]
+    due = None
+    if review.determined_on is None:
+        closing = {*definition.steps.values(), definition.commands["review determine"]}
+        kinds = [d.kind for d in rules.deadlines if closing & set(d.met_by)]
+        query = (
+            select(_DEADLINE.c.kind, _DEADLINE.c.due_on)
+            .where(
+                _DEADLINE.c.agreement_id == agreement.id,
+                _DEADLINE.c.status == "open",
+                _DEADLINE.c.kind.in_(kinds),
+            )
+            .order_by(_DEADLINE.c.due_on, _DEADLINE.c.id)
+            .limit(1)
+        )
+        due = next(iter(records(session, query)), None)
+    return {
+        "agreement": agreement.id,
+        "kind": review.kind,
+        "opened_on": review.opened_on.isoformat(),
+        "steps": steps,
+        "next_step": waiting[0] if waiting and review.determined_on is None else None,
+        "due": due.due_on.isoformat() if due else None,
+        "due_kind": due.kind if due else None,
+        "determined_on": _iso(review.determined_on),
+        "determined_by": review.determined_by,
+        "rules_version": review.rules_version,
+    }
+
+
+def review_view(session: Session, agreement_id: int, *, today: date) -> dict[str, Any]:
+    """The agreement's open review, else its latest, with each school's status: as determined,
+    or (before the determination) as the rules would compute it on `today`, not yet agreed."""
+    agreement = _agreement(session, agreement_id)
+    review = _latest_review(session, agreement_id)
+    if review is None:
+        raise NotFound(f"agreement {agreement_id} has had no review")
+    view = _review_summary(session, agreement, review)
+    if review.determined_on is not None:
+        view["schools"] = _determined(session, review.id)
+    else:
+        view["schools"] = _computed(session, agreement, review, today)
+    return view
+
+
+def _determined(session: Session, review_id: int) -> list[dict[str, Any]]:
+    query = (
+        select(_DETERMINATION)
+        .where(_DETERMINATION.c.review_id == review_id)
+        .order_by(_DETERMINATION.c.school_code)
+    )
+    return [
+        {
+            "school": d.school_code,
+            "computed": d.computed,
+            "agreed": d.agreed,
+            "reason": d.reason,
+            "benchmarks": list(d.inputs),
+        }
+        for d in records(session, query)
+    ]
+
+
+def _computed(session: Session, agreement: Any, review: Any, today: date) -> list[dict[str, Any]]:
+    from config.rules import load_rules
+    from states.review import Measured, PlannedBenchmark, determine
+
+    rules = load_rules(agreement.rules_version)
+    planned = [
+        PlannedBenchmark(
+            id=b["id"],
+            school=b["school"],
+            kind=b["kind"],
+            label=b["label"],
+            baseline=b["baseline"],
+            target_18=b["target_18"],
+            target_36=b["target_36"],
+            lower_is_better=b["direction"] == "lower",
+            measurements=tuple(
+                Measured(m["value"], date.fromisoformat(m["on"])) for m in b["measurements"]
+            ),
+        )
+        for b in _benchmarks_of(session, agreement.id)
+    ]
+    schools = list(_covered_schools(session, agreement.id))
+    results = determine(schools, planned, today, rules.review(review.kind).targets,
+                        rules.determination, {}, {})  # fmt: skip
+    return [
+        {
+            "school": r.school,
+            "computed": r.computed,
+            "agreed": None,
+            "reason": None,
+            "benchmarks": [item.as_record() for item in r.inputs],
+        }
+        for r in results
+    ]

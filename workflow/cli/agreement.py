@@ -36,6 +36,7 @@ def agreement() -> None:
     metavar="LIST",
     help="Comma list (default: all four; a traditional district's needs reconstitution).",
 )
+@click.option("--schools", metavar="CODES", help="Comma list of the district's schools covered.")
 @click.option("--rules", "rules_version", metavar="VERSION", help="Rule data version.")
 @click.option("--note")
 @by_option
@@ -46,6 +47,7 @@ def identify(
     on: date | None,
     cohort: str | None,
     consequences: str | None,
+    schools: str | None,
     rules_version: str | None,
     note: str | None,
     by: str | None,
@@ -54,7 +56,7 @@ def identify(
     from states.agreement import AGREEMENT
     from workflow.engine import Request, apply
 
-    given = {"cohort": cohort, "consequences": consequences}
+    given = {"cohort": cohort, "consequences": consequences, "schools": schools}
     data = {key: value for key, value in given.items() if value is not None}
     with app_for(ctx) as app, app.write() as session:
         request = Request(AGREEMENT.commands["identify"], app.person(session, by),

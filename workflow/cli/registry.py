@@ -78,6 +78,7 @@ def school() -> None:
 @click.option("--district", "district_code", required=True, metavar="CODE")
 @click.option("--csi", is_flag=True, help="Comprehensive Support and Improvement school.")
 @click.option("--alternative", is_flag=True, help="Alternative education school.")
+@click.option("--high-school", is_flag=True, help="A high school (has a graduation rate).")
 @by_option
 @pass_ctx
 def school_add(
@@ -87,6 +88,7 @@ def school_add(
     district_code: str,
     csi: bool,
     alternative: bool,
+    high_school: bool,
     by: str | None,
 ) -> None:
     """Register a school in a district."""
@@ -100,6 +102,7 @@ def school_add(
             district_code=district_code,
             csi=csi,
             alternative=alternative,
+            high_school=high_school,
             actor=app.clerk(by),
             ctx=app.context(),
         )

@@ -1,0 +1,129 @@
+"""The plan's benchmarks and their measurements: adding, importing, measuring, listing.
+
+Every change is an event of the agreement, applied through `workflow.engine.apply` (its checks,
+its audit record, its notices); the events are looked up by the commands that stand for them
+(`AGREEMENT.commands`), never named here. Listing is a read model (`workflow.views`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, func, select
+from sqlmodel import Session
+
+from states.context import Context
+from states.errors import NotFound
+from states.process import parse_date
+from states.registry import process
+from storage.models import Agreement, Benchmark
+from workflow import views
+from workflow.actors import Actor
+from workflow.engine import Request, apply
+from workflow.registry import import_rows
+
+AGREEMENT = process("agreement")
+BENCHMARK_HEADER = ("school", "kind", "label", "baseline", "target_18", "target_36", "direction")
+MEASUREMENT_HEADER = ("benchmark", "value", "on", "evidence")
+
+_AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
+_BENCHMARK: Table = Benchmark.__table__  # type: ignore[attr-defined]
+
+
+def add_benchmark(
+    session: Session,
+    agreement_id: int,
+    fields: Mapping[str, str],
+    actor: Actor,
+    ctx: Context,
+    on: date | None = None,
+) -> int:
+    """Add one benchmark to the plan (fields: school, kind, label, baseline, target_18,
+    target_36, direction); returns its id."""
+    data = {name: value for name, value in fields.items() if value is not None}
+    request = Request(AGREEMENT.commands["benchmark add"], actor, case=agreement_id, on=on,
+                      data=data)  # fmt: skip
+    apply(session, request, ctx)
+    newest = session.execute(
+        select(func.max(_BENCHMARK.c.id)).where(_BENCHMARK.c.agreement_id == agreement_id)
+    ).scalar_one()
+    return int(newest)
+
+
+def import_benchmarks(
+    session: Session,
+    agreement_id: int,
+    text: str,
+    actor: Actor,
+    ctx: Context,
+    on: date | None = None,
+) -> list[int]:
+    """Every row of a CSV (header `BENCHMARK_HEADER`) or none; a bad row is named by its line."""
+    return import_rows(
+        text,
+        BENCHMARK_HEADER,
+        lambda row: add_benchmark(session, agreement_id, row, actor, ctx, on=on),
+    )
+
+
+def measure(
+    session: Session,
+    benchmark_id: int,
+    value: str | float,
+    on: date,
+    evidence: str | None,
+    actor: Actor,
+    ctx: Context,
+) -> None:
+    """Record a measurement of a benchmark, taken on `on`."""
+    found = session.execute(
+        select(_BENCHMARK.c.agreement_id).where(_BENCHMARK.c.id == benchmark_id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no benchmark {benchmark_id}")
+    _record(session, found, str(benchmark_id), str(value), on, evidence, actor, ctx)
+
+
+def import_measurements(
+    session: Session, agreement_id: int, text: str, actor: Actor, ctx: Context
+) -> int:
+    """Every row of a CSV (header `MEASUREMENT_HEADER`) or none; returns how many were recorded."""
+
+    def each(row: Mapping[str, str]) -> None:
+        on = parse_date(row["on"].strip(), "on")
+        _record(session, agreement_id, row["benchmark"].strip(), row["value"], on,
+                row["evidence"] or None, actor, ctx)  # fmt: skip
+
+    return len(import_rows(text, MEASUREMENT_HEADER, each))
+
+
+def _record(
+    session: Session,
+    agreement_id: int,
+    benchmark: str,
+    value: str,
+    on: date,
+    evidence: str | None,
+    actor: Actor,
+    ctx: Context,
+) -> None:
+    """A measurement is recorded as of the day it was taken, or as of the agreement's latest
+    event when that is later (recording an old value does not move the agreement's clock)."""
+    latest = session.execute(
+        select(_AGREEMENT.c.last_event_on).where(_AGREEMENT.c.id == agreement_id)
+    ).scalar_one_or_none()
+    if latest is None:
+        raise NotFound(f"no agreement {agreement_id}")
+    data = {"benchmark": benchmark, "value": value, "on": on.isoformat()}
+    if evidence is not None:
+        data["evidence"] = evidence
+    request = Request(AGREEMENT.commands["benchmark measure"], actor, case=agreement_id,
+                      on=max(on, latest), data=data)  # fmt: skip
+    apply(session, request, ctx)
+
+
+def list_benchmarks(session: Session, agreement_id: int) -> list[dict[str, Any]]:
+    """The agreement's benchmarks (`benchmark list --json`): the read model of `workflow.views`."""
+    return views.list_benchmarks(session, agreement_id)
