@@ -44,9 +44,15 @@ def record(
             "effective_on": on,
             "recorded_at": ctx.now,
             "note": note,
-            "data": dict(data or {}),
+            "data": _json_ready(data or {}),
         },
     )
+
+
+def _json_ready(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's data as JSON holds it: a date (a `date` field's value) as YYYY-MM-DD."""
+    return {key: value.isoformat() if isinstance(value, date) else value
+            for key, value in data.items()}  # fmt: skip
 
 
 def agreement_event(
