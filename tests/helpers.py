@@ -241,3 +241,107 @@ def refused(pal: Pal, exit_code: int, *args: Any, mentions: str | None = None) -
     assert_error(result, exit_code, mentions=mentions)
     assert snapshot(pal.db_url) == before, f"pal {' '.join(map(str, args))} changed the database"
     return result
+
+
+# --- the plan and the reviews -------------------------------------------------------------------
+
+ESCALATION_NOTE = "benchmarks missed at the review"
+
+
+def fire(pal: Pal, agreement: int, event: str, *extra: Any, by: str, on: str | None = None) -> str:
+    """`pal agreement fire AGREEMENT EVENT ...`, which must succeed; its stdout."""
+    when = ["--on", on] if on is not None else []
+    return ok(pal, "agreement", "fire", agreement, event, *extra, "--by", by, *when)
+
+
+def escalate(
+    pal: Pal,
+    agreement: int,
+    *options: str,
+    on: str | None = None,
+    note: str = ESCALATION_NOTE,
+    by: str = STATE_SUPERINTENDENT,
+) -> str:
+    """The state superintendent escalates with `options` (default: closure) and a note."""
+    chosen = ",".join(options or ("closure",))
+    return fire(pal, agreement, "escalate", "--set", f"option={chosen}", "--note", note,
+                by=by, on=on)  # fmt: skip
+
+
+def add_school(pal: Pal, code: str, district: str = TRAD, *, high_school: bool = False) -> None:
+    args = ["school", "add", code, "--name", f"{code} School", "--district", district]
+    ok(pal, *args, *(["--high-school"] if high_school else []), "--by", DIRECTOR)
+
+
+def add_benchmark(
+    pal: Pal,
+    agreement: int,
+    school: str,
+    kind: str,
+    baseline: float,
+    target_18: float,
+    target_36: float,
+    *,
+    label: str | None = None,
+    lower: bool = False,
+    on: str | None = None,
+) -> int:
+    """A benchmark of the plan, added with `add_benchmark` by the liaison; its id."""
+    values = [f"school={school}", f"kind={kind}", f"baseline={baseline}",
+              f"target_18={target_18}", f"target_36={target_36}"]  # fmt: skip
+    if label is not None:
+        values.append(f"label={label}")
+    if lower:
+        values.append("direction=lower")
+    sets = [arg for value in values for arg in ("--set", value)]
+    fire(pal, agreement, "add_benchmark", *sets, by=LIAISON, on=on)
+    return int(execute(pal.db_url, "SELECT max(id) FROM benchmark")[0][0])
+
+
+def measure(
+    pal: Pal, agreement: int, benchmark: int, value: float, measured_on: str, *, on: str
+) -> None:
+    """A measurement of `benchmark` taken on `measured_on`, recorded by the liaison on `on`."""
+    fire(pal, agreement, "record_measurement", "--set", f"benchmark={benchmark}",
+         "--set", f"value={value}", "--set", f"on={measured_on}", by=LIAISON, on=on)  # fmt: skip
+
+
+def open_review(pal: Pal, agreement: int) -> tuple[str, list[str]]:
+    """The kind of the agreement's latest review and the steps recorded for it so far."""
+    rows = execute(pal.db_url, "SELECT id, kind FROM review WHERE agreement_id = :id "
+                   "ORDER BY id DESC LIMIT 1", id=agreement)  # fmt: skip
+    assert rows, f"agreement {agreement} has no review"
+    review, kind = rows[0]
+    done = execute(pal.db_url, "SELECT step FROM review_step WHERE review_id = :id ORDER BY step",
+                   id=review)  # fmt: skip
+    return str(kind), [str(step) for (step,) in done]
+
+
+def record_steps(pal: Pal, agreement: int, *, on: str, by: str = LIAISON) -> None:
+    """Record, on `on`, every step of the open review not recorded yet, in order."""
+    from config.rules import load_rules
+    from states.agreement import AGREEMENT
+
+    kind, done = open_review(pal, agreement)
+    rules = load_rules(show(pal, agreement)["rules_version"])
+    for step in rules.review(kind).steps:
+        if step not in done:
+            fire(pal, agreement, AGREEMENT.steps[step], by=by, on=on)
+
+
+def review_done(
+    pal: Pal,
+    agreement: int,
+    *,
+    on: str,
+    override: str | None = None,
+    reason: str | None = None,
+) -> str:
+    """Record every remaining step of the open review, then the director determines (on `on`)."""
+    record_steps(pal, agreement, on=on)
+    data = []
+    if override is not None:
+        data += ["--set", f"override={override}"]
+    if reason is not None:
+        data += ["--set", f"reason={reason}"]
+    return fire(pal, agreement, "determine", *data, by=DIRECTOR, on=on)

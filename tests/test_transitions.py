@@ -10,6 +10,7 @@ from helpers import (
     ALL_CONSEQUENCES,
     ASSESSMENT_ON,
     DIRECTOR,
+    ESCALATION_NOTE,
     IDENTIFIED_ON,
     LIAISON,
     PSA,
@@ -23,12 +24,14 @@ from helpers import (
     audit_count,
     days_after,
     deadline,
-    force_state,
+    escalate,
+    fire,
     identify,
     iso,
     ok,
     person,
     refused,
+    review_done,
     show,
     sign,
     signed_agreement,
@@ -130,8 +133,7 @@ def test_second_identify_of_a_district_with_an_active_agreement_is_refused(
 def test_a_district_may_be_identified_again_once_its_agreement_has_ended(seeded: Pal) -> None:
     """After escalation (a final state) the district can get a new agreement."""
     first = identify(seeded, TRAD)
-    ok(seeded, "agreement", "fire", first, "escalate", "--set", "option=reconstitution",
-       "--by", STATE_SUPERINTENDENT, "--on", "2018-04-01")  # fmt: skip
+    escalate(seeded, first, "reconstitution", on="2018-04-01")
     second = identify(seeded, TRAD, on="2018-04-02")
     assert second != first
     assert show(seeded, second)["state"] == "identified"
@@ -397,7 +399,7 @@ def test_open_rga_before_signing_is_not_allowed(seeded: Pal) -> None:
 
 
 def _agreement_in(pal: Pal, db_url: str, state: str) -> int:
-    """An agreement in `state`, reached by events where they exist, forced otherwise."""
+    """An agreement in `state`, reached by events."""
     if state == "identified":
         return identify(pal)
     if state == "needs_assessment":
@@ -408,8 +410,11 @@ def _agreement_in(pal: Pal, db_url: str, state: str) -> int:
     if state == "signed":
         return agreement
     ok(pal, "agreement", "fire", agreement, "open_rga", "--by", DIRECTOR, "--on", "2019-10-01")
-    if state != "rga":
-        force_state(db_url, agreement, state)
+    if state == "rga":
+        return agreement
+    review_done(pal, agreement, on="2019-11-15")
+    if state in ("review_24", "review_36"):
+        fire(pal, agreement, f"open_{state}", by=DIRECTOR, on="2019-11-20")
     return agreement
 
 
@@ -433,7 +438,7 @@ def test_escalate_from_every_active_state(seeded: Pal, db_url: str, state: str) 
         "escalate", state, "next_level_accountability", STATE_SUPERINTENDENT, on,
         "benchmarks missed",
     )  # fmt: skip
-    assert last["data"] == {"option": "closure"}
+    assert last["data"] == {"option": ["closure"]}
     listed = ok(seeded, "deadlines", "--now", on, "--json")
     assert agreement not in [row["agreement"] for row in json.loads(listed)]
 
@@ -441,11 +446,11 @@ def test_escalate_from_every_active_state(seeded: Pal, db_url: str, state: str) 
 def test_escalate_keeps_met_deadlines_met(seeded: Pal) -> None:
     """Escalation cancels only open deadlines; one already met stays met."""
     agreement = signed_agreement(seeded)
-    ok(seeded, "agreement", "fire", agreement, "escalate", "--set", "option=reconstitution",
-       "--by", STATE_SUPERINTENDENT, "--on", "2018-06-01")  # fmt: skip
+    escalate(seeded, agreement, "reconstitution", on="2018-06-01")
     view = show(seeded, agreement)
     assert {d["kind"]: d["status"] for d in view["deadlines"]} == {
-        "plan_due": "met", "rga_due": "cancelled", "review_36_due": "cancelled"
+        "plan_due": "met", "rga_due": "cancelled", "review_24_due": "cancelled",
+        "review_36_due": "cancelled",
     }  # fmt: skip
 
 
@@ -454,7 +459,7 @@ def test_only_the_state_superintendent_may_escalate(seeded: Pal) -> None:
     agreement = identify(seeded)
     for who in (DIRECTOR, LIAISON, person(TRAD, "isd_superintendent")):
         refused(seeded, 4, "agreement", "fire", agreement, "escalate", "--set", "option=closure",
-                "--by", who)  # fmt: skip
+                "--by", who, "--note", ESCALATION_NOTE)  # fmt: skip
 
 
 def test_escalate_option_must_be_among_the_agreed_consequences(seeded: Pal, db_url: str) -> None:
@@ -462,11 +467,10 @@ def test_escalate_option_must_be_among_the_agreed_consequences(seeded: Pal, db_u
     agreement = identify(seeded, PSA, "--consequences", "closure,increased_supports")
     before = snapshot(db_url)
     result = seeded("agreement", "fire", agreement, "escalate", "--set", "option=reconstitution",
-                    "--by", STATE_SUPERINTENDENT)  # fmt: skip
+                    "--by", STATE_SUPERINTENDENT, "--note", ESCALATION_NOTE)  # fmt: skip
     assert_error(result, 2, mentions="reconstitution")
     assert snapshot(db_url) == before
-    ok(seeded, "agreement", "fire", agreement, "escalate", "--set", "option=increased_supports",
-       "--by", STATE_SUPERINTENDENT)  # fmt: skip
+    escalate(seeded, agreement, "increased_supports")
 
 
 def test_escalate_needs_a_known_option(seeded: Pal) -> None:
@@ -474,17 +478,33 @@ def test_escalate_needs_a_known_option(seeded: Pal) -> None:
     agreement = identify(seeded)
     for option in ([], ["--set", "option=takeover"], ["--set", "option="]):
         refused(seeded, 2, "agreement", "fire", agreement, "escalate", *option,
-                "--by", STATE_SUPERINTENDENT)  # fmt: skip
+                "--by", STATE_SUPERINTENDENT, "--note", ESCALATION_NOTE)  # fmt: skip
+
+
+def test_escalate_needs_a_note(seeded: Pal) -> None:
+    """escalate without --note (the reason) is bad input (2), naming --note."""
+    agreement = identify(seeded)
+    refused(seeded, 2, "agreement", "fire", agreement, "escalate", "--set", "option=closure",
+            "--by", STATE_SUPERINTENDENT, mentions="--note")  # fmt: skip
+
+
+def test_escalate_with_two_options_records_both(seeded: Pal) -> None:
+    """Two options given as a comma list are both recorded, in the order given."""
+    agreement = identify(seeded)
+    escalate(seeded, agreement, "isd_intervention", "increased_supports")
+    view = show(seeded, agreement)
+    assert view["escalation_option"] == "isd_intervention,increased_supports"
+    assert view["history"][-1]["data"] == {"option": ["isd_intervention", "increased_supports"]}
+    assert view["history"][-1]["note"] == ESCALATION_NOTE
 
 
 def test_escalate_from_a_final_state_is_not_allowed(seeded: Pal, db_url: str) -> None:
     """A second escalation of the same agreement is not allowed in its state (3)."""
     agreement = identify(seeded)
-    ok(seeded, "agreement", "fire", agreement, "escalate", "--set", "option=closure",
-       "--by", STATE_SUPERINTENDENT)  # fmt: skip
+    escalate(seeded, agreement)
     before = snapshot(db_url)
     result = seeded("agreement", "fire", agreement, "escalate", "--set", "option=closure",
-                    "--by", STATE_SUPERINTENDENT)  # fmt: skip
+                    "--by", STATE_SUPERINTENDENT, "--note", ESCALATION_NOTE)  # fmt: skip
     assert_error(result, 3)
     assert snapshot(db_url) == before
 
@@ -526,7 +546,8 @@ def test_effective_date_before_the_previous_event_is_bad_input(seeded: Pal, db_u
                     "--on", earlier)  # fmt: skip
     assert_error(result, 2, mentions=ASSESSMENT_ON)
     result = seeded("agreement", "fire", agreement, "escalate", "--set", "option=closure",
-                    "--by", STATE_SUPERINTENDENT, "--on", earlier)  # fmt: skip
+                    "--by", STATE_SUPERINTENDENT, "--on", earlier,
+                    "--note", ESCALATION_NOTE)  # fmt: skip
     assert_error(result, 2, mentions=ASSESSMENT_ON)
     assert snapshot(db_url) == before
 
