@@ -52,13 +52,14 @@ def determine(
     overrides: Mapping[str, str] | None = None,
     reasons: Mapping[str, str] | None = None,
     note: str | None = None,
-) -> None:
+) -> str:
     """Record the open review's determination: each school's status as the rules compute it,
-    or as the conference agreed (`overrides`, each with its written reason in `reasons`)."""
+    or as the conference agreed (`overrides`, each with its written reason in `reasons`).
+    Returns the agreement's state after it."""
     data = {"override": dict(overrides or {}), "reason": dict(reasons or {})}
     request = Request(AGREEMENT.commands["review determine"], actor, case=agreement_id, on=on,
                       note=note, data=data)  # fmt: skip
-    apply(session, request, ctx)
+    return str(apply(session, request, ctx).state)
 
 
 def review_view(session: Session, agreement_id: int, *, today: date) -> dict[str, Any]:

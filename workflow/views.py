@@ -334,6 +334,15 @@ def _review_summary(session: Session, agreement: Any, review: Any) -> dict[str, 
     }
 
 
+def review_summary(session: Session, agreement_id: int) -> dict[str, Any]:
+    """The agreement's open (else latest) review without its schools: what it waits for."""
+    agreement = _agreement(session, agreement_id)
+    review = _latest_review(session, agreement_id)
+    if review is None:
+        raise NotFound(f"agreement {agreement_id} has had no review")
+    return _review_summary(session, agreement, review)
+
+
 def review_view(session: Session, agreement_id: int, *, today: date) -> dict[str, Any]:
     """The agreement's open review, else its latest, with each school's status: as determined,
     or (before the determination) as the rules would compute it on `today`, not yet agreed."""

@@ -1,14 +1,15 @@
 """The admin CLI: a thin shell over library functions. Heavy modules load inside commands.
 
-`pal` itself is here; its command groups live in `agreement`, `registry` and `service`, what they
-share in `common`, and every line of human-readable output in `present`.
+`pal` itself is here; its command groups live in `agreement`, `plan` (benchmarks), `review`,
+`registry` and `service`, what they share in `common`, and every line of human-readable output
+in `present`.
 """
 
 from __future__ import annotations
 
 import click
 
-from workflow.cli import agreement, present, registry, service
+from workflow.cli import agreement, plan, present, registry, review, service
 from workflow.cli.common import PalGroup, app_for, pass_ctx, say
 
 
@@ -52,6 +53,8 @@ for command in (
     registry.contact,
     agreement.agreement,
     agreement.deadlines_command,
+    plan.benchmark,
+    review.review,
     service.tick,
     service.serve,
     service.status,

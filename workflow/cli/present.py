@@ -114,6 +114,7 @@ def agreement_text(view: dict[str, Any]) -> str:
         "  signatures     "
         + (", ".join(f"{party} {day}" for party, day in signed.items()) if signed else "-")
     )
+    lines += _plan_lines(view)
     if view["deadlines"]:
         lines.append("  deadlines")
         lines.extend(
@@ -217,3 +218,145 @@ def outbox_rows(rows: list[dict[str, Any]]) -> str:
 
 def retry_queued(outbox_id: int) -> str:
     return f"outbox {outbox_id} queued for delivery"
+
+
+# --- the plan: benchmarks and measurements -------------------------------------------------------
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _benchmark_name(kind: str, label: str | None) -> str:
+    from states.labels import BENCHMARK_KIND_LABELS
+
+    name = BENCHMARK_KIND_LABELS.get(kind, kind)
+    return f"{name}: {label}" if label else name
+
+
+def benchmark_added(benchmark_id: int) -> str:
+    return str(benchmark_id)
+
+
+def benchmarks_imported(ids: Sequence[int]) -> str:
+    listed = f" ({', '.join(str(i) for i in ids)})" if ids else ""
+    return f"imported {len(ids)} benchmarks{listed}"
+
+
+def measurement_recorded(benchmark_id: int, value: str, on: Any) -> str:
+    return f"benchmark {benchmark_id}: {value} measured on {on}"
+
+
+def measurements_imported(count: int) -> str:
+    return f"imported {count} measurements"
+
+
+def benchmark_row(row: dict[str, Any], *, school: bool = True) -> str:
+    from states.labels import DIRECTION_LABELS
+
+    latest = row["measurements"][-1] if row["measurements"] else None
+    measured = f"{_number(latest['value'])} on {latest['on']}" if latest else "no measurement"
+    where = f"{row['school']:<10} " if school else ""
+    return (
+        f"{row['id']:>5}  {where}{_benchmark_name(row['kind'], row['label']):<44} "
+        f"{_number(row['baseline'])} -> {_number(row['target_18'])} (18 mo), "
+        f"{_number(row['target_36'])} (36 mo), {DIRECTION_LABELS[row['direction']]}; {measured}"
+    )
+
+
+def benchmark_rows(rows: list[dict[str, Any]]) -> str:
+    return "\n".join(benchmark_row(r) for r in rows) or "no benchmarks"
+
+
+# --- the reviews ---------------------------------------------------------------------------------
+
+
+def _status(status: str | None) -> str:
+    from states.labels import STATUS_LABELS
+
+    return STATUS_LABELS.get(status, status) if status else "-"
+
+
+def _step(step: str) -> str:
+    from states.labels import STEP_LABELS
+
+    return STEP_LABELS.get(step, step)
+
+
+def _waiting_for(review: dict[str, Any]) -> str:
+    """What the review waits for, in words, and its soonest deadline."""
+    from states.agreement import DEADLINE_LABELS
+
+    if review["determined_on"]:
+        return f"determined on {review['determined_on']} by {review['determined_by']}"
+    step = review["next_step"]
+    waiting = f"next: the {_step(step)}" if step else "next: the status determination"
+    if review["due"]:
+        waiting += f"; {DEADLINE_LABELS.get(review['due_kind'], 'a step')} is due {review['due']}"
+    return waiting
+
+
+def _review_title(review: dict[str, Any]) -> str:
+    from states.agreement import STATE_LABELS
+
+    return f"{STATE_LABELS.get(review['kind'], review['kind'])}, opened {review['opened_on']}"
+
+
+def step_recorded(agreement_id: int, step: str, review: dict[str, Any]) -> str:
+    return f"agreement {agreement_id}: {_step(step)} recorded; {_waiting_for(review)}"
+
+
+def determination_recorded(agreement_id: int, state: str, review: dict[str, Any]) -> str:
+    from states.agreement import STATE_LABELS
+
+    lines = [f"agreement {agreement_id}: status determined; now {STATE_LABELS[state]}"]
+    lines += [_school_status(school) for school in review["schools"]]
+    return "\n".join(lines)
+
+
+def _school_status(school: dict[str, Any]) -> str:
+    if school["agreed"] is None:
+        return f"  {school['school']:<10} computed {_status(school['computed'])} (not yet agreed)"
+    line = f"  {school['school']:<10} {_status(school['agreed'])}"
+    if school["agreed"] != school["computed"]:
+        line += f" (computed {_status(school['computed'])}; agreed because: {school['reason']})"
+    return line
+
+
+def _benchmark_judged(b: dict[str, Any]) -> str:
+    from states.labels import DIRECTION_LABELS
+
+    if b["value"] is None:
+        result = "NO MEASUREMENT (counts as not met)"
+    else:
+        verdict = "met" if b["met"] else ("not met, progress" if b["progress"] else "not met")
+        result = f"{_number(b['value'])} on {b['measured_on']}: {verdict}"
+    return (
+        f"      {_benchmark_name(b['kind'], b['label']):<44} {_number(b['baseline'])} -> "
+        f"{_number(b['target'])} ({DIRECTION_LABELS[b['direction']]}): {result}"
+    )
+
+
+def review_text(review: dict[str, Any]) -> str:
+    lines = [f"Agreement {review['agreement']}: {_review_title(review)}"]
+    lines += [f"  {_step(s['step']):<46} {s['on']}  by {s['by']}" for s in review["steps"]]
+    lines.append(f"  {_waiting_for(review)}")
+    for school in review["schools"]:
+        lines.append(_school_status(school))
+        lines += [_benchmark_judged(b) for b in school["benchmarks"]]
+    return "\n".join(lines)
+
+
+def _plan_lines(view: dict[str, Any]) -> list[str]:
+    """`agreement show`'s schools (each with its benchmarks and latest status) and review."""
+    lines = []
+    if view["schools"]:
+        lines.append("  schools")
+    for school in view["schools"]:
+        lines.append(f"    {school['code']:<10} {school['name']}: {_status(school['status'])}")
+        lines += [f"    {benchmark_row(b, school=False)}" for b in school["benchmarks"]]
+    review = view["review"]
+    if review is not None:
+        lines.append(f"  review         {_review_title(review)}")
+        lines.append(f"                 {_waiting_for(review)}")
+    return lines
