@@ -87,7 +87,10 @@ def test_diagram_is_mermaid_with_every_state_and_edge(offline: Pal, tmp_path: Pa
     assert "[*] --> identified : identify" in text
     for spec in AGREEMENT.events[1:]:
         for source in spec.sources:
-            assert f"{source} --> {spec.dest or source} : {spec.name}" in text
+            dest = source if source in spec.stays_in else spec.dest or source
+            assert f"{source} --> {dest} : {spec.name}" in text
+    assert "rga --> implementing : determine" in text
+    assert "review_36 --> review_36 : determine" in text
     for state in TERMINAL:
         assert f"{state} --> [*]" in text
     assert not (tmp_path / "never.db").exists()
@@ -127,21 +130,32 @@ def test_init_hides_the_database_password(offline: Pal, tmp_path: Path) -> None:
 
 
 def test_show_json_has_the_documented_shape(seeded: Pal) -> None:
-    """`agreement show --json`: id, district, state, dates, signatures, deadlines, history."""
+    """`agreement show --json`: id, district, state, dates, signatures, deadlines, history,
+    schools and the open review."""
     agreement = signed_agreement(seeded, PSA)
     ok(seeded, "agreement", "fire", agreement, "open_rga", "--by", DIRECTOR, "--on", "2019-10-01")
     view = show(seeded, agreement)
     assert {"id", "district", "state", "identified_on", "signed_on", "signatures", "deadlines",
-            "history"} <= set(view)  # fmt: skip
+            "history", "schools", "review"} <= set(view)  # fmt: skip
     assert (view["id"], view["district"], view["state"]) == (agreement, PSA, "rga")
     assert view["signed_on"] == "2018-05-01"
     parties = ("board", "superintendent", "mde", "authorizer")
     assert view["signatures"] == dict.fromkeys(parties, "2018-05-01")
     assert [(d["kind"], d["due"], d["status"]) for d in view["deadlines"]] == [
         ("plan_due", "2018-05-30", "met"),
+        ("evidence_due", "2019-10-31", "open"),
         ("rga_due", "2019-11-01", "met"),
+        ("conference_due", "2019-11-30", "open"),
+        ("determination_due", "2019-12-30", "open"),
+        ("review_24_due", "2020-05-01", "open"),
         ("review_36_due", "2021-05-01", "open"),
     ]
+    assert view["schools"] == []
+    review = view["review"]
+    assert (review["kind"], review["opened_on"], review["steps"], review["next_step"]) == (
+        "rga", "2019-10-01", [], "evidence"
+    )  # fmt: skip
+    assert (review["due"], review["determined_on"]) == ("2019-10-31", None)
     for entry in view["history"]:
         assert {"event", "from", "to", "by", "on"} <= set(entry)
     assert [h["event"] for h in view["history"]] == [
@@ -151,7 +165,8 @@ def test_show_json_has_the_documented_shape(seeded: Pal) -> None:
 
 
 def test_list_json_is_the_same_objects_without_history(seeded: Pal) -> None:
-    """`agreement list --json` lists every agreement like `show --json`, minus history."""
+    """`agreement list --json` lists every agreement like `show --json`, minus history, schools
+    and review."""
     trad = identify(seeded, TRAD)
     psa = signed_agreement(seeded, PSA)
     listed = json.loads(ok(seeded, "agreement", "list", "--json"))
@@ -159,7 +174,8 @@ def test_list_json_is_the_same_objects_without_history(seeded: Pal) -> None:
     for row in listed:
         assert "history" not in row
         full = show(seeded, row["id"])
-        del full["history"]
+        for detail in ("history", "schools", "review"):
+            del full[detail]
         assert row == full
 
 
@@ -231,6 +247,7 @@ def test_deadlines_lists_open_deadlines_soonest_first(
     assert [(r["agreement"], r["kind"], r["due"]) for r in rows] == [
         (trad, "plan_due", "2018-05-30"),
         (psa, "rga_due", "2019-11-01"),
+        (psa, "review_24_due", "2020-05-01"),
         (psa, "review_36_due", "2021-05-01"),
     ]
     assert rows[0] == {"agreement": trad, "district": TRAD, "state": "identified",

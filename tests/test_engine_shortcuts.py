@@ -38,7 +38,8 @@ def test_destination_is_the_machines_answer_for_every_state_and_event() -> None:
             continue
         for state in definition.states:
             if definition.machine.get_transitions(trigger=spec.name, source=state):
-                assert definition.destination(state, spec.name) == (spec.dest or state)
+                stays = spec.dest is None or state in spec.stays_in
+                assert definition.destination(state, spec.name) == (state if stays else spec.dest)
             else:
                 with pytest.raises(NotAllowedInState, match="is not allowed in state"):
                     definition.destination(state, spec.name)
@@ -69,7 +70,7 @@ def test_load_reads_the_row_returns_the_one_the_session_holds_and_refuses_an_unk
 def test_an_event_meeting_several_deadline_kinds_meets_each_open_one_and_stops_its_timers(
     seeded: Pal, store: sa.Engine
 ) -> None:
-    agreement = signed_agreement(seeded)  # plan_due met; rga_due and review_36_due open
+    agreement = signed_agreement(seeded)  # plan_due met; rga_due, review_24_due, review_36_due open
     shipped = load_rules("2017-10")
     rules = dataclasses.replace(
         shipped,
@@ -83,7 +84,7 @@ def test_an_event_meeting_several_deadline_kinds_meets_each_open_one_and_stops_i
         closed = deadlines.close_for_event(
             session, row, rules, "open_rga", date(2020, 1, 2), final=False
         )
-    assert closed == 2  # plan_due was met already
+    assert closed == 3  # plan_due was met already
     with store.connect() as connection:
         found = connection.execute(
             sa.text("SELECT kind, status, closed_on FROM deadline WHERE agreement_id = :a"),
@@ -98,9 +99,11 @@ def test_an_event_meeting_several_deadline_kinds_meets_each_open_one_and_stops_i
         ).all()
     statuses = {kind: (status, str(closed_on)) for kind, status, closed_on in found}
     assert statuses["rga_due"] == ("met_late", "2020-01-02")  # due 2019-11-01
+    assert statuses["review_24_due"] == ("met", "2020-01-02")  # due 2020-05-01
     assert statuses["review_36_due"] == ("met", "2020-01-02")  # due 2021-05-01
     assert statuses["plan_due"][0] == "met"
     assert {(kind, status, outcome) for kind, status, outcome in timers if kind != "plan_due"} == {
         ("rga_due", "cancelled", "deadline closed by open_rga"),
+        ("review_24_due", "cancelled", "deadline closed by open_rga"),
         ("review_36_due", "cancelled", "deadline closed by open_rga"),
     }
