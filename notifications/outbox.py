@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from config.rules import load_rules
 from notifications.recipients import Directory, Recipients
 from notifications.render import render_once
+from notifications.reviews import NEEDS, ReviewBook, due_step, review_name
 from states.context import Context
 from states.registry import process
 from states.rules import RuleSet
@@ -103,17 +104,28 @@ def enqueue_transition_notices(
     ctx: Context,
     note: str | None = None,
 ) -> int:
+    """Enqueue the notices `event` owes (`note`: the reason given, which they may tell)."""
     notices = rules.notices_for(event)
     if not notices:
         return 0
     session.flush()
-    upcoming = session.exec(
+    query = (
         select(Deadline)
         .where(Deadline.agreement_id == agreement.id, Deadline.status == "open")
-        .order_by(col(Deadline.due_on))
-    ).first()
+        .order_by(col(Deadline.due_on), col(Deadline.id))
+    )
+    reason = note.strip() if note else ""
+    extra: dict[str, Any] = {"event_day": day, "note": reason or None}
+    if any("deadlines" in NEEDS.get(n.notice, ()) for n in notices):
+        # Notices that tell what is due next get every open deadline, in the same query.
+        extra["open_deadlines"] = session.exec(query).all()
+        upcoming = extra["open_deadlines"][0] if extra["open_deadlines"] else None
+    else:
+        upcoming = session.exec(query).first()
+    if agreement.renewed_from is not None:
+        extra["renewed_from"] = agreement.renewed_from
     occurrence = f"{event}.v{agreement.version}"
-    owed = [Notice(agreement, n.notice, occurrence, n.to, upcoming) for n in notices]
+    owed = [Notice(agreement, n.notice, occurrence, n.to, upcoming, extra) for n in notices]
     return enqueue_many(session, owed, ctx)
 
 
@@ -140,7 +152,7 @@ def enqueue_many(session: Session, owed: Sequence[Notice], ctx: Context) -> int:
     else:
         stamps = (direct.next_attempt_at(ctx.now), direct.created_at(ctx.now))
     rows: list[tuple[Any, ...]] = []
-    facts = _Facts(directory, ctx.today)
+    facts = _Facts(directory, ctx.today, _reviews(session, owed))
     for item, recipients in addressed:
         rows.extend(_rows(item, recipients, directory, taken, facts, stamps))
     if not rows:
@@ -246,14 +258,29 @@ def _rows(
     return rows
 
 
+def _reviews(session: Session, owed: Sequence[Notice]) -> ReviewBook:
+    """The review facts the notices tell, loaded at once (no query when none tells any)."""
+    wanted = []
+    for item in owed:
+        needs = NEEDS.get(item.notice, frozenset())
+        if "open_deadlines" in item.extra:
+            needs -= {"deadlines"}  # the caller loaded them
+        if needs:
+            wanted.append((item.agreement, needs))
+    if not wanted:
+        return ReviewBook.empty()
+    return ReviewBook.load(session, wanted)
+
+
 class _Facts:
     """The values each notice of one enqueue_many is rendered with. What many notices share
     (the facts of a deadline kind and due date, the parties a rule version requires) is worked
     out once; each notice still gets its own dict and its own list of missing parties."""
 
-    def __init__(self, directory: Directory, today: date) -> None:
+    def __init__(self, directory: Directory, today: date, reviews: ReviewBook) -> None:
         self.directory = directory
         self.today = today
+        self.reviews = reviews
         self.deadlines: dict[tuple[str, date], DeadlineFacts] = {}
         self.required: dict[tuple[str, bool], tuple[str, ...]] = {}
 
@@ -265,7 +292,7 @@ class _Facts:
         if item.deadline is not None:
             facts = self.deadline(item.deadline.kind, item.deadline.due_on)
         signed = set(directory.signed_parties(agreement))
-        return {
+        values = {
             "agreement": agreement,
             "district": district,
             "liaison": directory.liaison(agreement),
@@ -275,6 +302,22 @@ class _Facts:
             ],
             **item.extra,
         }
+        if item.notice in NEEDS:
+            self.add_review(item, values)
+        return values
+
+    def add_review(self, item: Notice, values: dict[str, Any]) -> None:
+        """The review facts of the notice: the review, its step the deadline is for, and the
+        open deadlines in words."""
+        agreement = item.agreement
+        version = agreement.rules_version
+        given = item.extra.get("open_deadlines")
+        deadlines = self.reviews.open_deadlines(agreement, given)
+        values["review"] = self.reviews.facts(agreement, item.notice, deadlines)
+        values["review_name"] = review_name(version, agreement.state)
+        values["open_deadlines"] = [self.deadline(d.kind, d.due_on) for d in deadlines]
+        if item.deadline is not None:
+            values["due_step"] = due_step(version, item.deadline.kind)
 
     def deadline(self, kind: str, due_on: date) -> DeadlineFacts:
         found = self.deadlines.get((kind, due_on))

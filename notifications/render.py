@@ -53,6 +53,8 @@ from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from markupsafe import escape
 
+from notifications.words import FILTERS, OPTIONAL
+
 TEMPLATES = Path(__file__).with_name("templates")
 RECIPIENT = "recipient"
 # What a hole looks up in the shared render (a name no template may use).
@@ -81,9 +83,12 @@ def make_environment(loader: BaseLoader, cls: type[Environment] = Environment) -
         cache_size=-1,
     )
     env.filters["longdate"] = longdate
+    env.filters.update(FILTERS)
     # Templates see only the values a notice passes: no default helpers (range, lipsum, ...),
-    # which also makes each render's context cheaper to build.
+    # which also makes each render's context cheaper to build; a value only some notices are
+    # given is None for the others.
     env.globals.clear()
+    env.globals.update(OPTIONAL)
     return env
 
 
