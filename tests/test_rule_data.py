@@ -3,6 +3,7 @@ anywhere in a rule file is refused when the file is loaded, naming the file and 
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,12 @@ def rules_dir(tmp_path: Path) -> Iterator[Path]:
     use_rules_dir(folder)
     yield folder
     use_rules_dir(None)
+
+
+# An entry an extending version adds comes after the parent's: its index is the parent's count.
+_PARENT = tomllib.loads((SHIPPED / "2017-10.toml").read_text())
+NEW_TIMER = len(_PARENT["timers"])
+NEW_NOTICE = len(_PARENT["transition_notices"])
 
 
 def write(folder: Path, version: str, body: str) -> None:
@@ -61,16 +68,16 @@ def test_a_version_may_change_one_permission(rules_dir: Path) -> None:
     ("body", "key", "problem"),
     [
         ('[[timers]]\ndeadline = "plan_due"\noffsets_days = [-3]\nnotice = "plan_remindr"\n'
-         'to = ["liaison"]\n', "timers[7].notice", "plan_remindr"),
+         'to = ["liaison"]\n', f"timers[{NEW_TIMER}].notice", "plan_remindr"),
         ('[[timers]]\ndeadline = "plan_due"\noffsets_days = [-3]\nnotice = "plan_reminder"\n'
          'to = ["superintendant"]\n', "timers[0].to", "superintendant"),
         ('[permissions]\nopen_rga = ["directer"]\n', "permissions.open_rga", "directer"),
         ('[permissions]\nopen_rag = ["director"]\n', "permissions.open_rag", "unknown key"),
         ('[[deadlines]]\nkind = "plan_due"\nmet_by = ["sing"]\n', "deadlines[0].met_by", "sing"),
         ('[[transition_notices]]\nevent = "sing"\nnotice = "signed"\nto = ["liaison"]\n',
-         "transition_notices[4].event", "sing"),
+         f"transition_notices[{NEW_NOTICE}].event", "sing"),
         ('[[timers]]\ndeadline = "rga_due"\nladder = "rga_due"\noffsets_days = [0]\n'
-         'action = "open_rag"\n', "timers[7].action", "open_rag"),
+         'action = "open_rag"\n', f"timers[{NEW_TIMER}].action", "open_rag"),
         ('[[deadlines]]\nkind = "plan_due"\ndayz = 30\n', "deadlines[0].dayz", "unknown key"),
         ('timmers = []\n', "timmers", "unknown key"),
         ('accountability_options = ["closure", "takeover"]\n', "accountability_options",
@@ -141,7 +148,7 @@ def test_a_timed_action_that_needs_data_is_refused(rules_dir: Path) -> None:
     """A timer cannot give an event its data: `action = "escalate"` is refused at load."""
     write(rules_dir, "2099-12", '[[timers]]\ndeadline = "plan_due"\nladder = "x"\n'
           'offsets_days = [40]\naction = "escalate"\n')
-    with pytest.raises(BadRules, match=r"timers\[7\]\.action: escalate needs data"):
+    with pytest.raises(BadRules, match=rf"timers\[{NEW_TIMER}\]\.action: escalate needs data"):
         load_rules("2099-12")
 
 
