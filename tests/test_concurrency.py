@@ -23,13 +23,14 @@ import pytest
 import sqlalchemy as sa
 from helpers import (
     DIRECTOR,
+    ESCALATION_NOTE,
     LIAISON,
     STATE_SUPERINTENDENT,
     TRAD,
     TRAD_PARTIES,
     Pal,
+    escalate,
     identify,
-    ok,
     show,
     sign,
     signed_agreement,
@@ -173,7 +174,7 @@ def test_two_processes_escalating_one_agreement_one_wins(
     """Two escalations at the same moment: one exits 0, the other 3 or 5; one escalate recorded."""
     agreement = signed_agreement(seeded)
     command = ["agreement", "fire", str(agreement), "escalate", "--set", "option=closure",
-               "--by", STATE_SUPERINTENDENT]  # fmt: skip
+               "--by", STATE_SUPERINTENDENT, "--note", ESCALATION_NOTE]  # fmt: skip
     assert_one_winner(racers.race(db_url, command, command))
     view = show(seeded, agreement)
     assert view["state"] == "next_level_accountability"
@@ -197,11 +198,12 @@ def test_two_processes_escalating_and_opening_the_rga_apply_in_some_order(
 ) -> None:
     """Different events at once: each is applied whole or refused (3 or 5), never half."""
     agreement = signed_agreement(seeded)
-    escalate = ["agreement", "fire", str(agreement), "escalate", "--set", "option=closure",
-                "--by", STATE_SUPERINTENDENT, "--on", "2019-10-01"]  # fmt: skip
+    escalation = ["agreement", "fire", str(agreement), "escalate", "--set", "option=closure",
+                  "--by", STATE_SUPERINTENDENT, "--on", "2019-10-01",
+                  "--note", ESCALATION_NOTE]  # fmt: skip
     open_rga = ["agreement", "fire", str(agreement), "open_rga", "--by", DIRECTOR,
                 "--on", "2019-10-01"]  # fmt: skip
-    results = racers.race(db_url, escalate, open_rga)
+    results = racers.race(db_url, escalation, open_rga)
     for result in results:
         assert result.returncode in (0, 3, 5), result.stderr
         assert "Traceback" not in result.stderr
@@ -255,8 +257,7 @@ def test_claim_on_a_stale_agreement_raises_and_writes_nothing(
     agreement = signed_agreement(seeded)
     with transaction(store, read_only=True) as session:
         stale = session.get(Agreement, agreement)
-    ok(seeded, "agreement", "fire", agreement, "escalate", "--set", "option=closure",
-       "--by", STATE_SUPERINTENDENT, "--on", "2019-10-01")  # fmt: skip
+    escalate(seeded, agreement, on="2019-10-01")
     before = snapshot(db_url)
 
     def open_rga_from_the_stale_copy() -> None:
@@ -287,7 +288,8 @@ def test_a_change_committed_between_read_and_write_is_detected(
             assert held.state == "signed"
             with transaction(store) as second:
                 apply(second, Request("escalate", STATE_SUPERINTENDENT_ACTOR, case=agreement,
-                                      data={"option": "closure"}), Context(now=NOW))  # fmt: skip
+                                      data={"option": "closure"}, note=ESCALATION_NOTE),
+                      Context(now=NOW))  # fmt: skip
             after_b.append(snapshot(db_url))
             apply(first, Request("open_rga", DIRECTOR_ACTOR, case=agreement),
                   Context(now=NOW))  # fmt: skip
