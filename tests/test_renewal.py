@@ -14,8 +14,12 @@ from helpers import (
     Pal,
     assert_error,
     deadline,
+    fire,
     identify,
     ok,
+    record_steps,
+    refused,
+    review_done,
     show,
     sign,
     start_assessment,
@@ -26,13 +30,15 @@ RENEWED_ON = "2021-05-10"
 
 
 def at_review_36(pal: Pal, *identify_args: str) -> int:
-    """An agreement signed 2018-05-01, taken by hand to the 36-month review."""
+    """An agreement signed 2018-05-01, taken by hand through the RGA to the 36-month review's
+    determination (no schools: every school counts as on track)."""
     agreement = identify(pal, TRAD, *identify_args)
     start_assessment(pal, agreement)
     sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
-    for event, on in (("open_rga", "2019-11-01"), ("determine", "2019-12-15"),
-                      ("open_review_36", "2021-05-01")):  # fmt: skip
-        ok(pal, "agreement", "fire", agreement, event, "--by", DIRECTOR, "--on", on)
+    fire(pal, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
+    review_done(pal, agreement, on="2019-12-15")
+    fire(pal, agreement, "open_review_36", by=DIRECTOR, on="2021-05-01")
+    review_done(pal, agreement, on="2021-05-05")
     return agreement
 
 
@@ -42,6 +48,20 @@ def renew(pal: Pal, agreement: int) -> int:
     renewal = show(pal, agreement)["renewed_as"]
     assert isinstance(renewal, int)
     return renewal
+
+
+@pytest.mark.parametrize("event", ["exit", "renew"])
+def test_no_outcome_before_the_36_month_determination(seeded: Pal, event: str) -> None:
+    """In the 36-month review, exit and renew are refused (3) until its status is determined."""
+    agreement = identify(seeded, TRAD)
+    start_assessment(seeded, agreement)
+    sign(seeded, agreement, TRAD_PARTIES, on="2018-05-01")
+    fire(seeded, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
+    review_done(seeded, agreement, on="2019-12-15")
+    fire(seeded, agreement, "open_review_36", by=DIRECTOR, on="2021-05-01")
+    record_steps(seeded, agreement, on="2021-05-05")
+    refused(seeded, 3, "agreement", "fire", agreement, event, "--by", DIRECTOR,
+            "--on", RENEWED_ON, "--note", "stated", mentions="determination")  # fmt: skip
 
 
 def test_renew_ends_the_agreement_and_closes_its_deadlines(seeded: Pal, db_url: str) -> None:

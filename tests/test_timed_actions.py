@@ -16,6 +16,7 @@ from helpers import (
     PSA,
     TRAD,
     Pal,
+    escalate,
     execute,
     identify,
     ok,
@@ -185,8 +186,7 @@ def test_a_failed_step_does_not_silence_the_rest_of_its_ladder(
 def test_escalation_tells_the_district_and_the_director(mailed: Pal) -> None:
     """An event that ends the agreement still sends its notices (here: `escalated`)."""
     agreement = signed_under(mailed, "2017-10")
-    ok(mailed, "agreement", "fire", agreement, "escalate", "--set", "option=closure",
-       "--by", "state.superintendent@mde.example", "--on", "2019-01-15")  # fmt: skip
+    escalate(mailed, agreement, on="2019-01-15")
     told = {row["to"] for row in outbox_rows(mailed) if row["notice"] == "escalated"}
     assert DIRECTOR in told
     assert {person(TRAD, "superintendent"), person(TRAD, "board_president")} <= told
