@@ -17,10 +17,12 @@ from helpers import (
     TRAD,
     TRAD_PARTIES,
     Pal,
+    escalate,
     execute,
     identify,
     ok,
     person,
+    review_done,
     show,
     sign,
     signed_agreement,
@@ -223,8 +225,7 @@ def test_plan_reminders_stop_once_the_agreement_is_escalated(
     agreement = in_progress(mailed)
     tick(mailed, local(PLAN_DUE, offset_days=-30))
     seen = len(smtp_server.received)
-    ok(mailed, "agreement", "fire", agreement, "escalate", "--set", "option=closure",
-       "--by", STATE_SUPERINTENDENT, "--on", "2018-05-01")  # fmt: skip
+    escalate(mailed, agreement, on="2018-05-01")
 
     for offset in (-14, -1, 1, 30, 40):
         tick(mailed, local(PLAN_DUE, offset_days=offset))
@@ -306,8 +307,9 @@ def test_review_36_reminder_then_the_system_opens_the_review_when_implementing(
     fires open_review_36."""
     agreement = signed_agreement(mailed, TRAD)
     tick(mailed, local(RGA_DUE))
-    ok(mailed, "agreement", "fire", agreement, "determine", "--by", DIRECTOR, "--on", "2019-12-02")
+    review_done(mailed, agreement, on="2019-12-02")
     assert state_of(mailed.db_url, agreement) == "implementing"
+    tick(mailed, local(date(2019, 12, 2)))  # the review's own notices go out
     seen = len(smtp_server.received)
 
     tick(mailed, local(REVIEW_36_DUE, offset_days=-61))
@@ -330,6 +332,7 @@ def test_review_36_due_while_still_in_rga_tells_liaison_and_director_and_changes
     director get `action_not_possible` and the state stays as it was."""
     agreement = signed_agreement(mailed, TRAD)
     tick(mailed, local(RGA_DUE))
+    tick(mailed, local(REVIEW_36_DUE, offset_days=-1))  # the RGA's own reminders go out
     before = show(mailed, agreement)
     assert before["state"] == "rga"
     seen = len(smtp_server.received)
