@@ -33,14 +33,15 @@ def record_step(
     on: date | None = None,
     note: str | None = None,
     evidence: str | None = None,
-) -> None:
-    """Record that the open review's `step` was done (on `on`, default today)."""
+) -> str:
+    """Record that the open review's `step` was done (on `on`, default today); returns the
+    agreement's state (a step leaves it in its review)."""
     event = AGREEMENT.steps.get(step)
     if event is None:
         raise BadInput(f"unknown step {quoted(step)}; steps: {', '.join(AGREEMENT.steps)}")
     data = {"evidence": evidence} if evidence is not None else {}
     request = Request(event, actor, case=agreement_id, on=on, note=note, data=data)
-    apply(session, request, ctx)
+    return str(apply(session, request, ctx).state)
 
 
 def determine(
