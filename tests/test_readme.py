@@ -1,4 +1,6 @@
-"""The README's transcript is true: each command, run in a fresh folder, prints what it shows."""
+"""The README's transcripts are true: each command, run in order in a fresh folder, prints what
+the README shows. A transcript may show a file with `$ cat FILE`: the test writes FILE with the
+lines shown, so the commands after it read what the reader sees."""
 
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ README = Path(__file__).parents[1] / "README.md"
 
 
 def transcript() -> list[tuple[str, list[str]]]:
-    text = README.read_text()
-    block = text.split("<!-- transcript -->", 1)[1].split("<!-- /transcript -->", 1)[0]
-    lines = block.strip().strip("`").strip("\n").splitlines()
+    """Every `<!-- transcript -->` block's commands with their output, in order: one session."""
+    blocks = [
+        block.split("<!-- /transcript -->", 1)[0].strip().strip("`").strip("\n")
+        for block in README.read_text().split("<!-- transcript -->")[1:]
+    ]
+    lines = [line for block in blocks for line in block.splitlines()]
     steps: list[tuple[str, list[str]]] = []
     for line in lines:
         if line.startswith("$ "):
@@ -42,6 +47,9 @@ def test_readme_transcript_runs_as_shown(tmp_path: Path, monkeypatch: pytest.Mon
     runner = CliRunner()
     for command, expected in steps:
         args = shlex.split(command)
+        if args[0] == "cat":
+            (tmp_path / args[1]).write_text("\n".join(expected) + "\n", encoding="utf-8")
+            continue
         assert args[0] == "pal"
         result = runner.invoke(cli, args[1:], prog_name="pal")
         actual = (result.stdout + result.stderr).rstrip("\n").splitlines()

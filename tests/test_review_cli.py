@@ -122,7 +122,7 @@ def test_steps_are_recorded_in_order_with_who_and_when(seeded: Pal) -> None:
              "--evidence", "binder", "--note", "on time", "--by", LIAISON)  # fmt: skip
     assert out.strip() == (
         f"agreement {agreement}: evidence submission and benchmark assessment recorded; next: the "
-        "district self-assessment; the structured conference of the review is due 2019-12-31"
+        "district self-assessment; the structured conference is due 2019-12-31"
     )
     steps(seeded, agreement, *STEPS[1:])
     view = review(seeded, agreement)

@@ -306,9 +306,11 @@ def _review_summary(session: Session, agreement: Any, review: Any) -> dict[str, 
     done = {s["step"] for s in steps}
     waiting = [step for step in rules.review(review.kind).steps if step not in done]
     due = None
+    # What each of the review's deadlines is for: a step, or the determination.
+    closes = {event: step for step, event in definition.steps.items()}
+    closes[definition.commands["review determine"]] = "determination"
+    kinds = {d.kind: closes[e] for d in rules.deadlines for e in d.met_by if e in closes}
     if review.determined_on is None:
-        closing = {*definition.steps.values(), definition.commands["review determine"]}
-        kinds = [d.kind for d in rules.deadlines if closing & set(d.met_by)]
         query = (
             select(_DEADLINE.c.kind, _DEADLINE.c.due_on)
             .where(
@@ -328,6 +330,7 @@ def _review_summary(session: Session, agreement: Any, review: Any) -> dict[str, 
         "next_step": waiting[0] if waiting and review.determined_on is None else None,
         "due": due.due_on.isoformat() if due else None,
         "due_kind": due.kind if due else None,
+        "due_for": kinds[due.kind] if due else None,
         "determined_on": _iso(review.determined_on),
         "determined_by": review.determined_by,
         "rules_version": review.rules_version,

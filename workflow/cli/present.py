@@ -278,22 +278,23 @@ def _status(status: str | None) -> str:
 
 
 def _step(step: str) -> str:
+    """A review step in words ("determination" is the status determination that ends it)."""
     from states.labels import STEP_LABELS
 
-    return STEP_LABELS.get(step, step)
+    return STEP_LABELS.get(step, "status determination" if step == "determination" else step)
 
 
 def _waiting_for(review: dict[str, Any]) -> str:
     """What the review waits for, in words, and its soonest deadline."""
-    from states.agreement import DEADLINE_LABELS
-
     if review["determined_on"]:
         return f"determined on {review['determined_on']} by {review['determined_by']}"
-    step = review["next_step"]
-    waiting = f"next: the {_step(step)}" if step else "next: the status determination"
-    if review["due"]:
-        waiting += f"; {DEADLINE_LABELS.get(review['due_kind'], 'a step')} is due {review['due']}"
-    return waiting
+    waiting = review["next_step"] or "determination"
+    line = f"next: the {_step(waiting)}"
+    if review["due"] and review["due_for"] == waiting:
+        line += f", due {review['due']}"
+    elif review["due"]:
+        line += f"; the {_step(review['due_for'])} is due {review['due']}"
+    return line
 
 
 def _review_title(review: dict[str, Any]) -> str:
