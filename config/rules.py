@@ -36,6 +36,7 @@ def use_rules_dir(path: Path | None) -> None:
     if wanted != _extra:
         _extra[:] = wanted
         load_rules.cache_clear()
+        read_rules.cache_clear()
 
 
 def _folders() -> list[Path]:
@@ -72,6 +73,13 @@ def load_rules(version: str = DEFAULT_RULES_VERSION) -> RuleSet:
     if data["version"] != version:
         raise BadRules(f"{source}: version: says {data['version']!r}, the file is {version}")
     return ruleset_from_mapping(data)
+
+
+@cache
+def read_rules(version: str) -> RuleSet:
+    """The rules of `version` as read, not checked against the process and the templates: for
+    read-only views, which need not load the template engine (`load_rules` checks them)."""
+    return ruleset_from_mapping(_merged(version, ())[0])
 
 
 def _merged(version: str, seen: tuple[str, ...]) -> tuple[dict[str, Any], str]:

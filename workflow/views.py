@@ -289,10 +289,10 @@ def _latest_statuses(session: Session, agreement_id: int) -> dict[str, str]:
 
 def _review_summary(session: Session, agreement: Any, review: Any) -> dict[str, Any]:
     """A review's kind, dates, steps recorded, the step it waits for and its soonest deadline."""
-    from config.rules import load_rules
+    from config.rules import read_rules
     from states.registry import process
 
-    rules = load_rules(agreement.rules_version)
+    rules = read_rules(agreement.rules_version)
     definition = process("agreement")
     query = (
         select(_REVIEW_STEP)
@@ -380,10 +380,10 @@ def _determined(session: Session, review_id: int) -> list[dict[str, Any]]:
 
 
 def _computed(session: Session, agreement: Any, review: Any, today: date) -> list[dict[str, Any]]:
-    from config.rules import load_rules
+    from config.rules import read_rules
     from states.review import Measured, PlannedBenchmark, determine
 
-    rules = load_rules(agreement.rules_version)
+    rules = read_rules(agreement.rules_version)
     planned = [
         PlannedBenchmark(
             id=b["id"],
