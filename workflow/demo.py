@@ -1,31 +1,44 @@
 """`pal demo`: the fictional 2017-2018 cohorts (9, 7 and 21 districts) through their 36 months.
 
 Everything goes through the real engine and sweep in simulated time; mail goes to the mail folder
-(the file backend, always: a demo never talks to an SMTP server).
+(the file backend, always: a demo never talks to an SMTP server). Each plan's benchmarks, and the
+measurements each review looks at, are CSV files the demo writes (in `demo-csv/`, next to the
+mail folder) and imports as a liaison would.
 """
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
 import logging
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import groupby
+from pathlib import Path
 
+from sqlalchemy import event
 from sqlmodel import Session, col, func, select
 
+from notifications.dispatch import deliver_all_due
+from notifications.transports import FileTransport
+from states.agreement import STATE_LABELS
 from states.calendar import add_days, add_months, local_instant
 from states.context import Context
 from states.errors import NotAllowedInState
+from states.labels import STATUS_LABELS
 from storage.migrate import upgrade
-from storage.models import Agreement, District
+from storage.models import Agreement, Determination, District, Review, School
 from storage.service_models import Outbox, Timer
-from workflow import registry
+from workflow import plan, registry, reviews
 from workflow.actors import Actor
 from workflow.app import App
 from workflow.engine import Request, apply
 from workflow.service import tick
+from workflow.sweep import sweep
 
 Echo = Callable[[str], None]
 COHORTS = (
@@ -76,6 +89,40 @@ DIRECTOR = "dana.director@mde.example"
 STATE_SUPT = "sam.superintendent@mde.example"
 LIAISONS = ("lee.liaison@mde.example", "pat.liaison@mde.example", "kim.liaison@mde.example")
 NOON = time(12, 0)
+CSV_DIR = "demo-csv"
+
+# The reviews in the order they come, and each school's status at each of them (what its
+# measurements are made to show): the demo's outcomes follow from these.
+REVIEWS = ("rga", "review_24", "review_36")
+REVIEW_NAMES = {"rga": "18-month", "review_24": "24-month", "review_36": "36-month"}
+STEADY = ("on_track", "on_track", "on_track")
+LATE = ("off_track_progress", "on_track", "on_track")
+SLOW = ("off_track_limited", "off_track_progress", "on_track")
+STUCK = ("off_track_limited", "off_track_progress", "off_track_progress")
+SLIPPING = ("off_track_progress", "off_track_progress", "off_track_limited")
+# How far each status puts a measurement between the baseline (0) and the target (1).
+REACH = {"on_track": (1.02, 1.2), "off_track_progress": (0.3, 0.8),
+         "off_track_limited": (-0.3, -0.05)}  # fmt: skip
+NEVER_SIGNS = 12  # overdue notices, the State Superintendent is told, escalates
+ESCALATED_AT_36 = frozenset({5, 30})  # off track at 36 months: two options, with the reason
+EXIT_WITH_NOTE = frozenset({11, 26})  # a school still off track: the director explains the exit
+OVERRIDDEN = 2  # the RGA conference agrees a better status for one school, with its reason
+RENEWED = frozenset({7, 28})  # a school still off track at 36 months: renewed, and re-signed
+# Benchmark kinds: (kind, label, baseline range, 18- and 36-month gains, lower is better).
+KINDS = (
+    ("on_track", "", (18.0, 32.0), 6.0, 12.0, False),
+    ("proficiency_or_growth", "", (14.0, 28.0), 5.0, 10.0, False),
+    ("attendance_rate", "", (84.0, 89.0), 2.0, 4.0, False),
+)
+GRADUATION = ("graduation_rate", "", (62.0, 72.0), 4.0, 8.0, False)
+CHRONIC_ABSENCE = ("local", "Chronic absence", (27.0, 35.0), 4.0, 8.0, True)
+EVIDENCE = {
+    "on_track": "NWEA MAP growth report",
+    "proficiency_or_growth": "M-STEP results",
+    "attendance_rate": "student information system",
+    "graduation_rate": "CEPI graduation data",
+    "local": "district attendance office",
+}
 
 
 @dataclass(order=True)
@@ -90,23 +137,56 @@ class DemoRefused(NotAllowedInState):
     pass
 
 
+@dataclass(frozen=True)
+class Plan:
+    """One district's schools and how each fares at each review."""
+
+    index: int
+    code: str
+    csv_dir: Path
+    schools: tuple[tuple[str, str, bool], ...]  # code, name, high school
+    paths: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    renewal: bool = False
+
+    @property
+    def stem(self) -> str:
+        return f"{self.code}-renewal" if self.renewal else self.code
+
+    def off_track_at(self, kind: str) -> bool:
+        return any(path[REVIEWS.index(kind)] != "on_track" for path in self.paths.values())
+
+
 def run_demo(app: App, echo: Echo) -> None:
     upgrade(app.engine)
+    _without_waiting_for_the_disk(app)
     with app.read() as session:
         if session.exec(select(func.count()).select_from(District)).one():
             raise DemoRefused(
                 "the demo needs an empty database; remove pal.db or use --database-url"
             )
-    steps, end = _script(app)
+    csv_dir = app.settings.mail_dir.parent / CSV_DIR
+    csv_dir.mkdir(parents=True, exist_ok=True)
+    steps, end = _script(csv_dir)
     # Roles with nobody on file are expected here; the summary counts them instead of warning.
     for name in ("pal.notifications", "pal.sweep"):
         logging.getLogger(name).setLevel(logging.ERROR)
     echo(f"pal demo: {sum(c[2] for c in COHORTS)} districts in 3 cohorts, simulated to {end}")
     _simulate(app, steps, end, echo)
-    _summary(app, echo)
+    _summary(app, echo, csv_dir)
 
 
-def _script(app: App) -> tuple[list[Step], date]:
+def _without_waiting_for_the_disk(app: App) -> None:
+    """A demo's database is for looking at, not for keeping: its commits do not wait for the
+    disk (WAL with synchronous=NORMAL; the mail files are not synced either, see `_deliver`)."""
+
+    @event.listens_for(app.engine, "connect")
+    def _relaxed(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")  # type: ignore[attr-defined]
+
+    app.engine.dispose()  # connections already open were made with synchronous=FULL
+
+
+def _script(csv_dir: Path) -> tuple[list[Step], date]:
     rng = random.Random(2017)
     clerk = Actor("demo@pal.local", "clerk")
     steps: list[Step] = []
@@ -116,20 +196,49 @@ def _script(app: App) -> tuple[list[Step], date]:
         steps.append(Step(day, next(seq), label, run))
 
     first = COHORTS[0][1]
+    plans = [_plan(index, csv_dir) for index in range(1, len(PLACES) + 1)]
     at(
         first - timedelta(days=7),
         "registered",
-        lambda s, c: _register(s, c, clerk),
+        lambda s, c: _register(s, c, clerk, plans),
     )
     index, end = 0, first
     for cohort, identified_on, size, rules in COHORTS:
         for _ in range(size):
             index += 1
-            end = max(end, _script_district(at, rng, index, cohort, identified_on, rules))
+            district = plans[index - 1]
+            end = max(end, _script_district(at, rng, district, cohort, identified_on, rules))
     return sorted(steps), end + timedelta(days=14)
 
 
-def _register(session: Session, ctx: Context, clerk: Actor) -> None:
+def _plan(index: int, csv_dir: Path) -> Plan:
+    """The district's schools (an elementary and a high school, or one school) and each
+    school's path through the reviews."""
+    code, place = f"8{index:04d}", PLACES[index - 1]
+    if index % 3 == 0:
+        names: tuple[str, ...] = ("Elementary", "High School")
+    else:
+        names = ("Elementary",) if index % 2 else ("Middle School",)
+    schools = tuple(
+        (f"{code}{n}", f"{place} {name}", name == "High School")
+        for n, name in enumerate(names, start=1)
+    )
+    paths: tuple[tuple[str, str, str], ...]
+    if index in ESCALATED_AT_36:
+        paths = (SLIPPING, STUCK)
+    elif index in RENEWED:
+        paths = (STUCK, LATE)
+    elif index in EXIT_WITH_NOTE:
+        paths = (STUCK, STEADY)
+    elif index % 3 != 2:  # every school On-Track at the RGA: no 24-month review
+        paths = (STEADY, STEADY)
+    else:  # off track at the RGA, On-Track by 36 months
+        paths = (SLOW,) if index % 2 == 0 else (LATE,)
+    # A district with one school takes the first path.
+    return Plan(index, code, csv_dir, schools, {s[0]: p for s, p in zip(schools, paths)})  # noqa: B905
+
+
+def _register(session: Session, ctx: Context, clerk: Actor, plans: list[Plan]) -> None:
     for email, name, role in (
         (DIRECTOR, "Dana Director", "director"),
         (STATE_SUPT, "Sam Superintendent", "state_superintendent"),
@@ -152,6 +261,11 @@ def _register(session: Session, ctx: Context, clerk: Actor) -> None:
             clerk,
             ctx,
         )
+        for school, name, high in plans[index - 1].schools:
+            registry.add_school(
+                session, code=school, name=name, district_code=code, csi=True,
+                alternative=False, actor=clerk, ctx=ctx, high_school=high,
+            )  # fmt: skip
         slug = place.lower().replace(" ", "")
         roles = ["superintendent", "isd_superintendent", *(["authorizer"] if psa else [])]
         if (
@@ -173,18 +287,20 @@ def _register(session: Session, ctx: Context, clerk: Actor) -> None:
 def _script_district(
     at: Callable[..., None],
     rng: random.Random,
-    index: int,
+    district: Plan,
     cohort: str,
     identified_on: date,
     rules: str,
 ) -> date:
-    agreement_id, code, psa = index, f"8{index:04d}", index % 6 == 0
+    index = district.index
+    agreement_id, code, psa = index, district.code, index % 6 == 0
     by = {
         "director": _actor(DIRECTOR, "director"),
         "ss": _actor(STATE_SUPT, "state_superintendent"),
     }
     liaison = _actor(LIAISONS[index % 3], "liaison")
     case = _Fixed(agreement_id)
+    schools = ",".join(school for school, _, _ in district.schools)
     at(
         identified_on,
         f"identify {code}",
@@ -195,7 +311,7 @@ def _script_district(
                 by["director"],
                 parent=code,
                 on=c.today,
-                data={"cohort": cohort},
+                data={"cohort": cohort, "schools": schools},
                 rules_version=rules,
             ),
             c,
@@ -206,8 +322,9 @@ def _script_district(
         f"start_assessment {agreement_id}",
         lambda s, c: _fire(s, c, case, "start_assessment", liaison, {"liaison": liaison.email}),
     )
+    _script_benchmarks(at, case, district, add_days(identified_on, 21), liaison)
     window = 60 if rules == "2017-04" else 90
-    if index == 12:  # never signs: overdue notices, the State Superintendent is told, escalates
+    if index == NEVER_SIGNS:
         at(
             add_days(identified_on, window + 40),
             f"escalate {agreement_id}",
@@ -227,16 +344,24 @@ def _script_district(
         identified_on, window + rng.randint(3, 20) if late else rng.randint(35, window - 2)
     )
     _script_plan(at, case, signed_on, psa, liaison)
-    if index % 9 == 4:  # one district's RGA is never concluded: the 36-month action cannot run
+    if index % 9 == 4:  # the RGA stalls after its evidence: the 24- and 36-month actions cannot run
+        rga = add_months(signed_on, 18)
+        _script_measurements(at, case, district, "rga", add_days(rga, 7), liaison)
+        _script_step(at, case, "evidence", add_days(rga, 40), liaison)
         return add_months(signed_on, 36)
-    review_36 = _script_reviews(at, case, signed_on, index, by["director"])
-    if index % 7 != 0:
-        return review_36
-    # Renewed: a new agreement under the current rules, re-signed and clocked from its signing.
+    outcome = _script_reviews(at, case, signed_on, district, by, liaison)
+    if index not in RENEWED:
+        return outcome
+    # Renewed: a new agreement under the current rules, its plan re-entered and re-signed, and
+    # clocked from its signing.
     renewal = _Renewal(agreement_id)
-    resigned_on = add_days(review_36, 10 + rng.randint(40, 80))
+    renewed_on = outcome
+    resigned_on = add_days(renewed_on, rng.randint(40, 80))
+    again = Plan(index, code, district.csv_dir, district.schools,
+                 dict.fromkeys(district.paths, STEADY), renewal=True)  # fmt: skip
+    _script_benchmarks(at, renewal, again, add_days(renewed_on, 14), liaison)
     _script_plan(at, renewal, resigned_on, psa, liaison)
-    return _script_reviews(at, renewal, resigned_on, index + 1, by["director"])
+    return _script_reviews(at, renewal, resigned_on, again, by, liaison)
 
 
 class _Fixed:
@@ -276,21 +401,159 @@ def _script_plan(
         )
 
 
+def _script_benchmarks(
+    at: Callable[..., None], case: _Fixed, district: Plan, day: date, liaison: Actor
+) -> None:
+    """The plan's benchmarks, written to a CSV file and imported by the liaison."""
+    rng = random.Random(f"benchmarks {district.stem}")
+    rows = []
+    for school, _, high in district.schools:
+        kinds = (*KINDS, *([GRADUATION] if high else []))
+        kinds += (CHRONIC_ABSENCE,) if district.index % 4 == 0 else ()
+        for kind, label, (low, high_), gain_18, gain_36, lower in kinds:
+            baseline = round(rng.uniform(low, high_), 1)
+            sign = -1 if lower else 1
+            targets = [round(baseline + sign * gain, 1) for gain in (gain_18, gain_36)]
+            rows.append([school, kind, label, baseline, *targets, "lower" if lower else "higher"])
+    path = district.csv_dir / f"benchmarks-{district.stem}.csv"
+    path.write_text(_csv(plan.BENCHMARK_HEADER, rows), encoding="utf-8")
+
+    def run(session: Session, ctx: Context) -> object:
+        text = path.read_text(encoding="utf-8")
+        return plan.import_benchmarks(session, case.id(session), text, liaison, ctx)
+
+    at(day, f"benchmarks {case}", run)
+
+
+def _script_measurements(
+    at: Callable[..., None], case: _Fixed, district: Plan, kind: str, day: date, liaison: Actor
+) -> None:
+    """The measurements a review looks at, as of the day it opened: written to a CSV file (the
+    benchmarks' ids are known once imported) and imported by the liaison."""
+    path = district.csv_dir / f"measurements-{district.stem}-{kind}.csv"
+    measured_on = add_days(day, -7)
+
+    def run(session: Session, ctx: Context) -> object:
+        agreement_id = case.id(session)
+        rng = random.Random(f"measurements {district.stem} {kind}")
+        rows = []
+        for benchmark in plan.list_benchmarks(session, agreement_id):
+            wanted = district.paths[benchmark["school"]][REVIEWS.index(kind)]
+            baseline = benchmark["baseline"]
+            target = benchmark["target_36" if kind == "review_36" else "target_18"]
+            value = baseline + (target - baseline) * rng.uniform(*REACH[wanted])
+            rows.append([benchmark["id"], round(value, 2), measured_on.isoformat(),
+                         f"{EVIDENCE[benchmark['kind']]}, {measured_on:%B %Y}"])  # fmt: skip
+        path.write_text(_csv(plan.MEASUREMENT_HEADER, rows), encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        return plan.import_measurements(session, agreement_id, text, liaison, ctx)
+
+    at(day, f"measurements {case}", run)
+
+
+def _csv(header: tuple[str, ...], rows: Sequence[Sequence[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+# Each review's steps, days after it opens (evidence due at 30, conference at 60,
+# determination at 90), for the full reviews and the 24-month one.
+FULL_REVIEW = (("evidence", 21), ("self_assessment", 28), ("partner_assessment", 35),
+               ("mde_assessment", 42), ("conference", 50))  # fmt: skip
+SHORT_REVIEW = (("evidence", 21), ("conference", 45))
+DETERMINED_AFTER = 56
+OUTCOME_AFTER = 70
+
+
 def _script_reviews(
-    at: Callable[..., None], case: _Fixed, signed_on: date, index: int, director: Actor
+    at: Callable[..., None],
+    case: _Fixed,
+    signed_on: date,
+    district: Plan,
+    by: Mapping[str, Actor],
+    liaison: Actor,
 ) -> date:
-    """The RGA determined, a 24-month review for some, and the 36-month decision."""
-    at(
-        add_days(add_months(signed_on, 18), 45),
-        f"determine {case}",
-        lambda s, c: _fire(s, c, case, "determine", director),
-    )
-    if index % 3 == 0:
-        _review_24(at, case, add_months(signed_on, 24), director)
+    """The RGA (opened by the service at 18 months), a 24-month review when a school was off
+    track at the RGA (opened by the service at 24 months), the 36-month review, and its outcome
+    (whose day it returns)."""
+    _script_review(at, case, district, "rga", add_months(signed_on, 18), by, liaison)
+    if district.off_track_at("rga"):
+        _script_review(at, case, district, "review_24", add_months(signed_on, 24), by, liaison)
     review_36 = add_months(signed_on, 36)
-    event = "renew" if index % 7 == 0 else "exit"
-    at(add_days(review_36, 10), f"{event} {case}", lambda s, c: _fire(s, c, case, event, director))
-    return review_36
+    _script_review(at, case, district, "review_36", review_36, by, liaison)
+    outcome = add_days(review_36, OUTCOME_AFTER)
+    _script_outcome(at, case, district, outcome, by)
+    return outcome
+
+
+def _script_review(
+    at: Callable[..., None],
+    case: _Fixed,
+    district: Plan,
+    kind: str,
+    opened_on: date,
+    by: Mapping[str, Actor],
+    liaison: Actor,
+) -> None:
+    _script_measurements(at, case, district, kind, add_days(opened_on, 7), liaison)
+    late = 12 if kind == "rga" and district.index % 5 == 2 else 0  # reminded, then overdue
+    for step, after in SHORT_REVIEW if kind == "review_24" else FULL_REVIEW:
+        _script_step(at, case, step, add_days(opened_on, after + late), liaison)
+    overrides: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    if kind == "rga" and district.index == OVERRIDDEN and not district.renewal:
+        school = next(s for s, path in district.paths.items() if path[0] == "off_track_limited")
+        overrides[school] = "off_track_progress"
+        reasons[school] = (
+            "the spring screening, later than the state data, shows most pupils moving toward "
+            "grade level"
+        )
+
+    def run(session: Session, ctx: Context) -> object:
+        return reviews.determine(session, case.id(session), by["director"], ctx,
+                                 overrides=overrides, reasons=reasons)  # fmt: skip
+
+    at(add_days(opened_on, DETERMINED_AFTER + late), f"determine_{kind} {case}", run)
+
+
+def _script_step(
+    at: Callable[..., None], case: _Fixed, step: str, day: date, liaison: Actor
+) -> None:
+    def run(session: Session, ctx: Context) -> object:
+        evidence = "evidence binder on the shared drive" if step == "evidence" else None
+        return reviews.record_step(session, case.id(session), step, liaison, ctx,
+                                   evidence=evidence)  # fmt: skip
+
+    at(day, f"step {case} {step}", run)
+
+
+def _script_outcome(
+    at: Callable[..., None], case: _Fixed, district: Plan, day: date, by: Mapping[str, Actor]
+) -> None:
+    """Renewed, escalated, or exited (with the director's note when a school is off track)."""
+    if district.index in RENEWED and not district.renewal:
+        at(day, f"renew {case}", lambda s, c: _fire(s, c, case, "renew", by["director"]))
+    elif district.index in ESCALATED_AT_36 and not district.renewal:
+        note = ("schools still Off-Track with Limited Progress at 36 months: the ISD intervenes, "
+                "with increased supports from the department")  # fmt: skip
+        at(
+            day,
+            f"escalate {case}",
+            lambda s, c: _fire(s, c, case, "escalate", by["ss"],
+                               {"option": "isd_intervention,increased_supports"}, note=note),
+        )  # fmt: skip
+    else:
+        reason = (
+            "one school is still Off-Track with Progress; the district continues its plan "
+            "with its ISD, as agreed at the structured conference"
+            if district.off_track_at("review_36")
+            else None
+        )
+        at(day, f"exit {case}",
+           lambda s, c: _fire(s, c, case, "exit", by["director"], note=reason))  # fmt: skip
 
 
 def _fire(
@@ -302,19 +565,8 @@ def _fire(
     data: dict[str, str] | None = None,
     note: str | None = None,
 ) -> object:
-    request = Request(
-        event, actor, case=case.id(session), on=ctx.today, data=data or {}, note=note
-    )
+    request = Request(event, actor, case=case.id(session), on=ctx.today, data=data or {}, note=note)
     return apply(session, request, ctx)
-
-
-def _review_24(at: Callable[..., None], case: _Fixed, day: date, director: Actor) -> None:
-    for offset, event in ((0, "open_review_24"), (21, "complete_review_24")):
-        at(
-            add_days(day, offset),
-            f"{event} {case}",
-            lambda s, c, e=event: _fire(s, c, case, e, director),
-        )
 
 
 def _actor(email: str, role: str) -> Actor:
@@ -324,10 +576,13 @@ def _actor(email: str, role: str) -> Actor:
 LABELS = {
     "identify": "identified",
     "start_assessment": "liaisons named",
+    "benchmarks": "benchmark files imported",
     "sign": "signatures",
-    "determine": "RGA determinations",
-    "open_review_24": "24-month reviews",
-    "complete_review_24": "24-month reviews closed",
+    "measurements": "measurement files imported",
+    "step": "review steps",
+    "determine_rga": "RGA determinations",
+    "determine_review_24": "24-month determinations",
+    "determine_review_36": "36-month determinations",
     "exit": "exits",
     "renew": "renewals",
     "escalate": "ESCALATED",
@@ -336,17 +591,37 @@ LABELS = {
 
 
 def _simulate(app: App, steps: list[Step], end: date, echo: Echo) -> None:
+    """Day by day: the timers due before noon run (the sweep, at each one's moment), then the
+    day's steps, each in its own transaction."""
     log: dict[str, Counter[str]] = defaultdict(Counter)
-    for step in [*steps, Step(end, 10**9, "end", lambda s, c: None)]:
-        moment = local_instant(step.day, NOON, app.settings.tz)
+    delivered = ""  # the mail is delivered twice a simulated year, and at the end
+    for day, todays in groupby([*steps, Step(end, 10**9, "end", lambda s, c: None)],
+                               key=lambda step: step.day):  # fmt: skip
+        moment = local_instant(day, NOON, app.settings.tz)
         _tick_until(app, moment, log)
-        with app.write() as session:
-            step.run(session, app.context(moment))
-        tick(app, moment)
-        if step.label != "end":
-            log[f"{step.day:%Y-%m}"][LABELS[step.label.split()[0]]] += 1
+        for step in todays:
+            with app.write() as session:
+                step.run(session, app.context(moment))
+            if step.label != "end":
+                log[f"{step.day:%Y-%m}"][LABELS[step.label.split()[0]]] += 1
+        half = f"{day.year}-{(day.month - 1) // 6}"
+        if half != delivered:
+            _deliver(app, moment)
+            delivered = half
+    tick(app, moment)  # what is left, through the service's own pass (its heartbeat too)
     for month in sorted(log):
         echo(f"  {month}  " + ", ".join(f"{what} {n}" for what, n in log[month].items()))
+
+
+def _deliver(app: App, moment: datetime) -> None:
+    """Deliver the mail queued so far to the mail folder, as the service would at `moment`."""
+
+    async def deliver() -> None:
+        transport = FileTransport(app.settings.mail_dir, fsync=False)
+        async with transport:
+            await deliver_all_due(app.engine, transport, moment, app.settings.mail_from)
+
+    asyncio.run(deliver())
 
 
 def _tick_until(app: App, moment: datetime, log: dict[str, Counter[str]]) -> None:
@@ -359,7 +634,7 @@ def _tick_until(app: App, moment: datetime, log: dict[str, Counter[str]]) -> Non
             ).first()
         if due is None:
             return
-        report = tick(app, due).sweep
+        report = sweep(app.engine, app.context(due))
         month = f"{due.astimezone(app.settings.tz):%Y-%m}"
         if report.emails:
             log[month]["reminders and notices queued"] += report.emails
@@ -369,15 +644,48 @@ def _tick_until(app: App, moment: datetime, log: dict[str, Counter[str]]) -> Non
             log[month][f"BLOCKED {blocked.split(': ')[1].split(' ')[0]}"] += 1
 
 
-def _summary(app: App, echo: Echo) -> None:
+def _summary(app: App, echo: Echo, csv_dir: Path) -> None:
     with app.read() as session:
         states = Counter(session.exec(select(Agreement.state)).all())
         mail = Counter(session.exec(select(Outbox.status)).all())
+        _statuses(session, echo)
     echo("agreements by state: " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
     echo("outbox: " + ", ".join(f"{s} {n}" for s, n in sorted(mail.items())))
     if mail.get("unaddressed"):
         echo("  unaddressed: notices owed to a role with nobody on file (see `pal outbox list`)")
+    files = len(list(csv_dir.glob("*.csv")))
+    echo(f"benchmarks and measurements imported from {files} CSV files in {csv_dir}/")
     echo(
         f"mail written to {app.settings.mail_dir}/ ; try `pal agreement show 12`, "
-        "`pal outbox list --status unaddressed`, `pal status`"
+        "`pal review show 2`, `pal outbox list --status unaddressed`, `pal status`"
     )
+
+
+def _statuses(session: Session, echo: Echo) -> None:
+    """Each school's status as agreed at each review of each agreement, in the program's words."""
+    names = dict(session.exec(select(School.code, School.name)).all())
+    districts = dict(session.exec(select(District.code, District.name)).all())
+    found = session.execute(
+        select(Review.agreement_id, Review.kind, Determination.school_code,  # type: ignore[call-overload]
+               Determination.computed, Determination.agreed)
+        .join(Determination, col(Determination.review_id) == Review.id)
+        .order_by(col(Review.id), col(Determination.id))
+    ).all()  # fmt: skip
+    by_agreement: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for agreement_id, kind, school, computed, agreed in found:
+        mark = "*" if agreed != computed else ""
+        by_agreement[agreement_id][school].append(
+            f"{REVIEW_NAMES[kind]} {STATUS_LABELS[agreed]}{mark}"
+        )
+    echo("each school's status at the 18-month (RGA), 24-month and 36-month reviews"
+         " (* agreed at the conference, with a written reason):")  # fmt: skip
+    width = max(len(name) for name in names.values())
+    for agreement in session.exec(select(Agreement).order_by(col(Agreement.id))):
+        assert agreement.id is not None
+        schools = by_agreement.get(agreement.id)
+        state = STATE_LABELS[agreement.state]
+        renews = f" (renews {agreement.renewed_from})" if agreement.renewed_from else ""
+        echo(f"  agreement {agreement.id}{renews}, {districts[agreement.district_code]}: {state}"
+             + ("" if schools else " (no review determined)"))  # fmt: skip
+        for school, statuses in (schools or {}).items():
+            echo(f"    {names[school]:<{width}}  " + " | ".join(statuses))
