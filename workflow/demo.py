@@ -176,8 +176,11 @@ def run_demo(app: App, echo: Echo) -> None:
 
 
 def _without_waiting_for_the_disk(app: App) -> None:
-    """A demo's database is for looking at, not for keeping: its commits do not wait for the
-    disk (WAL with synchronous=NORMAL; the mail files are not synced either, see `_deliver`)."""
+    """A demo's database is for looking at, not for keeping: on SQLite its commits do not wait
+    for the disk (WAL with synchronous=NORMAL; the mail files are not synced either, see
+    `_deliver`)."""
+    if app.engine.dialect.name != "sqlite":
+        return
 
     @event.listens_for(app.engine, "connect")
     def _relaxed(dbapi_connection: object, _record: object) -> None:
@@ -235,7 +238,8 @@ def _plan(index: int, csv_dir: Path) -> Plan:
     else:  # off track at the RGA, On-Track by 36 months
         paths = (SLOW,) if index % 2 == 0 else (LATE,)
     # A district with one school takes the first path.
-    return Plan(index, code, csv_dir, schools, {s[0]: p for s, p in zip(schools, paths)})  # noqa: B905
+    taken = zip(schools, paths, strict=False)
+    return Plan(index, code, csv_dir, schools, {school[0]: path for school, path in taken})
 
 
 def _register(session: Session, ctx: Context, clerk: Actor, plans: list[Plan]) -> None:
