@@ -22,6 +22,7 @@ from helpers import (
     execute,
     fire,
     identify,
+    measure,
     person,
     record_steps,
     review_done,
@@ -216,26 +217,34 @@ def test_the_determination_tells_district_and_liaison_each_schools_status_in_a_t
     mailed: Pal,
 ) -> None:
     """The district leaders and the liaison get each school's status; a status the conference
-    agreed differently shows both and the reason, and the next review is named."""
+    agreed differently shows both and the reason, a benchmark never measured is flagged, and
+    the next review is named."""
     agreement = in_rga(mailed)
+    [met, _] = [b for (b,) in execute(mailed.db_url, "SELECT id FROM benchmark ORDER BY id")]
+    measure(mailed, agreement, met, 86, "2019-10-15", on="2019-11-05")
 
-    review_done(mailed, agreement, on="2019-12-15", override="TRAD-B=on_track",
+    review_done(mailed, agreement, on="2019-12-15", override="TRAD-B=off_track_progress",
                 reason=f"TRAD-B={OVERRIDE_REASON}")  # fmt: skip
 
     rows = notices(mailed, "review_determined", agreement)
     assert recipients(rows) == district_leaders() | {LIAISON}
     row = rows[0]
-    assert "18-month Review of Goal Attainment" in row.subject
+    assert row.subject == (
+        "18-month Review of Goal Attainment for TRAD Public Schools: each school's status"
+    )
     text = row.body_text
-    assert "TRAD-A School (TRAD-A): Off-Track with Limited Progress" in text
-    assert "TRAD-B School (TRAD-B): On-Track" in text
+    assert "determined on Sunday, December 15, 2019 by Director" in text
+    assert "TRAD-A School (TRAD-A): On-Track\n" in text
+    assert "TRAD-B School (TRAD-B): Off-Track with Progress\n" in text
     assert "by the rules: Off-Track with Limited Progress" in text
     assert f"reason: {OVERRIDE_REASON}" in text
+    assert "1 benchmark had no measurement" in text
     assert "the district goes on implementing the plan" in text
     assert "Coming up: the 24-month review, due Friday, May 1, 2020." in text
     html = row.body_html
-    assert "<tr><td>TRAD-B School (TRAD-B)</td><td><strong>On-Track</strong></td>" in html
-    assert OVERRIDE_REASON in html
+    assert "<tr><td>TRAD-A School (TRAD-A)</td><td><strong>On-Track</strong></td>" in html
+    assert "<td><strong>Off-Track with Progress</strong></td>" in html
+    assert OVERRIDE_REASON.replace("'", "&#39;") in html
 
 
 def test_the_36_month_determination_says_the_outcome_follows(mailed: Pal) -> None:
