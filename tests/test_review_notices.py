@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import smtp_server as smtp
+import sqlalchemy as sa
 from helpers import (
     DIRECTOR,
     LIAISON,
@@ -23,6 +25,7 @@ from helpers import (
     fire,
     identify,
     measure,
+    ok,
     person,
     record_steps,
     review_done,
@@ -30,6 +33,8 @@ from helpers import (
     start_assessment,
 )
 from service_support import expected, local, mail_log, tick
+
+from notifications.render import render
 
 OPENED_ON = "2019-11-01"  # the RGA, opened by the director on its due date
 EVIDENCE_DUE = date(2019, 12, 1)  # 30 days after the review opens
@@ -399,3 +404,63 @@ def test_no_review_notice_holds_an_engine_word(mailed: Pal) -> None:
             words = re.sub(r"Dear [^,\n]+,", " ", words)  # so are the seeded names
             assert "_" not in words, (row.recipient, part)
             assert not ENGINE_WORDS.search(words.lower()), (row.recipient, part)
+
+
+# --- what the notices cost and need ---------------------------------------------------------------
+
+
+def reads_of_review_tables(pal: Pal, *args: Any) -> list[str]:
+    """The SELECTs of review, step and determination rows that `pal ARGS` sends."""
+    seen: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and re.search(
+            r"\b(review|review_step|determination)\b", statement
+        ):
+            seen.append(statement)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", capture)
+    try:
+        ok(pal, *args)
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", capture)
+    return seen
+
+
+def test_notices_before_a_review_and_the_opening_one_read_no_review_rows(seeded: Pal) -> None:
+    """Naming the liaison, signing and opening the RGA send their notices without reading a
+    review row (the opened review's notice is told from the state and the deadlines); the
+    notice of a recorded step does read them."""
+    agreement = identify(seeded, TRAD)
+    assert reads_of_review_tables(seeded, "agreement", "fire", agreement, "start_assessment",
+                                  "--set", f"liaison={LIAISON}", "--by", LIAISON,
+                                  "--on", "2018-03-05") == []  # fmt: skip
+    for party in ("board", "superintendent", "mde"):
+        assert reads_of_review_tables(seeded, "agreement", "sign", agreement, "--party", party,
+                                      "--by", LIAISON, "--on", "2018-05-01") == []  # fmt: skip
+    assert reads_of_review_tables(seeded, "agreement", "fire", agreement, "open_rga",
+                                  "--by", DIRECTOR, "--on", OPENED_ON) == []  # fmt: skip
+    assert len(notices(seeded, "review_opened", agreement)) == 4
+    # The control: the notice of a recorded step does read them.
+    assert reads_of_review_tables(seeded, "agreement", "fire", agreement, "record_evidence",
+                                  "--by", LIAISON, "--on", "2019-11-20") != []  # fmt: skip
+
+
+def test_outcome_notices_render_without_a_deadline_or_a_review() -> None:
+    """A notice sent when no deadline is open (an ended agreement) or with no review facts
+    renders; it says what it can."""
+    district = SimpleNamespace(code="LAKE", name="Lake", psa=False, authorizer=None)
+    agreement = SimpleNamespace(id=3, cohort=None, state="exited", escalation_option=None)
+    values = {
+        "agreement": agreement,
+        "district": district,
+        "liaison": None,
+        "deadline": None,
+        "missing_parties": [],
+        "recipient": SimpleNamespace(name="Jo", email="j@x"),
+    }
+    for notice in ("review_opened", "review_step_recorded", "review_determined", "exited",
+                   "renewed", "escalated"):  # fmt: skip
+        rendered = render(notice, values)
+        assert "Lake" in rendered.subject + rendered.text, notice
+        assert "Deadline" not in rendered.text, notice
