@@ -20,6 +20,7 @@ from sqlmodel import Session
 from config.rules import load_rules
 from states.labels import STATUS_LABELS, STEP_LABELS
 from states.registry import process
+from states.rules import DeadlineRule
 from storage.models import Contact, Deadline, Determination, Review, ReviewStep, School
 from storage.records import records
 
@@ -150,20 +151,24 @@ class _Shape:
         return DETERMINATION if kind == self.determination else None
 
 
-@cache
 def _shape(version: str) -> _Shape:
-    rules = load_rules(version)
+    # Keyed by the deadlines themselves: a version's file may differ between rule folders.
+    return _shape_of(load_rules(version).deadlines)
+
+
+@cache
+def _shape_of(deadlines: tuple[DeadlineRule, ...]) -> _Shape:
     events = process("agreement").steps
     step_deadline = {
         step: rule.kind
         for step, event in events.items()
-        for rule in rules.deadlines
+        for rule in deadlines
         if event in rule.met_by
     }
     kinds = set(step_deadline.values())
     # The events that open a review: those that open its steps' deadlines.
-    opening = {event for rule in rules.deadlines if rule.kind in kinds for event in rule.opened_by}
-    others = [r.kind for r in rules.deadlines if r.opened_by & opening and r.kind not in kinds]
+    opening = {event for rule in deadlines if rule.kind in kinds for event in rule.opened_by}
+    others = [r.kind for r in deadlines if r.opened_by & opening and r.kind not in kinds]
     return _Shape(step_deadline, others[0] if others else None)
 
 
