@@ -40,7 +40,7 @@ _NEEDED_WHEN = ("always", "any_off_track")
 _DETERMINATION = {"met_at_least", "moved_more_than"}
 _REQUIRED_TOP = ("version", "accountability_options", "signatures", "permissions", "deadlines")
 _SIGNATURES = {"required", "psa_additional"}
-_DEADLINE = {"kind", "opened_by", "met_by", "days", "months"}
+_DEADLINE = {"kind", "opened_by", "met_by", "waived_by", "days", "months"}
 _TIMER = {"deadline", "ladder", "offsets_days", "notice", "to", "action"} | {
     "otherwise_notice",
     "otherwise_to",
@@ -138,6 +138,8 @@ def _deadlines(checker: _Checker, items: Any) -> set[str]:
             checker.fail(f"{key}.kind", f"deadline {kind!r} is stated twice")
         for name in ("opened_by", "met_by"):
             checker.names(f"{key}.{name}", item.get(name), checker.process.event_names, "event")
+        checker.names(f"{key}.waived_by", item.get("waived_by", []),
+                      checker.process.event_names, "event")  # fmt: skip
         for name in ("days", "months"):
             checker.number(f"{key}.{name}", item.get(name, 0))
             if item.get(name, 0) < 0:

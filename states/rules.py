@@ -37,6 +37,8 @@ class DeadlineRule:
     met_by: frozenset[str]
     days: int = 0
     months: int = 0
+    # Events after which it is no longer needed: it closes as `waived`, its reminders stop.
+    waived_by: frozenset[str] = frozenset()
 
     def due(self, anchor: date) -> date:
         return add_days(add_months(anchor, self.months), self.days)
@@ -144,6 +146,7 @@ def ruleset_from_mapping(data: Mapping[str, Any]) -> RuleSet:
             met_by=frozenset(_strings(item["met_by"])),
             days=int(item.get("days", 0)),
             months=int(item.get("months", 0)),
+            waived_by=frozenset(_strings(item.get("waived_by", ()))),
         )
         for item in data["deadlines"]
     )

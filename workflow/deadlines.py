@@ -116,6 +116,8 @@ def close_for_event(
         params: dict[str, Any] = {"agreement": agreement.id, "day": on}
         params.update((f"kind{i}", kind) for i, kind in enumerate(met_kinds))
         closed += _rowcount(session.execute(_meet_statement(len(met_kinds)), params))
+    for kind in (rule.kind for rule in rules.deadlines if event in rule.waived_by):
+        closed += _waive_kind(session, agreement, kind, on)
     if final:
         closed += _rowcount(session.execute(_CANCEL, {"agreement": agreement.id, "day": on}))
     if closed:
@@ -130,22 +132,24 @@ def waive(
 ) -> int:
     """Close the open deadlines of `kinds` as no longer needed (`waived`), and stop their
     reminders with `why`; returns how many closed."""
-    closed = 0
-    for kind in kinds:
-        closed += _rowcount(
-            session.execute(
-                update(_DEADLINE)
-                .where(
-                    _DEADLINE.c.agreement_id == agreement.id,
-                    _DEADLINE.c.status == "open",
-                    _DEADLINE.c.kind == kind,
-                )
-                .values(status="waived", closed_on=on)
-            )
-        )
+    closed = sum(_waive_kind(session, agreement, kind, on) for kind in kinds)
     if closed:
         session.execute(_STOP_TIMERS, {"agreement": agreement.id, "why": why})
     return closed
+
+
+def _waive_kind(session: Session, agreement: Agreement, kind: str, on: date) -> int:
+    return _rowcount(
+        session.execute(
+            update(_DEADLINE)
+            .where(
+                _DEADLINE.c.agreement_id == agreement.id,
+                _DEADLINE.c.status == "open",
+                _DEADLINE.c.kind == kind,
+            )
+            .values(status="waived", closed_on=on)
+        )
+    )
 
 
 def _rowcount(result: Any) -> int:
