@@ -192,9 +192,11 @@ class EngineBench:
             "open_rga": (self.director, {}),
             "escalate": (self.state_super, {"option": "reconstitution"}),
         }[event]
+        note = "benchmarks missed" if event == "escalate" else None  # escalate needs a reason
         began = time.perf_counter()
         with transaction(self.engine) as session:
-            apply(session, Request(event, actor, case=agreement_id, data=data), self.context())
+            request = Request(event, actor, case=agreement_id, data=data, note=note)
+            apply(session, request, self.context())
         elapsed = time.perf_counter() - began
         self.step_times[step].append(elapsed)
         return elapsed
@@ -243,10 +245,15 @@ class FloorBench:
         self.count = 0
 
     def run(self, transactions: int) -> None:
+        """`open_rga`'s writes, each transaction: UPDATE the agreement, INSERT the review, close
+        the `rga_due` deadline and cancel its pending timers, INSERT the audit row, the three
+        step deadlines with their nine timers and one `review_opened` outbox row per recipient
+        (four in the engine's database: superintendent, board president, ISD superintendent,
+        liaison), with a body as long as the engine's."""
         conn = self.conn
         today = datetime.now(UTC).date()
-        due = (today + timedelta(days=90)).isoformat()
-        due_at = datetime.combine(today + timedelta(days=91), datetime.min.time()).isoformat(" ")
+        iso = today.isoformat()
+        body = "x" * 1400
         for _ in range(transactions):
             agreement_id = self.count % self.rows + 1
             self.count += 1
@@ -254,21 +261,53 @@ class FloorBench:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
                 "UPDATE agreement SET state = ?, last_event_on = ?, updated_at = ?,"
-                " version = version + 1 WHERE id = ?",
-                ("needs_assessment", today.isoformat(), now, agreement_id),
+                " version = version + 1 WHERE id = ? AND version = version",
+                ("rga", iso, now, agreement_id),
+            )
+            conn.execute(
+                "INSERT INTO review (agreement_id, kind, opened_on) VALUES (?, ?, ?)",
+                (agreement_id, f"rga{self.count}", iso),
+            )
+            conn.execute(
+                "UPDATE deadline SET status = 'met', closed_on = ? WHERE agreement_id = ?"
+                " AND status = 'open' AND kind = 'rga_due'",
+                (iso, agreement_id),
+            )
+            conn.execute(
+                "UPDATE timer SET status = 'cancelled', outcome = ? WHERE agreement_id = ?"
+                " AND status = 'pending' AND deadline_id IN (SELECT id FROM deadline"
+                " WHERE agreement_id = ? AND status != 'open')",
+                ("deadline closed by open_rga", agreement_id, agreement_id),
             )
             conn.execute(
                 "INSERT INTO audit (agreement_id, subject, event, from_state, to_state, actor,"
                 " effective_on, recorded_at, note, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (agreement_id, f"agreement:{agreement_id}", "start_assessment", "identified",
-                 "needs_assessment", "liaison@mde.example", today.isoformat(), now, None,
-                 '{"liaison": "liaison@mde.example"}'),
+                (agreement_id, f"agreement:{agreement_id}", "open_rga", "signed", "rga",
+                 "director@mde.example", iso, now, None, "{}"),
             )  # fmt: skip
-            conn.execute(
-                "INSERT INTO deadline (agreement_id, kind, due_on, due_at, status, opened_on,"
-                " closed_on) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (agreement_id, "plan_due", due, due_at, "open", today.isoformat(), None),
-            )
+            for days in (30, 60, 90):
+                due = today + timedelta(days=days)
+                due_at = datetime.combine(due + timedelta(days=1), datetime.min.time())
+                cursor = conn.execute(
+                    "INSERT INTO deadline (agreement_id, kind, due_on, due_at, status, opened_on,"
+                    " closed_on) VALUES (?, ?, ?, ?, 'open', ?, NULL)",
+                    (agreement_id, f"step{days}", due.isoformat(), due_at.isoformat(" "), iso),
+                )
+                conn.executemany(
+                    "INSERT INTO timer (agreement_id, deadline_id, ladder, offset_days, notice,"
+                    " action, fire_at, status) VALUES (?, ?, ?, ?, ?, NULL, ?, 'pending')",
+                    [(agreement_id, cursor.lastrowid, f"step{days}", offset, "reminder",
+                      (due_at + timedelta(days=offset)).isoformat(" ")) for offset in (-7, 1, 8)],
+                )  # fmt: skip
+            conn.executemany(
+                "INSERT INTO outbox (agreement_id, notice, occurrence, recipient, idempotency_key,"
+                " message_id, subject, body_text, body_html, status, attempts, next_attempt_at,"
+                " last_error, created_at, sent_at) VALUES (?, 'review_opened', ?, ?, ?, ?, ?, ?,"
+                " ?, 'pending', 0, ?, NULL, ?, NULL)",
+                [(agreement_id, f"open_rga.v{self.count}", f"r{n}@d.example",
+                  f"k{self.count}.{n}", f"<m{self.count}.{n}@pal>", "Review opened", body,
+                  body, now, now) for n in range(4)],
+            )  # fmt: skip
             conn.execute("COMMIT")
 
     def timed(self, budget_s: float, batch: int = 25) -> tuple[int, float]:
