@@ -239,3 +239,25 @@ def test_agreement_show_has_the_review_and_each_school_status(seeded: Pal) -> No
         "EL1": "off_track_limited", "ES2": "off_track_limited", "HS1": "on_track"}  # fmt: skip
     assert view["review"]["determined_on"] is not None
     assert "HS1 School: On-Track" in ok(seeded, "agreement", "show", agreement)
+
+
+def test_the_24_month_review_takes_evidence_then_conference(seeded: Pal) -> None:
+    """After an RGA with a school off track, the 24-month review is the one `review show` shows;
+    it takes only the evidence and the conference (another step: exit 3), then its own
+    determination."""
+    agreement, _ = in_rga(seeded)
+    steps(seeded, agreement, *STEPS)
+    ok(seeded, "review", "determine", agreement, "--on", "2019-12-20", "--by", DIRECTOR)
+    ok(seeded, "agreement", "fire", agreement, "open_review_24", "--on", "2020-05-01",
+       "--by", DIRECTOR)  # fmt: skip
+    view = review(seeded, agreement)
+    assert (view["kind"], view["opened_on"], view["steps"]) == ("review_24", "2020-05-01", [])
+    assert (view["next_step"], view["determined_on"]) == ("evidence", None)
+    steps(seeded, agreement, "evidence", on="2020-05-20")
+    refused(seeded, 3, "review", "step", agreement, "self_assessment", "--by", LIAISON,
+            mentions="no district self-assessment")  # fmt: skip
+    steps(seeded, agreement, "conference", on="2020-06-10")
+    assert review(seeded, agreement)["next_step"] is None
+    out = ok(seeded, "review", "determine", agreement, "--on", "2020-06-20", "--by", DIRECTOR)
+    assert out.startswith(f"agreement {agreement}: status determined; now Implementing the plan")
+    assert "24-month review, opened 2020-05-01" in ok(seeded, "review", "show", agreement)
