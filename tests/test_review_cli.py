@@ -202,6 +202,8 @@ def test_determine_records_computed_and_agreed_statuses(seeded: Pal) -> None:
     assert [b["id"] for b in schools["HS1"]["benchmarks"]] == [ids["grad"], ids["attendance"]]
     assert all(set(b) == JUDGED_KEYS for b in schools["HS1"]["benchmarks"])
     assert show(seeded, agreement)["state"] == "implementing"
+    history = ok(seeded, "agreement", "show", agreement).split("  history")[1]
+    assert f"override=(EL1=Off-Track with Progress), reason=(EL1={reason})" in history
 
 
 def test_a_determined_review_is_not_determined_again(seeded: Pal) -> None:

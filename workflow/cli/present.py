@@ -126,7 +126,9 @@ def agreement_text(view: dict[str, Any]) -> str:
         lines.append("  history")
         for h in view["history"]:
             move = f"{h['from'] or '-'} -> {h['to']}" if h["from"] != h["to"] else h["to"]
-            extra = ", ".join(f"{k}={v}" for k, v in (h["data"] or {}).items() if v is not None)
+            extra = ", ".join(
+                f"{k}={_audited(v)}" for k, v in (h["data"] or {}).items() if v is not None
+            )
             line = f"    {h['on']}  {h['event']:<18} {move:<36} by {h['by']}"
             if extra and h["from"] is not None:  # a creation's data is shown above
                 line += f"  [{extra}]"
@@ -134,6 +136,18 @@ def agreement_text(view: dict[str, Any]) -> str:
                 line += f"  ({h['note']})"
             lines.append(line)
     return "\n".join(lines)
+
+
+def _audited(value: Any, nested: bool = False) -> str:
+    """An audited value in a history line; a mapping (a determination's statuses, overrides and
+    reasons) as `(KEY=VALUE, ...)`, a school's status in it in words."""
+    from states.labels import STATUS_LABELS
+
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{k}={_audited(v, True)}" for k, v in value.items()) + ")"
+    if nested and isinstance(value, str):
+        return STATUS_LABELS.get(value, value)
+    return str(value)
 
 
 def agreement_row(view: dict[str, Any]) -> str:
