@@ -85,8 +85,10 @@ class AgreementCase:
     # in order, and their benchmarks (with measurements only for `measurements`).
     schools: tuple[str, ...] = ()
     benchmarks: tuple[PlannedBenchmark, ...] = ()
-    # The latest review and the statuses agreed at the latest determination (`review`).
+    # The latest review, the kinds of review held so far, and the statuses agreed at the
+    # latest determination (`review`).
     review: OpenReview | None = None
+    reviews_held: tuple[str, ...] = ()
     statuses: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -259,6 +261,14 @@ def _opens_review(kind: str) -> Any:
         return Changes(children=(Child("review", {"kind": kind, "opened_on": day}),))
 
     return effect
+
+
+def _not_held(kind: str) -> Any:
+    def guard(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:
+        if kind in case.reviews_held:
+            raise NotAllowedInState(f"the {STATE_LABELS[kind]} has already been held")
+
+    return guard
 
 
 def _running_review(case: AgreementCase, rules: RuleSet) -> OpenReview:
@@ -523,7 +533,10 @@ AGREEMENT = Process(
             "open the 24-month review",
             ("implementing",),
             "review_24",
+            # The one review an agreement can come back to open (from implementing).
+            guard=_not_held("review_24"),
             effect=_opens_review("review_24"),
+            reads=frozenset({"review"}),
         ),
         EventSpec(
             "open_review_36",

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, inspect
+from sqlalchemy import Table, bindparam, insert, inspect
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -68,7 +69,7 @@ class AgreementStore:
         )
         planned = bool(reads & {"plan", "measurements"})
         benchmarks = _benchmarks(session, row, "measurements" in reads) if planned else ()
-        review, statuses = _review(session, row) if "review" in reads else (None, {})
+        review, held, statuses = _review(session, row) if "review" in reads else (None, (), {})
         return AgreementCase(
             district_code=row.district_code,
             psa=_district(session, row.district_code).psa,
@@ -82,6 +83,7 @@ class AgreementStore:
             schools=_covered(session, row, benchmarks) if planned else (),
             benchmarks=benchmarks,
             review=review,
+            reviews_held=held,
             statuses=statuses,
         )
 
@@ -167,33 +169,53 @@ def _schools_of(session: Session, district_code: str) -> dict[str, bool]:
     return {code: bool(high) for code, high in found}
 
 
+_BENCHMARK: Table = Benchmark.__table__  # type: ignore[attr-defined]
+_MEASUREMENT: Table = Measurement.__table__  # type: ignore[attr-defined]
+_DETERMINATION: Table = Determination.__table__  # type: ignore[attr-defined]
+# Columns, not objects: a plan holds dozens of benchmarks and hundreds of measurements, and
+# building ORM objects for them costs more than reading them.
+_PLAN = (
+    core_select(
+        _BENCHMARK.c.id,
+        _BENCHMARK.c.school_code,
+        _BENCHMARK.c.kind,
+        _BENCHMARK.c.label,
+        _BENCHMARK.c.baseline,
+        _BENCHMARK.c.target_18,
+        _BENCHMARK.c.target_36,
+        _BENCHMARK.c.lower_is_better,
+    )
+    .where(_BENCHMARK.c.agreement_id == bindparam("agreement"))
+    .order_by(_BENCHMARK.c.id)
+)
+_MEASURED = (
+    core_select(_MEASUREMENT.c.benchmark_id, _MEASUREMENT.c.value, _MEASUREMENT.c.measured_on)
+    .join(_BENCHMARK, _BENCHMARK.c.id == _MEASUREMENT.c.benchmark_id)
+    .where(_BENCHMARK.c.agreement_id == bindparam("agreement"))
+    .order_by(_MEASUREMENT.c.id)
+)
+
+
 def _benchmarks(
     session: Session, row: Agreement, with_measurements: bool
 ) -> tuple[PlannedBenchmark, ...]:
     measured: dict[int, list[Measured]] = {}
     if with_measurements:
-        found = session.execute(
-            select(Measurement.benchmark_id, Measurement.value, Measurement.measured_on)  # type: ignore[call-overload]
-            .join(Benchmark, col(Benchmark.id) == Measurement.benchmark_id)
-            .where(Benchmark.agreement_id == row.id)
-            .order_by(col(Measurement.id))
-        )
-        for benchmark_id, value, on in found:
+        for benchmark_id, value, on in session.execute(_MEASURED, {"agreement": row.id}):
             measured.setdefault(benchmark_id, []).append(Measured(value, on))
-    query = select(Benchmark).where(Benchmark.agreement_id == row.id).order_by(col(Benchmark.id))
     return tuple(
         PlannedBenchmark(
-            id=b.id or 0,
+            id=b.id,
             school=b.school_code,
             kind=b.kind,
             label=b.label,
             baseline=b.baseline,
             target_18=b.target_18,
             target_36=b.target_36,
-            lower_is_better=b.lower_is_better,
-            measurements=tuple(measured.get(b.id or 0, ())),
+            lower_is_better=bool(b.lower_is_better),
+            measurements=tuple(measured.get(b.id, ())),
         )
-        for b in session.exec(query)
+        for b in session.execute(_PLAN, {"agreement": row.id})
     )
 
 
@@ -215,13 +237,16 @@ def _latest_review(session: Session, agreement_id: int) -> Review:
     return review
 
 
-def _review(session: Session, row: Agreement) -> tuple[OpenReview | None, dict[str, str]]:
-    """The latest review with its steps, and the statuses agreed at the latest determination."""
+def _review(
+    session: Session, row: Agreement
+) -> tuple[OpenReview | None, tuple[str, ...], dict[str, str]]:
+    """The latest review with its steps, the kinds held, and the statuses agreed at the latest
+    determination."""
     reviews = session.exec(
         select(Review).where(Review.agreement_id == row.id).order_by(col(Review.id).desc())
     ).all()
     if not reviews:
-        return None, {}
+        return None, (), {}
     latest = reviews[0]
     steps = session.execute(
         select(ReviewStep.step, ReviewStep.done_on)  # type: ignore[call-overload]
@@ -243,7 +268,7 @@ def _review(session: Session, row: Agreement) -> tuple[OpenReview | None, dict[s
             )
         )
         statuses = dict(found.all())
-    return open_review, statuses
+    return open_review, tuple(r.kind for r in reviews), statuses
 
 
 def _record_determination(
@@ -256,16 +281,20 @@ def _record_determination(
     session.add(review)
     assert review.id is not None
     results: tuple[SchoolResult, ...] = values["results"]
-    for result in results:
-        session.add(
-            Determination(
-                review_id=review.id,
-                school_code=result.school,
-                computed=result.computed,
-                agreed=result.agreed,
-                reason=result.reason,
-                inputs=[item.as_record() for item in result.inputs],
-            )
+    if results:  # one multi-row INSERT, however many schools
+        session.execute(
+            insert(_DETERMINATION),
+            [
+                {
+                    "review_id": review.id,
+                    "school_code": result.school,
+                    "computed": result.computed,
+                    "agreed": result.agreed,
+                    "reason": result.reason,
+                    "inputs": [item.as_record() for item in result.inputs],
+                }
+                for result in results
+            ],
         )
 
 
