@@ -263,3 +263,21 @@ def test_the_24_month_review_takes_evidence_then_conference(seeded: Pal) -> None
     out = ok(seeded, "review", "determine", agreement, "--on", "2020-06-20", "--by", DIRECTOR)
     assert out.startswith(f"agreement {agreement}: status determined; now Implementing the plan")
     assert "24-month review, opened 2020-05-01" in ok(seeded, "review", "show", agreement)
+
+
+def test_the_36_month_review_judges_against_the_36_month_targets(seeded: Pal) -> None:
+    """`review show` of an open 36-month review computes each status against the 36-month
+    targets, and its determination leaves the agreement in the 36-month review."""
+    agreement, _ = in_rga(seeded)
+    steps(seeded, agreement, *STEPS)
+    ok(seeded, "review", "determine", agreement, "--on", "2019-12-20", "--by", DIRECTOR)
+    ok(seeded, "agreement", "fire", agreement, "open_review_36", "--on", "2021-05-01",
+       "--by", DIRECTOR)  # fmt: skip
+    view = review(seeded, agreement)
+    hs1 = next(s for s in view["schools"] if s["school"] == "HS1")
+    assert view["kind"] == "review_36"
+    assert [b["target"] for b in hs1["benchmarks"]] == [90.0, 90.0]
+    assert hs1["computed"] == "off_track_progress"
+    steps(seeded, agreement, *STEPS, on="2021-06-01")
+    out = ok(seeded, "review", "determine", agreement, "--on", "2021-07-01", "--by", DIRECTOR)
+    assert out.startswith(f"agreement {agreement}: status determined; now 36-month review")
