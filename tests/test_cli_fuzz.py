@@ -17,11 +17,12 @@ from pathlib import Path
 import click
 import pytest
 from conftest import BACKENDS, new_database, seed_copy
-from helpers import DIRECTOR, LIAISON, PSA, TRAD, Pal, identify, snapshot
+from helpers import DIRECTOR, LIAISON, PSA, TRAD, Pal, add_school, identify, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_cli_misc import command_paths
 
+from states.review import BENCHMARK_KINDS, STEPS
 from workflow.cli import cli
 
 DOCUMENTED_EXIT_CODES = {0, 2, 3, 4, 5, 6}  # 1 is an internal error: a bug, never expected
@@ -64,20 +65,26 @@ HOSTILE = [
 ]  # fmt: skip
 
 
+SCHOOL = "FZ-HS"  # a high school of TRAD, covered by the fuzzed agreement
 # Plausible values for a parameter, by its name: enough of them to reach deep into each command
 # (and its refusals: wrong state, wrong role) rather than stopping at argument parsing.
 BY_NAME = {
     "agreement_id": ["1", "2", "3"],
     "outbox_id": ["1", "2"],
     "event": ["start_assessment", "open_rga", "escalate", "determine", "exit", "renew", "sign",
-              "record_signature", "open_review_36", "identify"],
+              "record_signature", "open_review_36", "identify", "add_benchmark",
+              "record_measurement", "record_evidence", "hold_conference", "open_review_24"],
     "by": [DIRECTOR, LIAISON, "state.superintendent@mde.example", "superintendent@trad.example",
            "nobody@mde.example"],
     "on": ["2018-03-01", "2018-03-05", "2018-05-01", "2017-01-01", "2030-01-01"],
     "now": ["2018-03-01", "2019-11-01T08:00:00", "2021-06-01T08:00:00-04:00", "2018-05-30"],
     "within": ["0", "30", "365", "99999999999"],
     "party": ["board", "superintendent", "mde", "authorizer"],
-    "settings": [f"liaison={LIAISON}", "party=board", "option=closure", "liaison=x@y.example"],
+    "settings": [f"liaison={LIAISON}", "party=board", "option=closure", "liaison=x@y.example",
+                 "option=closure,isd_intervention", f"school={SCHOOL}", "kind=on_track",
+                 "baseline=40", "target_18=50", "target_36=1e308", "benchmark=1", "value=55",
+                 "on=2018-03-01", f"override={SCHOOL}=on_track", f"reason={SCHOOL}=agreed",
+                 "override=a=b;c"],
     "state": ["identified", "needs_assessment", "signed", "rga"],
     "district_code": [TRAD, PSA, "NOPE"],
     "code": ["FZ9", TRAD, "FZ10"],
@@ -92,6 +99,19 @@ BY_NAME = {
     "isd": ["Wayne RESA"],
     "authorizer": ["Central Michigan University"],
     "note": ["a note"],
+    "schools": [SCHOOL, f"{SCHOOL},NOPE", ""],
+    "school": [SCHOOL, "NOPE", TRAD],
+    "kind": [*BENCHMARK_KINDS, "nonsense"],
+    "baseline": ["40", "50.5", "-1", "nan", "inf", "x"],
+    "target_18": ["50", "0", "1e400"],
+    "target_36": ["60", "-0"],
+    "value": ["55", "nan", "1,5"],
+    "label": ["reading", ""],
+    "benchmark_id": ["1", "2", "999"],
+    "evidence": ["binder 3"],
+    "step": [*STEPS, "nonsense", "record_evidence"],
+    "overrides": [f"{SCHOOL}=on_track", f"{SCHOOL}=sideways", SCHOOL, "NOPE=on_track"],
+    "reasons": [f"{SCHOOL}=agreed at the conference", f"{SCHOOL}="],
 }  # fmt: skip
 
 
@@ -181,11 +201,13 @@ ROOT_OPTIONS = st.one_of(
 def fuzz_pal(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Pal]:
-    """A seeded database with one agreement, shared by the module's examples (on both backends)."""
+    """A seeded database with one agreement covering a high school, shared by the module's
+    examples (on both backends)."""
     folder = tmp_path_factory.mktemp("fuzz")
     with new_database(str(request.param), folder) as url:
         pal = seed_copy(Pal(url), str(request.param), request)
-        identify(pal)
+        add_school(pal, SCHOOL, high_school=True)
+        identify(pal, TRAD, "--schools", SCHOOL)
         yield pal
 
 
