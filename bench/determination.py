@@ -14,8 +14,9 @@ agreement's state, closes the determination deadline and queues the notices. Nex
 floor: the same reads and the same writes with the plain `sqlite3` module (BEGIN IMMEDIATE; read
 the agreement, the review and its steps, the covered schools, the benchmarks and the
 measurements; compute the statuses in a few lines of Python; INSERT 10 determination rows,
-UPDATE the review, INSERT the audit row, UPDATE the agreement; COMMIT). Target: engine >= 1/5 of
-the floor.
+UPDATE the review, INSERT the audit row, UPDATE the agreement, close the determination deadline
+and stop its timers, INSERT as many outbox rows as the engine queued, with the engine's own
+subjects and bodies; COMMIT). Target: engine >= 1/5 of the floor.
 
 A determination happens once per review, so every timed round uses an agreement of its own: all
 of them (engine's and floor's) are built first, untimed, in one database. Rounds run engine and
@@ -268,10 +269,14 @@ def _benchmarks(school: int) -> list[tuple[str, dict[str, str]]]:
 class Floor:
     """One determination with the plain sqlite3 module, on the same database file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, mail: list[tuple[str, str, str]]) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         for pragma in PRAGMAS:
             self.conn.execute(f"PRAGMA {pragma}")
+        # The (subject, text, html) of the notices the engine queued for one determination:
+        # the floor writes as many outbox rows, as long.
+        self.mail = mail
+        self.count = 0
 
     def determine(self, agreement_id: int) -> float:
         began = time.perf_counter()
@@ -333,11 +338,47 @@ class Floor:
             ("implementing", today, now, agreement_id, version),
         ).rowcount
         assert updated == 1
+        conn.execute(
+            "UPDATE deadline SET status = 'met', closed_on = ? WHERE agreement_id = ?"
+            " AND status = 'open' AND kind = 'determination_due'",
+            (today, agreement_id),
+        )
+        conn.execute(
+            "UPDATE timer SET status = 'cancelled', outcome = ? WHERE agreement_id = ?"
+            " AND status = 'pending' AND deadline_id IN (SELECT id FROM deadline"
+            " WHERE agreement_id = ? AND status != 'open')",
+            ("deadline closed by determine", agreement_id, agreement_id),
+        )
+        self.count += 1
+        conn.executemany(
+            "INSERT INTO outbox (agreement_id, notice, occurrence, recipient, idempotency_key,"
+            " message_id, subject, body_text, body_html, status, attempts, next_attempt_at,"
+            " last_error, created_at, sent_at) VALUES (?, 'review_determined', ?, ?, ?, ?, ?,"
+            " ?, ?, 'pending', 0, ?, NULL, ?, NULL)",
+            [(agreement_id, f"floor.{self.count}", f"r{n}@floor.example",
+              f"floor.{self.count}.{n}", f"<floor.{self.count}.{n}@pal>", subject, text, html,
+              now, now) for n, (subject, text, html) in enumerate(self.mail)],
+        )  # fmt: skip
         conn.execute("COMMIT")
         return time.perf_counter() - began
 
     def close(self) -> None:
         self.conn.close()
+
+
+def engine_mail(path: Path, agreement_id: int) -> list[tuple[str, str, str]]:
+    """The outbox rows the engine's determination of `agreement_id` queued."""
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT subject, body_text, body_html FROM outbox WHERE agreement_id = ?"
+            " AND notice = 'review_determined'",
+            (agreement_id,),
+        ).fetchall()
+    finally:
+        conn.close()
+    assert rows, "the engine's determination queued no notice"
+    return [(str(a), str(b), str(c)) for a, b, c in rows]
 
 
 def _floor_statuses(
@@ -408,8 +449,8 @@ def bench_determination(cfg: Config, tmp: Path) -> list[Row]:
     floor_ids = [db.build() for _ in range(cfg.rounds + 1)]
     profile_ids = [db.build() for _ in range(cfg.profile_rounds)] if cfg.profile else []
     build_s = time.perf_counter() - began
-    floor = Floor(db.path)
     db.determine(engine_ids[0])
+    floor = Floor(db.path, engine_mail(db.path, engine_ids[0]))
     floor.determine(floor_ids[0])
     engine_s, floor_s = [], []
     for index in range(1, cfg.rounds + 1):

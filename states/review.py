@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from typing import NamedTuple
 
 STATUSES = ("on_track", "off_track_progress", "off_track_limited")
 OFF_TRACK = frozenset({"off_track_progress", "off_track_limited"})
@@ -112,8 +113,9 @@ def school_status(benchmarks: Sequence[BenchmarkInput], rule: DeterminationRule)
     return "off_track_limited"
 
 
-@dataclass(frozen=True)
-class Measured:
+class Measured(NamedTuple):
+    """One measurement (a named tuple: a plan holds hundreds, built at every determination)."""
+
     value: float
     on: date
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, inspect
+from sqlalchemy import String, Table, bindparam, insert, inspect, type_coerce
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -189,7 +190,13 @@ _PLAN = (
     .order_by(_BENCHMARK.c.id)
 )
 _MEASURED = (
-    core_select(_MEASUREMENT.c.benchmark_id, _MEASUREMENT.c.value, _MEASUREMENT.c.measured_on)
+    core_select(
+        _MEASUREMENT.c.benchmark_id,
+        _MEASUREMENT.c.value,
+        # As stored: SQLAlchemy's SQLite date parsing (a regex per row) would cost more than
+        # the query (PostgreSQL's driver gives dates already).
+        type_coerce(_MEASUREMENT.c.measured_on, String),
+    )
     .join(_BENCHMARK, _BENCHMARK.c.id == _MEASUREMENT.c.benchmark_id)
     .where(_BENCHMARK.c.agreement_id == bindparam("agreement"))
     .order_by(_MEASUREMENT.c.id)
@@ -201,8 +208,12 @@ def _benchmarks(
 ) -> tuple[PlannedBenchmark, ...]:
     measured: dict[int, list[Measured]] = {}
     if with_measurements:
-        for benchmark_id, value, on in session.execute(_MEASURED, {"agreement": row.id}):
-            measured.setdefault(benchmark_id, []).append(Measured(value, on))
+        # One fetchall: hundreds of rows, fetched one by one, would cost more than the query.
+        rows = session.execute(_MEASURED, {"agreement": row.id}).all()
+        as_stored = bool(rows) and isinstance(rows[0][2], str)
+        for benchmark_id, value, on in rows:
+            day = date.fromisoformat(on) if as_stored else on
+            measured.setdefault(benchmark_id, []).append(Measured(value, day))
     return tuple(
         PlannedBenchmark(
             id=b.id,
@@ -215,7 +226,7 @@ def _benchmarks(
             lower_is_better=bool(b.lower_is_better),
             measurements=tuple(measured.get(b.id, ())),
         )
-        for b in session.execute(_PLAN, {"agreement": row.id})
+        for b in session.execute(_PLAN, {"agreement": row.id}).all()
     )
 
 
