@@ -6,7 +6,7 @@ from datetime import date, time
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, case, update
+from sqlalchemy import Table, Update, bindparam, case, insert, update
 from sqlmodel import Session, select
 
 from states.calendar import add_days, end_of_day, local_instant
@@ -18,49 +18,45 @@ from storage.service_models import Timer
 
 def open_for_event(
     session: Session, agreement: Agreement, rules: RuleSet, event: str, on: date, ctx: Context
-) -> list[Deadline]:
+) -> int:
+    """Open the deadlines `event` opens, each with its timer ladder; returns how many opened.
+
+    Core INSERTs (one per deadline, for its id; one for all the timers): a review opens three
+    deadlines with nine timers, and building ORM objects for them cost more than writing them.
+    """
     assert agreement.id is not None
-    opened = []
-    for rule in rules.deadlines_opened_by(event):
-        due_on = rule.due(on)
-        deadline = Deadline(
-            agreement_id=agreement.id,
-            kind=rule.kind,
-            due_on=due_on,
-            due_at=end_of_day(due_on, ctx.tz),
-            status="open",
-            opened_on=on,
-        )
-        session.add(deadline)
-        opened.append(deadline)
-    if opened:
-        session.flush()
-    for deadline in opened:
-        _schedule_timers(session, agreement, rules, deadline, ctx)
-    return opened
-
-
-def _schedule_timers(
-    session: Session, agreement: Agreement, rules: RuleSet, deadline: Deadline, ctx: Context
-) -> None:
-    assert agreement.id is not None and deadline.id is not None
+    opened = rules.deadlines_opened_by(event)
     at = time(ctx.notice_hour, 0)
-    for step in rules.timers_for(deadline.kind):
-        session.add(
-            Timer(
-                agreement_id=agreement.id,
-                deadline_id=deadline.id,
-                ladder=step.ladder,
-                offset_days=step.offset_days,
-                notice=step.notice,
-                action=step.action,
-                fire_at=local_instant(add_days(deadline.due_on, step.offset_days), at, ctx.tz),
-            )
+    timers: list[dict[str, Any]] = []
+    for rule in opened:
+        due_on = rule.due(on)
+        inserted = session.execute(
+            _OPEN,
+            {"agreement_id": agreement.id, "kind": rule.kind, "due_on": due_on,
+             "due_at": end_of_day(due_on, ctx.tz), "opened_on": on},
+        )  # fmt: skip
+        deadline_id = inserted.inserted_primary_key[0]  # type: ignore[attr-defined]
+        timers.extend(
+            {
+                "agreement_id": agreement.id,
+                "deadline_id": deadline_id,
+                "ladder": step.ladder,
+                "offset_days": step.offset_days,
+                "notice": step.notice,
+                "action": step.action,
+                "fire_at": local_instant(add_days(due_on, step.offset_days), at, ctx.tz),
+            }
+            for step in rules.timers_for(rule.kind)
         )
+    if timers:
+        session.execute(_SCHEDULE, timers)
+    return len(opened)
 
 
 _DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
 _TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
+_OPEN = insert(_DEADLINE).values(status="open", closed_on=None)
+_SCHEDULE = insert(_TIMER).values(status="pending", done_at=None, outcome=None)
 
 
 # Statements are built once: constructing one costs more than running it on SQLite.
