@@ -217,16 +217,6 @@ def execute(db_url: str, sql: str, **params: Any) -> list[Any]:
         engine.dispose()
 
 
-def force_state(db_url: str, agreement: int, state: str) -> None:
-    """Put an agreement in `state` behind the engine's back (for states no event reaches yet)."""
-    execute(
-        db_url,
-        "UPDATE agreement SET state = :state, version = version + 1 WHERE id = :id",
-        state=state,
-        id=agreement,
-    )
-
-
 def audit_count(db_url: str, agreement: int | None = None) -> int:
     if agreement is None:
         return int(execute(db_url, "SELECT count(*) FROM audit")[0][0])
