@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Dialect, Table, bindparam, insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from config.rules import load_rules
 from notifications.recipients import Directory, Recipients
@@ -24,6 +24,7 @@ from states.context import Context
 from states.registry import process
 from states.rules import RuleSet
 from storage.models import Agreement, Deadline
+from storage.records import records
 from storage.service_models import Outbox
 
 log = logging.getLogger("pal.notifications")
@@ -95,6 +96,14 @@ class Notice:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+_DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
+_OPEN_DEADLINES = (
+    select(_DEADLINE.c.kind, _DEADLINE.c.due_on, _DEADLINE.c.opened_on)
+    .where(_DEADLINE.c.agreement_id == bindparam("agreement"), _DEADLINE.c.status == "open")
+    .order_by(_DEADLINE.c.due_on, _DEADLINE.c.id)
+)
+
+
 def enqueue_transition_notices(
     session: Session,
     agreement: Agreement,
@@ -109,19 +118,14 @@ def enqueue_transition_notices(
     if not notices:
         return 0
     session.flush()
-    query = (
-        select(Deadline)
-        .where(Deadline.agreement_id == agreement.id, Deadline.status == "open")
-        .order_by(col(Deadline.due_on), col(Deadline.id))
-    )
     reason = note.strip() if note else ""
     extra: dict[str, Any] = {"event_day": day, "note": reason or None}
+    # Plain records, not ORM objects: notices read a deadline's kind and dates only.
+    found = records(session, _OPEN_DEADLINES, {"agreement": agreement.id})
     if any("deadlines" in NEEDS.get(n.notice, ()) for n in notices):
-        # Notices that tell what is due next get every open deadline, in the same query.
-        extra["open_deadlines"] = session.exec(query).all()
-        upcoming = extra["open_deadlines"][0] if extra["open_deadlines"] else None
-    else:
-        upcoming = session.exec(query).first()
+        # Notices that tell what is due next get every open deadline, from the same query.
+        extra["open_deadlines"] = found
+    upcoming = found[0] if found else None
     if agreement.renewed_from is not None:
         extra["renewed_from"] = agreement.renewed_from
     occurrence = f"{event}.v{agreement.version}"
