@@ -26,7 +26,9 @@ class Timer(SQLModel, table=True):
     notice: str | None = None
     action: str | None = None
     fire_at: datetime = utc_column()
-    status: str = "pending"  # pending | done | skipped | cancelled
+    # pending | done | skipped | cancelled | failed | waiting (for a state that allows its
+    # action: the agreement's next change of state makes it pending again)
+    status: str = "pending"
     done_at: datetime | None = utc_column(nullable=True)
     outcome: str | None = None
 

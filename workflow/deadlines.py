@@ -87,7 +87,7 @@ _STOP_TIMERS = (
     update(_TIMER)
     .where(
         _TIMER.c.agreement_id == bindparam("agreement"),
-        _TIMER.c.status == "pending",
+        _TIMER.c.status.in_(("pending", "waiting")),
         _TIMER.c.deadline_id.in_(
             select(_DEADLINE.c.id).where(
                 _DEADLINE.c.agreement_id == bindparam("agreement"), _DEADLINE.c.status != "open"
@@ -146,6 +146,20 @@ def _waive_kind(session: Session, agreement: Agreement, kind: str, on: date) -> 
             .values(status="waived", closed_on=on)
         )
     )
+
+
+_REARM = (
+    update(_TIMER)
+    .where(_TIMER.c.agreement_id == bindparam("agreement"), _TIMER.c.status == "waiting")
+    .values(status="pending", fire_at=bindparam("at"))
+)
+
+
+def rearm_waiting(session: Session, agreement: Agreement, on: date, ctx: Context) -> None:
+    """Timed actions that waited for the agreement to change state run again at the next sweep
+    after `on`'s notice hour: the state they wait for may have come."""
+    at = local_instant(on, time(ctx.notice_hour, 0), ctx.tz)
+    session.execute(_REARM, {"agreement": agreement.id, "at": at})
 
 
 def _rowcount(result: Any) -> int:

@@ -85,6 +85,8 @@ def apply(session: Session, request: Request, ctx: Context) -> Any:
         store.add_child(session, row, child, request.actor, ctx)
     final = dest in definition.terminal
     deadlines.close_for_event(session, row, rules, spec.name, day, final=final)
+    if dest != source and not final:
+        deadlines.rearm_waiting(session, row, day, ctx)
     if changes.waive:
         deadlines.waive(session, row, changes.waive, day, changes.waived_because)
     audited = {**values, **changes.audited}

@@ -271,7 +271,7 @@ def _action(session: Session, due: Any, ctx: Context, report: SweepReport) -> No
         if step.notice:  # a step may carry a notice as well as its action
             owed = Notice(agreement, step.notice, f"timer{due.id}", step.to, deadline)
             report.emails += enqueue(session, owed, ctx)
-        outcomes.add(due, "done", _act(session, agreement, rules, deadline, step, due, ctx, report))
+        outcomes.add(due, *_act(session, agreement, rules, deadline, step, due, ctx, report))
         report.fired += 1
     outcomes.write(session, ctx)
 
@@ -339,9 +339,14 @@ def _act(
     timer: Any,
     ctx: Context,
     report: SweepReport,
-) -> str:
+) -> tuple[str, str]:
     """Apply the step's event as `system`, through the engine like any other caller (and so
-    under the same permission table); when it is refused, tell the people named why."""
+    under the same permission table); returns the timer's status and why.
+
+    When it is refused, the people named are told why. Refused because the agreement is not yet
+    at a stage the event starts from (the RGA is still open when the 24-month review falls
+    due), the timer waits: the agreement's next change of state re-arms it (see
+    `deadlines.rearm_waiting`), so the review opens as soon as it can, however late."""
     assert step.action is not None
     day = max(_timer_day(timer, ctx), agreement.last_event_on)
     note = f"{deadline.kind} reached (due {deadline.due_on})"
@@ -363,11 +368,13 @@ def _act(
                 words,
             )  # fmt: skip
             report.emails += enqueue(session, owed, ctx)
-        return f"{step.action} not possible: {exc}; told {', '.join(step.otherwise_to)}"
+        why = f"{step.action} not possible: {exc}; told {', '.join(step.otherwise_to)}"
+        later = isinstance(exc, NotAllowedInState) and state not in spec.sources
+        return ("waiting", why) if later else ("done", why)
     # The transition closed deadlines and timers with set-based UPDATEs: reload what we hold.
     session.expire_all()
     report.actions.append(f"agreement {agreement.id}: {step.action} -> {agreement.state}")
-    return f"fired {step.action}"
+    return "done", f"fired {step.action}"
 
 
 def _timer_day(timer: Any, ctx: Context) -> date:

@@ -1,0 +1,89 @@
+"""A timed action that falls due before the agreement can take it waits, and runs as soon as
+the agreement reaches a stage it starts from: a late review still leads to the next one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from helpers import (
+    DIRECTOR,
+    TRAD,
+    TRAD_PARTIES,
+    Pal,
+    add_benchmark,
+    add_school,
+    deadline,
+    fire,
+    identify,
+    record_steps,
+    review_done,
+    show,
+    sign,
+    start_assessment,
+)
+from service_support import local, outbox, tick
+
+
+def in_the_rga(pal: Pal) -> int:
+    """Signed 2018-05-01 with one school whose benchmark is never measured (off track); the
+    sweep opens the RGA on 2019-11-01."""
+    add_school(pal, "L1")
+    agreement = identify(pal, TRAD, "--schools", "L1")
+    start_assessment(pal, agreement)
+    add_benchmark(pal, agreement, "L1", "attendance_rate", 80, 85, 90, on="2018-04-01")
+    sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
+    tick(pal, local(date(2019, 11, 1)))
+    assert show(pal, agreement)["state"] == "rga"
+    return agreement
+
+
+def test_an_rga_determined_after_24_months_is_followed_by_the_24_month_review(
+    seeded: Pal,
+) -> None:
+    """The 24-month review due while the RGA is open opens at the sweep after its determination."""
+    agreement = in_the_rga(seeded)
+    tick(seeded, local(date(2020, 5, 1)))
+    assert show(seeded, agreement)["state"] == "rga"
+    review_done(seeded, agreement, on="2020-06-01")
+    assert show(seeded, agreement)["state"] == "implementing"
+    tick(seeded, local(date(2020, 6, 1), offset_days=1))
+    view = show(seeded, agreement)
+    assert view["state"] == "review_24"
+    assert deadline(view, "review_24_due")["status"] == "met_late"
+
+
+def test_the_people_are_told_once_while_the_action_waits(seeded: Pal) -> None:
+    """The liaison and director hear once that the 24-month review cannot open yet."""
+    agreement = in_the_rga(seeded)
+    tick(seeded, local(date(2020, 5, 1)))
+    fire(seeded, agreement, "record_evidence", by=DIRECTOR, on="2020-05-10")
+    tick(seeded, local(date(2020, 5, 11)))
+    told = [row for row in outbox(seeded) if row["notice"] == "action_not_possible"]
+    assert len(told) == 2  # the liaison and the director, once each
+
+
+def test_a_36_month_review_due_during_the_24_month_review_opens_after_it(seeded: Pal) -> None:
+    """The 36-month review waits for the 24-month review's determination, then opens."""
+    agreement = in_the_rga(seeded)
+    review_done(seeded, agreement, on="2019-12-01")
+    tick(seeded, local(date(2020, 5, 1)))
+    assert show(seeded, agreement)["state"] == "review_24"
+    tick(seeded, local(date(2021, 5, 1)))
+    assert show(seeded, agreement)["state"] == "review_24"
+    review_done(seeded, agreement, on="2021-05-20")
+    tick(seeded, local(date(2021, 5, 21)))
+    assert show(seeded, agreement)["state"] == "review_36"
+
+
+def test_an_all_on_track_late_rga_stops_the_waiting_24_month_review(seeded: Pal) -> None:
+    """A late RGA that leaves every school On-Track waives the waiting 24-month review."""
+    agreement = in_the_rga(seeded)
+    tick(seeded, local(date(2020, 5, 1)))
+    record_steps(seeded, agreement, on="2020-06-01")
+    fire(seeded, agreement, "determine", "--set", "override=L1=on_track",
+         "--set", "reason=L1=attendance verified by the conference", by=DIRECTOR,
+         on="2020-06-01")  # fmt: skip
+    tick(seeded, local(date(2020, 6, 2)))
+    view = show(seeded, agreement)
+    assert view["state"] == "implementing"
+    assert deadline(view, "review_24_due")["status"] == "waived"
