@@ -12,7 +12,13 @@ from datetime import date
 from typing import Any
 
 from states.errors import BadInput, NotAllowedInState
-from states.labels import BENCHMARK_KIND_LABELS, PARTY_LABELS, STATUS_LABELS, STEP_LABELS
+from states.labels import (
+    BENCHMARK_KIND_LABELS,
+    DIRECTION_LABELS,
+    PARTY_LABELS,
+    STATUS_LABELS,
+    STEP_LABELS,
+)
 from states.process import Changes, Child, EventSpec, Field, Process, Successor
 from states.review import (
     OFF_TRACK,
@@ -205,12 +211,21 @@ def _may_add_benchmark(case: AgreementCase, values: Mapping[str, Any], rules: Ru
         raise BadInput(f"school {school} is not a high school: it has no graduation rate benchmark")
     if kind == "local" and not label:
         raise BadInput("a local benchmark needs --label, the district's name for its measure")
+    baseline, direction = values["baseline"], values["direction"]
+    for name in ("target_18", "target_36"):
+        behind = values[name] < baseline if direction == "higher" else values[name] > baseline
+        if behind:
+            raise BadInput(
+                f"the {name.removeprefix('target_')}-month target {values[name]:g} is behind "
+                f"the baseline "
+                f"{baseline:g} for a benchmark where {DIRECTION_LABELS[direction]}"
+            )
     for planned in case.benchmarks:
         if planned.school != school or planned.kind != kind:
             continue
         if kind in SINGLE_KINDS:
             raise NotAllowedInState(
-                f"school {school} already has a {kind} benchmark ({planned.id})"
+                f"school {school} already has a benchmark of {BENCHMARK_KIND_LABELS[kind]}"
             )
         if (planned.label or "").casefold() == (label or "").casefold():
             raise NotAllowedInState(f"school {school} already has a local benchmark {label!r}")
@@ -231,9 +246,16 @@ def _benchmark(
     return Changes(children=(Child("benchmark", record),))
 
 
+def _benchmark_id(values: Mapping[str, Any]) -> int:
+    text = values["benchmark"]
+    if not (text.isascii() and text.isdigit()):
+        raise BadInput(f"a benchmark is named by its number, not {text!r}")
+    return int(text)
+
+
 def _plan_benchmark(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:
-    wanted = values["benchmark"]
-    if not any(str(planned.id) == wanted for planned in case.benchmarks):
+    wanted = _benchmark_id(values)
+    if not any(planned.id == wanted for planned in case.benchmarks):
         raise BadInput(f"agreement {case.id} has no benchmark {wanted}")
 
 
@@ -243,7 +265,7 @@ def _measurement(
     if values["on"] > day:
         raise BadInput(f"a measurement dated {values['on']} is in the future (today is {day})")
     record = {
-        "benchmark_id": int(values["benchmark"]),
+        "benchmark_id": _benchmark_id(values),
         "value": values["value"],
         "measured_on": values["on"],
         "evidence": values.get("evidence"),
@@ -342,11 +364,19 @@ def _determined(
         case.schools, case.benchmarks, day, rule.targets, rules.determination,
         values.get("override") or {}, values.get("reason") or {},
     )  # fmt: skip
+    for result in results:
+        if result.school in (values.get("override") or {}) and result.agreed == result.computed:
+            raise BadInput(
+                f"the rules already give {result.school} the status "
+                f"{STATUS_LABELS[result.computed]}: there is nothing to override"
+            )
     record = {"kind": review.kind, "determined_on": day, "rules_version": rules.version,
               "results": results}  # fmt: skip
     waive: tuple[str, ...] = ()
     later = [r for r in rules.reviews.values() if r.needed_when == "any_off_track"]
-    if review.kind == "rga" and later and not any(r.agreed in OFF_TRACK for r in results):
+    # An RGA that judged no school at all shows nothing on track: the later reviews stay.
+    all_on_track = bool(results) and not any(r.agreed in OFF_TRACK for r in results)
+    if review.kind == "rga" and later and all_on_track:
         waive = tuple(f"{r.kind}_due" for r in later if f"{r.kind}_due" in DEADLINE_LABELS)
     statuses = {r.school: {"computed": r.computed, "agreed": r.agreed} for r in results}
     return Changes(
@@ -364,6 +394,8 @@ def _review_36_determined(case: AgreementCase, values: Mapping[str, Any], rules:
 
 
 def _note_unless_all_on_track(case: AgreementCase, rules: RuleSet) -> str | None:
+    if not case.statuses:
+        return "the 36-month review judged no school"
     off = sorted(school for school, status in case.statuses.items() if status != "on_track")
     if not off:
         return None
@@ -372,7 +404,7 @@ def _note_unless_all_on_track(case: AgreementCase, rules: RuleSet) -> str | None
 
 
 def _always_note(case: AgreementCase, rules: RuleSet) -> str | None:
-    return "the reason must be recorded"
+    return "the reason must be recorded, and the district is told it"
 
 
 AGREEMENT = Process(
@@ -560,6 +592,7 @@ AGREEMENT = Process(
             ("review_36",),
             "renewed",
             guard=_review_36_determined,
+            note_required=_always_note,
             reads=frozenset({"review"}),
             successor=Successor(
                 state="needs_assessment",

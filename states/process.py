@@ -10,10 +10,11 @@ they change with the rule version an agreement keeps.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -84,14 +85,18 @@ class Field:
         raise ValueError(f"field {self.name}: {self.kind} values are not parsed here")
 
 
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?", re.ASCII)
+
+
 def parse_number(raw: str, name: str) -> float:
-    try:
-        number = Decimal(str(raw).strip())
-    except InvalidOperation:
-        raise BadInput(f"{name} must be a number, not {raw!r}") from None
-    if not number.is_finite() or abs(number) > Decimal("1e15"):
-        raise BadInput(f"{name} must be a finite number, not {raw!r}")
-    return float(number)
+    """A decimal number written plainly (ASCII digits, an optional exponent), within 10^15."""
+    text = str(raw).strip()
+    if not _NUMBER.fullmatch(text):
+        raise BadInput(f"{name} must be a number like 62.5, not {raw!r}")
+    number = Decimal(text)
+    if number and number.adjusted() > 15:
+        raise BadInput(f"{name} must be a number below 10^16, not {raw!r}")
+    return float(number) + 0.0  # -0 is 0
 
 
 def parse_date(raw: str, name: str) -> date:

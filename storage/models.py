@@ -146,7 +146,10 @@ class Benchmark(SQLModel, table=True):
 
 
 class Measurement(SQLModel, table=True):
+    """A benchmark's value on one date: one per date (a correction is a later issue's)."""
+
     model_config = DEFER
+    __table_args__ = (UniqueConstraint("benchmark_id", "measured_on"),)
 
     id: int | None = Field(default=None, primary_key=True)
     benchmark_id: int = Field(foreign_key="benchmark.id", index=True)

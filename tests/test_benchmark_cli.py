@@ -43,9 +43,11 @@ def planning(pal: Pal) -> int:
 
 
 def add(pal: Pal, agreement: int, school: str, kind: str, *extra: str) -> Any:
+    """Baseline 40, targets 50 and 60; lower-is-better: baseline 60, targets 50 and 40."""
+    values = ("60", "50", "40") if "--lower-is-better" in extra else ("40", "50", "60")
     return pal("benchmark", "add", agreement, "--school", school, "--kind", kind,
-               "--baseline", "40", "--target-18", "50", "--target-36", "60", *extra,
-               "--on", ASSESSMENT_ON, "--by", LIAISON)  # fmt: skip
+               "--baseline", values[0], "--target-18", values[1], "--target-36", values[2],
+               *extra, "--on", ASSESSMENT_ON, "--by", LIAISON)  # fmt: skip
 
 
 def added(pal: Pal, agreement: int, school: str, kind: str, *extra: str) -> int:
@@ -117,7 +119,7 @@ def test_benchmark_add_prints_the_id_and_list_has_the_documented_shape(seeded: P
         {"id": first, "school": "HS1", "kind": "on_track", "label": None, "baseline": 40.0,
          "target_18": 50.0, "target_36": 60.0, "direction": "higher", "measurements": []},
         {"id": second, "school": "EL1", "kind": "local", "label": "chronic absence",
-         "baseline": 40.0, "target_18": 50.0, "target_36": 60.0, "direction": "lower",
+         "baseline": 60.0, "target_18": 50.0, "target_36": 40.0, "direction": "lower",
          "measurements": []},
     ]  # fmt: skip
 

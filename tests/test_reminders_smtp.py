@@ -309,7 +309,11 @@ def test_review_36_reminder_then_the_system_opens_the_review_when_implementing(
     tick(mailed, local(RGA_DUE))
     review_done(mailed, agreement, on="2019-12-02")
     assert state_of(mailed.db_url, agreement) == "implementing"
-    tick(mailed, local(date(2019, 12, 2)))  # the review's own notices go out
+    # An RGA that judged no school leaves the 24-month review to follow.
+    tick(mailed, local(date(2020, 5, 1)))
+    assert state_of(mailed.db_url, agreement) == "review_24"
+    review_done(mailed, agreement, on="2020-05-04")
+    tick(mailed, local(date(2020, 5, 4)))  # the reviews' own notices go out
     seen = len(smtp_server.received)
 
     tick(mailed, local(REVIEW_36_DUE, offset_days=-61))

@@ -27,6 +27,7 @@ from helpers import (
 from service_support import local, outbox, tick, timer_statuses
 
 RENEWED_ON = "2021-05-10"
+RENEW_NOTE = "two schools still short of their 36-month targets"
 
 
 def at_review_36(pal: Pal, *identify_args: str) -> int:
@@ -43,7 +44,8 @@ def at_review_36(pal: Pal, *identify_args: str) -> int:
 
 
 def renew(pal: Pal, agreement: int) -> int:
-    out = ok(pal, "agreement", "fire", agreement, "renew", "--by", DIRECTOR, "--on", RENEWED_ON)
+    out = ok(pal, "agreement", "fire", agreement, "renew", "--note", RENEW_NOTE, "--by", DIRECTOR,
+             "--on", RENEWED_ON)  # fmt: skip
     assert out.startswith(f"agreement {agreement}: renew -> renewed; continued as agreement ")
     renewal = show(pal, agreement)["renewed_as"]
     assert isinstance(renewal, int)
@@ -138,7 +140,8 @@ def test_a_district_whose_agreement_ended_can_be_identified_again_only_after_exi
     """A renewal is the district's active agreement, so a new identify is refused; after an
     exit it is allowed."""
     agreement = at_review_36(seeded)
-    ok(seeded, "agreement", "fire", agreement, event, "--by", DIRECTOR, "--on", RENEWED_ON)
+    ok(seeded, "agreement", "fire", agreement, event, "--note", RENEW_NOTE, "--by", DIRECTOR,
+       "--on", RENEWED_ON)  # fmt: skip
     result = seeded("agreement", "identify", TRAD, "--by", DIRECTOR, "--on", RENEWED_ON)
     if event == "renew":
         assert_error(result, 3)

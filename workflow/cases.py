@@ -128,7 +128,7 @@ class AgreementStore:
         elif child.kind == "benchmark":
             session.add(Benchmark(agreement_id=row.id, **recorded, **values))
         elif child.kind == "measurement":
-            session.add(Measurement(**recorded, **values))
+            _measured(session, Measurement(**recorded, **values))
         elif child.kind == "review":
             session.add(Review(agreement_id=row.id, **values))
         elif child.kind == "review_step":
@@ -159,6 +159,18 @@ def _since_entered(session: Session, row: Agreement) -> tuple[tuple[str, Any], .
             break
         recent.append((entry.event, entry.data))
     return tuple(reversed(recent))
+
+
+def _measured(session: Session, measurement: Measurement) -> None:
+    try:
+        # A savepoint: a second value for the same date is refused cleanly.
+        with session.begin_nested():
+            session.add(measurement)
+    except IntegrityError as exc:
+        raise NotAllowedInState(
+            f"benchmark {measurement.benchmark_id} already has a measurement dated "
+            f"{measurement.measured_on}"
+        ) from exc
 
 
 def _schools_of(session: Session, district_code: str) -> dict[str, bool]:

@@ -539,7 +539,9 @@ def _script_outcome(
 ) -> None:
     """Renewed, escalated, or exited (with the director's note when a school is off track)."""
     if district.index in RENEWED and not district.renewal:
-        at(day, f"renew {case}", lambda s, c: _fire(s, c, case, "renew", by["director"]))
+        why = "a new three-year plan for the schools still short of their 36-month targets"
+        at(day, f"renew {case}",
+           lambda s, c: _fire(s, c, case, "renew", by["director"], note=why))  # fmt: skip
     elif district.index in ESCALATED_AT_36 and not district.renewal:
         note = ("schools still Off-Track with Limited Progress at 36 months: the ISD intervenes, "
                 "with increased supports from the department")  # fmt: skip
@@ -653,7 +655,8 @@ def _summary(app: App, echo: Echo, csv_dir: Path) -> None:
         states = Counter(session.exec(select(Agreement.state)).all())
         mail = Counter(session.exec(select(Outbox.status)).all())
         _statuses(session, echo)
-    echo("agreements by state: " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
+    echo("agreements by stage: " + "; ".join(
+        f"{STATE_LABELS[s]} {n}" for s, n in sorted(states.items())))  # fmt: skip
     echo("outbox: " + ", ".join(f"{s} {n}" for s, n in sorted(mail.items())))
     if mail.get("unaddressed"):
         echo("  unaddressed: notices owed to a role with nobody on file (see `pal outbox list`)")

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("measured_on", sa.Date(), nullable=False),
         sa.Column("evidence", sa.String(), nullable=True),
         *_recorded(),
+        sa.UniqueConstraint("benchmark_id", "measured_on"),
     )
     op.create_index("ix_measurement_benchmark_id", "measurement", ["benchmark_id"])
     op.create_table(
