@@ -267,7 +267,9 @@ def _resolve(
         # A blank choice list is a choice, and refused as one ("unknown ... (empty)").
         if raw is None or (not raw.strip() and not item.many):
             if item.required:
-                raise BadInput(f"{spec.name} needs --set {item.name}=...")
+                # In the words of the step, not of one command: the CLI's plan and review
+                # commands and CSV imports reach here as well as `fire --set`.
+                raise BadInput(f"a value for {item.name} is needed to {spec.label}")
             if item.default is not None:
                 values[item.name] = item.default(case, rules)
             elif raw is not None or item.kind == "text":
