@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from config.rules import load_rules
 from notifications.recipients import Directory, Recipients
-from notifications.render import render_once
+from notifications.render import mentions, render_once
 from notifications.reviews import NEEDS, ReviewBook, due_step, review_name
 from states.context import Context
 from states.registry import process
@@ -146,7 +146,10 @@ def enqueue_many(session: Session, owed: Sequence[Notice], ctx: Context) -> int:
     if not owed:
         return 0
     roles = {role for item in owed for role in item.roles}
-    directory = Directory.load(session, [item.agreement for item in owed], roles)
+    tell_parties = any(mentions(item.notice, "missing_parties") for item in owed)
+    directory = Directory.load(
+        session, [item.agreement for item in owed], roles, parties=tell_parties
+    )
     addressed = [(item, directory.resolve(item.agreement, item.roles)) for item in owed]
     taken = _taken(session, [key for item, to in addressed for key in _keys(item, to)])
     connection = session.connection()

@@ -70,8 +70,15 @@ class Directory:
 
     @classmethod
     def load(
-        cls, session: Session, agreements: Sequence[AgreementLike], roles: Iterable[str]
+        cls,
+        session: Session,
+        agreements: Sequence[AgreementLike],
+        roles: Iterable[str],
+        *,
+        parties: bool = True,
     ) -> Directory:
+        """Everything needed to address notices to `roles`; the parties who signed each
+        agreement too when `parties` (notices that tell them) or `roles` names the signatories."""
         codes = sorted({a.district_code for a in agreements})
         ids = sorted({a.id for a in agreements if a.id is not None})
         liaisons = sorted({a.liaison_email for a in agreements if a.liaison_email})
@@ -102,11 +109,12 @@ class Directory:
         if elsewhere:
             for person in run(select(_CONTACT).where(_CONTACT.c.email.in_(elsewhere))):
                 by_email[person.email] = person
-        parties: dict[int, list[str]] = defaultdict(list)
-        query = select(_SIGNATURE.c.agreement_id, _SIGNATURE.c.party).order_by(_SIGNATURE.c.id)
-        for row in session.execute(query.where(_SIGNATURE.c.agreement_id.in_(ids))):
-            parties[row.agreement_id].append(row.party)
-        return cls(districts, by_district, by_role, by_email, parties)
+        signed: dict[int, list[str]] = defaultdict(list)
+        if parties or "signatories" in roles:
+            query = select(_SIGNATURE.c.agreement_id, _SIGNATURE.c.party).order_by(_SIGNATURE.c.id)
+            for row in session.execute(query.where(_SIGNATURE.c.agreement_id.in_(ids))):
+                signed[row.agreement_id].append(row.party)
+        return cls(districts, by_district, by_role, by_email, signed)
 
     def district(self, agreement: AgreementLike) -> Any:
         return self.districts[agreement.district_code]

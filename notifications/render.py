@@ -415,5 +415,13 @@ def render_once(notice: str, values: dict[str, Any]) -> Addressable:
     return renderer().render_once(notice, values)
 
 
+@cache
+def mentions(notice: str, name: str) -> bool:
+    """Whether the templates of `notice` (or the shared `_` ones they build on) may use the
+    value `name`: a plain search of their text, so a mention anywhere counts (never missed)."""
+    files = [*TEMPLATES.glob(f"{notice}.*"), *TEMPLATES.glob("_*")]
+    return any(name in path.read_text(encoding="utf-8") for path in files)
+
+
 def notice_names() -> list[str]:
     return sorted(p.stem for p in TEMPLATES.glob("*.txt") if not p.stem.startswith("_"))

@@ -211,6 +211,16 @@ class EventSpec:
         if not set(self.stays_in) <= set(self.sources):
             raise ValueError(f"{self.name}: stays_in names a state it cannot fire from")
 
+    @cached_property
+    def looks_at_case(self) -> bool:
+        """Whether applying it needs the case loaded: for its guard, its note rule, its choices
+        or what it `reads`. An effect sees the case only then (otherwise None): one that looks
+        at the case says what it reads."""
+        return bool(
+            self.guard or self.note_required or self.reads
+            or any(f.kind == "choice" for f in self.fields)
+        )  # fmt: skip
+
     @property
     def permission_key(self) -> str:
         return self.permission or self.name

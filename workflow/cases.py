@@ -130,7 +130,8 @@ class AgreementStore:
         elif child.kind == "measurement":
             _measured(session, Measurement(**recorded, **values))
         elif child.kind == "review":
-            session.add(Review(agreement_id=row.id, **values))
+            session.execute(_OPEN_REVIEW, {"agreement_id": row.id, **values})
+            return
         elif child.kind == "review_step":
             review = _latest_review(session, row.id)
             assert review.id is not None
@@ -185,6 +186,8 @@ def _schools_of(session: Session, district_code: str) -> dict[str, bool]:
 _BENCHMARK: Table = Benchmark.__table__  # type: ignore[attr-defined]
 _MEASUREMENT: Table = Measurement.__table__  # type: ignore[attr-defined]
 _DETERMINATION: Table = Determination.__table__  # type: ignore[attr-defined]
+_REVIEW: Table = Review.__table__  # type: ignore[attr-defined]
+_OPEN_REVIEW = insert(_REVIEW)  # built once: building costs more than running it on SQLite
 # Columns, not objects: a plan holds dozens of benchmarks and hundreds of measurements, and
 # building ORM objects for them costs more than reading them.
 _PLAN = (

@@ -67,11 +67,7 @@ def apply(session: Session, request: Request, ctx: Context) -> Any:
     rules.check_may(spec.permission_key, request.actor.role)
     dest = definition.destination(row.state, spec.name)
     # Only an event that looks at its case pays for loading it (open_rga does not).
-    needs_case = (
-        spec.guard or spec.effect or spec.note_required
-        or any(f.kind == "choice" for f in spec.fields)
-    )  # fmt: skip
-    case = store.case_of(session, row, spec.reads) if needs_case else None
+    case = store.case_of(session, row, spec.reads) if spec.looks_at_case else None
     values = _resolve(session, spec, request.data, case, rules)
     day = effective_date(request.on, ctx, row.last_event_on)
     if spec.guard is not None:
