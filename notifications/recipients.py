@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Executable, Table, select
+from sqlalchemy import BindParameter, Executable, Table, bindparam, select
 from sqlmodel import Session
 
 from states.rules import DISTRICT_ROLES
@@ -32,6 +32,18 @@ _DERIVED = {"liaison", "signatories", "district_all"}
 _CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
 _DISTRICT: Table = District.__table__  # type: ignore[attr-defined]
 _SIGNATURE: Table = Signature.__table__  # type: ignore[attr-defined]
+# Built once: building a statement costs more than running it on SQLite.
+_VALUES: BindParameter[Any] = bindparam("values", expanding=True)
+_DISTRICTS = select(_DISTRICT).where(_DISTRICT.c.code.in_(_VALUES))
+_CONTACTS = select(_CONTACT).order_by(_CONTACT.c.email)
+_IN_DISTRICTS = _CONTACTS.where(_CONTACT.c.district_code.in_(_VALUES))
+_IN_ROLES = _CONTACTS.where(_CONTACT.c.role.in_(_VALUES))
+_BY_EMAIL = select(_CONTACT).where(_CONTACT.c.email.in_(_VALUES))
+_SIGNED = (
+    select(_SIGNATURE.c.agreement_id, _SIGNATURE.c.party)
+    .where(_SIGNATURE.c.agreement_id.in_(_VALUES))
+    .order_by(_SIGNATURE.c.id)
+)
 
 
 class AgreementLike(Protocol):
@@ -87,32 +99,30 @@ class Directory:
             | ({"director"} if "signatories" in roles else set())
         )
 
-        def run(query: Executable) -> list[Any]:
-            return records(session, query)
+        def run(query: Executable, values: list[Any]) -> list[Any]:
+            return records(session, query, {"values": values})
 
-        districts = {d.code: d for d in run(select(_DISTRICT).where(_DISTRICT.c.code.in_(codes)))}
+        districts = {d.code: d for d in run(_DISTRICTS, codes)}
         by_district: dict[str, list[Any]] = defaultdict(list)
         by_role: dict[str, list[Any]] = defaultdict(list)
         by_email: dict[str, Any] = {}
-        ordered = select(_CONTACT).order_by(_CONTACT.c.email)
-        for person in run(ordered.where(_CONTACT.c.district_code.in_(codes))):
+        for person in run(_IN_DISTRICTS, codes):
             # Keyed by district, and by district and role: resolving is then a lookup.
             by_district[person.district_code].append(person)
             by_district[f"{person.district_code}\x00{person.role}"].append(person)
             by_email[person.email] = person
         if global_roles:
-            for person in run(ordered.where(_CONTACT.c.role.in_(global_roles))):
+            for person in run(_IN_ROLES, global_roles):
                 by_role[person.role].append(person)
                 by_email[person.email] = person
         # Most liaisons are found above; only the others cost a query.
         elsewhere = [email for email in liaisons if email not in by_email]
         if elsewhere:
-            for person in run(select(_CONTACT).where(_CONTACT.c.email.in_(elsewhere))):
+            for person in run(_BY_EMAIL, elsewhere):
                 by_email[person.email] = person
         signed: dict[int, list[str]] = defaultdict(list)
         if parties or "signatories" in roles:
-            query = select(_SIGNATURE.c.agreement_id, _SIGNATURE.c.party).order_by(_SIGNATURE.c.id)
-            for row in session.execute(query.where(_SIGNATURE.c.agreement_id.in_(ids))):
+            for row in session.execute(_SIGNED, {"values": ids}):
                 signed[row.agreement_id].append(row.party)
         return cls(districts, by_district, by_role, by_email, signed)
 
