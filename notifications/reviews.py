@@ -111,9 +111,10 @@ class SchoolFacts:
     name: str
     status: str  # the status agreed, as people read it
     computed: str  # the status the rules gave
-    reason: str | None  # why the conference agreed a different status
-    overridden: bool
+    reason: str | None  # why the conference agreed this status, when a reason is recorded
+    overridden: bool  # the status agreed differs from the one the rules gave
     unmeasured: int  # benchmarks with no measurement by the determination
+    no_benchmarks: bool = False  # the plan set the school no benchmark
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,7 @@ def _school(row: Any) -> SchoolFacts:
         reason=row.reason,
         overridden=row.agreed != row.computed,
         unmeasured=sum(1 for item in row.inputs or () if item.get("value") is None),
+        no_benchmarks=not row.inputs,
     )
 
 

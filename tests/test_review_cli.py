@@ -25,15 +25,15 @@ from helpers import (
 OPENED_ON = "2019-11-01"
 STEPS = ("evidence", "self_assessment", "partner_assessment", "mde_assessment", "conference")
 REVIEW_KEYS = {"agreement", "kind", "opened_on", "steps", "determined_on", "schools"}
-SCHOOL_KEYS = {"school", "computed", "agreed", "reason", "benchmarks"}
+SCHOOL_KEYS = {"school", "computed", "agreed", "reason", "benchmarks", "no_benchmarks"}
 JUDGED_KEYS = {"id", "kind", "label", "baseline", "target", "direction", "value", "measured_on",
                "met", "progress"}  # fmt: skip
 
 
 def benchmark(pal: Pal, agreement: int, school: str, kind: str, target_18: str,
-              *extra: str) -> int:  # fmt: skip
+              *extra: str, target_36: str = "90") -> int:  # fmt: skip
     out = ok(pal, "benchmark", "add", agreement, "--school", school, "--kind", kind,
-             "--baseline", "50", "--target-18", target_18, "--target-36", "90", *extra,
+             "--baseline", "50", "--target-18", target_18, "--target-36", target_36, *extra,
              "--on", ASSESSMENT_ON, "--by", LIAISON)  # fmt: skip
     return int(out.strip())
 
@@ -53,7 +53,7 @@ def in_rga(pal: Pal) -> tuple[int, dict[str, int]]:
         "on_track": benchmark(pal, agreement, "EL1", "on_track", "70"),
     }
     ids["absence"] = benchmark(pal, agreement, "EL1", "local", "40", "--label", "chronic absence",
-                               "--lower-is-better")  # fmt: skip
+                               "--lower-is-better", target_36="30")  # fmt: skip
     sign(pal, agreement, TRAD_PARTIES)
     ok(pal, "agreement", "fire", agreement, "open_rga", "--on", OPENED_ON, "--by", DIRECTOR)
     for name, value in (("grad", "61"), ("attendance", "60"), ("on_track", "55")):
@@ -191,6 +191,7 @@ def test_determine_records_computed_and_agreed_statuses(seeded: Pal) -> None:
         f"  EL1        Off-Track with Progress (computed Off-Track with Limited Progress; "
         f"agreed because: {reason})",
         "  ES2        Off-Track with Limited Progress",
+        "      NO BENCHMARKS in the plan for this school (nothing shows it on track)",
         "  HS1        On-Track",
     ]
     view = review(seeded, agreement)

@@ -348,7 +348,9 @@ def review_summary(session: Session, agreement_id: int) -> dict[str, Any]:
 
 def review_view(session: Session, agreement_id: int, *, today: date) -> dict[str, Any]:
     """The agreement's open review, else its latest, with each school's status: as determined,
-    or (before the determination) as the rules would compute it on `today`, not yet agreed."""
+    or (before the determination) as the rules would compute it on `today`, not yet agreed.
+    A school with no benchmark in the plan has `no_benchmarks` true (the rules then give it
+    limited progress, as nothing shows it on track)."""
     agreement = _agreement(session, agreement_id)
     review = _latest_review(session, agreement_id)
     if review is None:
@@ -374,6 +376,7 @@ def _determined(session: Session, review_id: int) -> list[dict[str, Any]]:
             "agreed": d.agreed,
             "reason": d.reason,
             "benchmarks": list(d.inputs),
+            "no_benchmarks": not d.inputs,
         }
         for d in records(session, query)
     ]
@@ -410,6 +413,7 @@ def _computed(session: Session, agreement: Any, review: Any, today: date) -> lis
             "agreed": None,
             "reason": None,
             "benchmarks": [item.as_record() for item in r.inputs],
+            "no_benchmarks": not r.inputs,
         }
         for r in results
     ]

@@ -102,7 +102,7 @@ def agreement_text(view: dict[str, Any]) -> str:
         *([f"  renewed as     agreement {view['renewed_as']}"] if view["renewed_as"] else []),
     ]
     if view["escalation_option"]:
-        lines.append(f"  escalated to   {view['escalation_option']}")
+        lines.append(f"  escalated to   {_options(view['escalation_option'].split(','))}")
     upcoming = [d for d in view["deadlines"] if d["status"] == "open"]
     lines.append(
         f"  next deadline  {upcoming[0]['kind']} due {upcoming[0]['due']}"
@@ -127,7 +127,7 @@ def agreement_text(view: dict[str, Any]) -> str:
         for h in view["history"]:
             move = f"{h['from'] or '-'} -> {h['to']}" if h["from"] != h["to"] else h["to"]
             extra = ", ".join(
-                f"{k}={_audited(v)}" for k, v in (h["data"] or {}).items() if v is not None
+                f"{k}={_audited(v, key=k)}" for k, v in (h["data"] or {}).items() if v is not None
             )
             line = f"    {h['on']}  {h['event']:<18} {move:<36} by {h['by']}"
             if extra and h["from"] is not None:  # a creation's data is shown above
@@ -138,13 +138,28 @@ def agreement_text(view: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _audited(value: Any, nested: bool = False) -> str:
+def _options(names: Sequence[str]) -> str:
+    """Accountability options (consequences) in words, joined by ", "."""
+    from states.labels import CONSEQUENCE_LABELS
+
+    return ", ".join(CONSEQUENCE_LABELS.get(name, name) for name in names if name)
+
+
+# The audited lists whose items are engine names, by field: how to say them.
+_LISTED_OPTIONS = frozenset({"option", "consequences"})
+
+
+def _audited(value: Any, nested: bool = False, key: str = "") -> str:
     """An audited value in a history line; a mapping (a determination's statuses, overrides and
-    reasons) as `(KEY=VALUE, ...)`, a school's status in it in words."""
+    reasons) as `(KEY=VALUE, ...)`, a school's status in it in words; a list (escalation options,
+    schools) as its items joined by ", ", an option in words."""
     from states.labels import STATUS_LABELS
 
     if isinstance(value, dict):
         return "(" + ", ".join(f"{k}={_audited(v, True)}" for k, v in value.items()) + ")"
+    if isinstance(value, (list, tuple)):
+        items = [str(item) for item in value]
+        return _options(items) if key in _LISTED_OPTIONS else ", ".join(items)
     if nested and isinstance(value, str):
         return STATUS_LABELS.get(value, value)
     return str(value)
@@ -325,17 +340,28 @@ def determination_recorded(agreement_id: int, state: str, review: dict[str, Any]
     from states.agreement import STATE_LABELS
 
     lines = [f"agreement {agreement_id}: status determined; now {STATE_LABELS[state]}"]
-    lines += [_school_status(school) for school in review["schools"]]
+    for school in review["schools"]:
+        lines += _school_status(school)
     return "\n".join(lines)
 
 
-def _school_status(school: dict[str, Any]) -> str:
+def _school_status(school: dict[str, Any]) -> list[str]:
+    """A school's status (computed, or agreed: with the computed one when it differs and the
+    reason whenever one is recorded), and a line if the plan set it no benchmarks."""
     if school["agreed"] is None:
-        return f"  {school['school']:<10} computed {_status(school['computed'])} (not yet agreed)"
-    line = f"  {school['school']:<10} {_status(school['agreed'])}"
-    if school["agreed"] != school["computed"]:
-        line += f" (computed {_status(school['computed'])}; agreed because: {school['reason']})"
-    return line
+        line = f"  {school['school']:<10} computed {_status(school['computed'])} (not yet agreed)"
+    else:
+        line = f"  {school['school']:<10} {_status(school['agreed'])}"
+        notes = []
+        if school["agreed"] != school["computed"]:
+            notes.append(f"computed {_status(school['computed'])}")
+        if school["reason"] is not None:
+            notes.append(f"agreed because: {school['reason']}")
+        if notes:
+            line += f" ({'; '.join(notes)})"
+    if school.get("no_benchmarks"):
+        return [line, "      NO BENCHMARKS in the plan for this school (nothing shows it on track)"]
+    return [line]
 
 
 def _benchmark_judged(b: dict[str, Any]) -> str:
@@ -357,7 +383,7 @@ def review_text(review: dict[str, Any]) -> str:
     lines += [f"  {_step(s['step']):<46} {s['on']}  by {s['by']}" for s in review["steps"]]
     lines.append(f"  {_waiting_for(review)}")
     for school in review["schools"]:
-        lines.append(_school_status(school))
+        lines += _school_status(school)
         lines += [_benchmark_judged(b) for b in school["benchmarks"]]
     return "\n".join(lines)
 
@@ -369,7 +395,9 @@ def _plan_lines(view: dict[str, Any]) -> list[str]:
         lines.append("  schools")
     for school in view["schools"]:
         lines.append(f"    {school['code']:<10} {school['name']}: {_status(school['status'])}")
-        lines += [f"    {benchmark_row(b, school=False)}" for b in school["benchmarks"]]
+        lines += [f"    {benchmark_row(b, school=False)}" for b in school["benchmarks"]] or [
+            "           no benchmarks in the plan"
+        ]
     review = view["review"]
     if review is not None:
         lines.append(f"  review         {_review_title(review)}")
