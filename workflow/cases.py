@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, Table, bindparam, insert, inspect, type_coerce
+from sqlalchemy import String, Table, bindparam, insert, inspect, type_coerce, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -134,8 +134,7 @@ class AgreementStore:
             return
         elif child.kind == "review_step":
             review = _latest_review(session, row.id)
-            assert review.id is not None
-            session.add(ReviewStep(review_id=review.id, **recorded, **values))
+            session.add(ReviewStep(review_id=review, **recorded, **values))
         elif child.kind == "determination":
             _record_determination(session, row.id, values, actor)
         else:
@@ -187,6 +186,7 @@ _BENCHMARK: Table = Benchmark.__table__  # type: ignore[attr-defined]
 _MEASUREMENT: Table = Measurement.__table__  # type: ignore[attr-defined]
 _DETERMINATION: Table = Determination.__table__  # type: ignore[attr-defined]
 _REVIEW: Table = Review.__table__  # type: ignore[attr-defined]
+_REVIEW_STEP: Table = ReviewStep.__table__  # type: ignore[attr-defined]
 _OPEN_REVIEW = insert(_REVIEW)  # built once: building costs more than running it on SQLite
 # Columns, not objects: a plan holds dozens of benchmarks and hundreds of measurements, and
 # building ORM objects for them costs more than reading them.
@@ -254,31 +254,58 @@ def _covered(
     return tuple(sorted({*named, *(b.school for b in benchmarks)}))
 
 
-def _latest_review(session: Session, agreement_id: int) -> Review:
-    review = session.exec(
-        select(Review).where(Review.agreement_id == agreement_id).order_by(col(Review.id).desc())
-    ).first()
-    if review is None:
+_LATEST_REVIEW = (
+    core_select(_REVIEW.c.id)
+    .where(_REVIEW.c.agreement_id == bindparam("agreement"))
+    .order_by(_REVIEW.c.id.desc())
+    .limit(1)
+)
+_DETERMINED = (
+    update(_REVIEW)
+    .where(_REVIEW.c.id == bindparam("review"))
+    .values(
+        determined_on=bindparam("day"),
+        determined_by=bindparam("by"),
+        rules_version=bindparam("rules"),
+    )
+)
+_RECORD_DETERMINATIONS = insert(_DETERMINATION)
+
+
+def _latest_review(session: Session, agreement_id: int) -> int:
+    """The id of the agreement's latest review."""
+    found = session.execute(_LATEST_REVIEW, {"agreement": agreement_id}).scalar_one_or_none()
+    if found is None:
         raise NotAllowedInState("no review is open")
-    return review
+    return int(found)
+
+
+_REVIEWS = (
+    core_select(_REVIEW.c.id, _REVIEW.c.kind, _REVIEW.c.opened_on, _REVIEW.c.determined_on)
+    .where(_REVIEW.c.agreement_id == bindparam("agreement"))
+    .order_by(_REVIEW.c.id.desc())
+)
+_STEPS_DONE = (
+    core_select(_REVIEW_STEP.c.step, _REVIEW_STEP.c.done_on)
+    .where(_REVIEW_STEP.c.review_id == bindparam("review"))
+    .order_by(_REVIEW_STEP.c.id)
+)
+_AGREED = core_select(_DETERMINATION.c.school_code, _DETERMINATION.c.agreed).where(
+    _DETERMINATION.c.review_id == bindparam("review")
+)
 
 
 def _review(
     session: Session, row: Agreement
 ) -> tuple[OpenReview | None, tuple[str, ...], dict[str, str]]:
     """The latest review with its steps, the kinds held, and the statuses agreed at the latest
-    determination."""
-    reviews = session.exec(
-        select(Review).where(Review.agreement_id == row.id).order_by(col(Review.id).desc())
-    ).all()
+    determination. Read as columns, never as ORM objects: reviews are written with Core
+    statements, which would leave objects a session holds out of date."""
+    reviews = session.execute(_REVIEWS, {"agreement": row.id}).all()
     if not reviews:
         return None, (), {}
     latest = reviews[0]
-    steps = session.execute(
-        select(ReviewStep.step, ReviewStep.done_on)  # type: ignore[call-overload]
-        .where(ReviewStep.review_id == latest.id)
-        .order_by(col(ReviewStep.id))
-    )
+    steps = session.execute(_STEPS_DONE, {"review": latest.id}).all()
     open_review = OpenReview(
         latest.kind,
         latest.opened_on,
@@ -288,12 +315,7 @@ def _review(
     determined = next((r for r in reviews if r.determined_on is not None), None)
     statuses: dict[str, str] = {}
     if determined is not None:
-        found = session.execute(
-            select(Determination.school_code, Determination.agreed).where(
-                Determination.review_id == determined.id
-            )
-        )
-        statuses = dict(found.all())
+        statuses = dict(session.execute(_AGREED, {"review": determined.id}).all())
     return open_review, tuple(r.kind for r in reviews), statuses
 
 
@@ -301,18 +323,18 @@ def _record_determination(
     session: Session, agreement_id: int, values: Mapping[str, Any], actor: Actor
 ) -> None:
     review = _latest_review(session, agreement_id)
-    review.determined_on = values["determined_on"]
-    review.determined_by = actor.email
-    review.rules_version = values["rules_version"]
-    session.add(review)
-    assert review.id is not None
+    session.execute(
+        _DETERMINED,
+        {"review": review, "day": values["determined_on"], "by": actor.email,
+         "rules": values["rules_version"]},
+    )  # fmt: skip
     results: tuple[SchoolResult, ...] = values["results"]
     if results:  # one multi-row INSERT, however many schools
         session.execute(
-            insert(_DETERMINATION),
+            _RECORD_DETERMINATIONS,
             [
                 {
-                    "review_id": review.id,
+                    "review_id": review,
                     "school_code": result.school,
                     "computed": result.computed,
                     "agreed": result.agreed,
