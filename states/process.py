@@ -162,8 +162,9 @@ Effect = Callable[[Any, Mapping[str, Any], "RuleSet", date], Changes]
 NoteRule = Callable[[Any, "RuleSet"], str | None]
 # What a guard or an effect may read of its case beyond its row; each costs queries, so an
 # event names only what it uses: `history` (events since the case entered its state), `plan`
-# (schools and benchmarks), `measurements` (the plan with every measurement), `review` (the
-# latest review with its steps, and the statuses last determined).
+# (schools and benchmarks), `measurements` (the plan with each benchmark's latest measurement
+# on or before the event's day), `review` (the latest review with its steps, and the statuses
+# last determined).
 READS = frozenset({"history", "plan", "measurements", "review"})
 
 

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, Table, bindparam, insert, inspect, type_coerce, update
+from sqlalchemy import (
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    type_coerce,
+    update,
+)
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -60,16 +69,22 @@ class AgreementStore:
         return row
 
     def case_of(
-        self, session: Session, row: Agreement, reads: frozenset[str] = frozenset()
+        self,
+        session: Session,
+        row: Agreement,
+        reads: frozenset[str] = frozenset(),
+        day: date | None = None,
     ) -> AgreementCase:
-        """The agreement as its guards and effects see it, with what `reads` names loaded."""
+        """The agreement as its guards and effects see it on `day` (default: its last event's),
+        with what `reads` names loaded."""
         signed = session.execute(
             select(Signature.party, Signature.signed_on).where(  # type: ignore[call-overload]
                 Signature.agreement_id == row.id
             )
         )
         planned = bool(reads & {"plan", "measurements"})
-        benchmarks = _benchmarks(session, row, "measurements" in reads) if planned else ()
+        as_of = day or row.last_event_on
+        benchmarks = _benchmarks(session, row, "measurements" in reads, as_of) if planned else ()
         review, held, statuses = _review(session, row) if "review" in reads else (None, (), {})
         return AgreementCase(
             district_code=row.district_code,
@@ -204,6 +219,9 @@ _PLAN = (
     .where(_BENCHMARK.c.agreement_id == bindparam("agreement"))
     .order_by(_BENCHMARK.c.id)
 )
+_EARLIER = _MEASUREMENT.alias("earlier")
+# Each benchmark's latest measurement on or before the day, and no other: a plan may hold
+# hundreds of measurements, and a determination judges one per benchmark.
 _MEASURED = (
     core_select(
         _MEASUREMENT.c.benchmark_id,
@@ -213,18 +231,26 @@ _MEASURED = (
         type_coerce(_MEASUREMENT.c.measured_on, String),
     )
     .join(_BENCHMARK, _BENCHMARK.c.id == _MEASUREMENT.c.benchmark_id)
-    .where(_BENCHMARK.c.agreement_id == bindparam("agreement"))
+    .where(
+        _BENCHMARK.c.agreement_id == bindparam("agreement"),
+        _MEASUREMENT.c.measured_on
+        == core_select(func.max(_EARLIER.c.measured_on))
+        .where(
+            _EARLIER.c.benchmark_id == _MEASUREMENT.c.benchmark_id,
+            _EARLIER.c.measured_on <= bindparam("day"),
+        )
+        .scalar_subquery(),
+    )
     .order_by(_MEASUREMENT.c.id)
 )
 
 
 def _benchmarks(
-    session: Session, row: Agreement, with_measurements: bool
+    session: Session, row: Agreement, with_measurements: bool, day: date
 ) -> tuple[PlannedBenchmark, ...]:
     measured: dict[int, list[Measured]] = {}
     if with_measurements:
-        # One fetchall: hundreds of rows, fetched one by one, would cost more than the query.
-        rows = session.execute(_MEASURED, {"agreement": row.id}).all()
+        rows = session.execute(_MEASURED, {"agreement": row.id, "day": day}).all()
         as_stored = bool(rows) and isinstance(rows[0][2], str)
         for benchmark_id, value, on in rows:
             day = date.fromisoformat(on) if as_stored else on

@@ -5,7 +5,7 @@ does is read from its description in `states/` (`EventSpec`); nothing here names
 state change, its audit record, its deadlines, its notices, its follow-up and its successor are
 written in the transaction the caller holds (`storage.db.transaction`), so they commit together
 or not at all. Checks run before anything is written, in a fixed order: who is acting, the
-state, the event's data, its date, then its guard.
+state, the date (the case is read as of it), the event's data, then its guard.
 """
 
 from __future__ import annotations
@@ -66,10 +66,10 @@ def apply(session: Session, request: Request, ctx: Context) -> Any:
     rules = load_rules(row.rules_version)
     rules.check_may(spec.permission_key, request.actor.role)
     dest = definition.destination(row.state, spec.name)
-    # Only an event that looks at its case pays for loading it (open_rga does not).
-    case = store.case_of(session, row, spec.reads) if spec.looks_at_case else None
-    values = _resolve(session, spec, request.data, case, rules)
     day = effective_date(request.on, ctx, row.last_event_on)
+    # Only an event that looks at its case pays for loading it (open_rga does not).
+    case = store.case_of(session, row, spec.reads, day) if spec.looks_at_case else None
+    values = _resolve(session, spec, request.data, case, rules)
     if spec.guard is not None:
         spec.guard(case, values, rules)
     _check_note(spec, case, rules, request.note)
