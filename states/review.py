@@ -27,6 +27,15 @@ BENCHMARK_KINDS = (
 )
 # Kinds a school has at most one of; `local` ones are told apart by their label.
 SINGLE_KINDS = frozenset(BENCHMARK_KINDS) - {"local"}
+# The kinds the law requires of every school's benchmarks (MCL 388.1622p), and of a high school.
+REQUIRED_KINDS = ("on_track", "proficiency_or_growth", "attendance_rate")
+HIGH_SCHOOL_KINDS = ("graduation_rate",)
+
+
+def missing_kinds(present: set[str] | frozenset[str], high_school: bool) -> tuple[str, ...]:
+    """The kinds the law requires of a school that its benchmarks do not include yet."""
+    required = (*REQUIRED_KINDS, *HIGH_SCHOOL_KINDS) if high_school else REQUIRED_KINDS
+    return tuple(kind for kind in required if kind not in present)
 
 
 @dataclass(frozen=True)

@@ -293,6 +293,19 @@ def test_agreement_show_lists_schools_with_benchmarks_in_words(seeded: Pal) -> N
     assert "graduation rate" in out and "45 on 2019-06-01" in out
     assert "graduation_rate" not in out.split("  deadlines")[0]
     [el1, hs1] = show(seeded, agreement)["schools"]
-    assert set(hs1) == {"code", "name", "benchmarks", "status"}
+    assert set(hs1) == {"code", "name", "benchmarks", "status", "missing_benchmarks"}
     assert hs1["benchmarks"] == [b for b in listed(seeded, agreement) if b["school"] == "HS1"]
     assert el1["code"] == "EL1" and el1["name"] == "EL1 School"
+
+
+def test_agreement_show_names_the_benchmarks_the_law_still_requires(seeded: Pal) -> None:
+    """A school's plan lacking a kind the law requires says which, in words and in JSON."""
+    agreement, _, _ = signed_with_benchmarks(seeded)
+    [el1, hs1] = show(seeded, agreement)["schools"]
+    assert hs1["missing_benchmarks"] == ["on_track", "proficiency_or_growth", "attendance_rate"]
+    assert el1["missing_benchmarks"] == ["on_track", "proficiency_or_growth"]
+    out = ok(seeded, "agreement", "show", agreement)
+    assert (
+        "the plan still needs a benchmark of pupils on track to grade-level proficiency, "
+        "proficiency or growth\n" in out
+    )

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from states.agreement import STATES
 from states.errors import BadInput, NotFound
+from states.review import missing_kinds
 from storage.models import (
     Agreement,
     AgreementSchool,
@@ -55,14 +56,20 @@ def agreement_view(session: Session, agreement_id: int, *, history: bool = True)
     benchmarks = _benchmarks_of(session, agreement_id)
     latest = _latest_review(session, agreement_id)
     statuses = _latest_statuses(session, agreement_id)
+    covered = _covered_schools(session, agreement_id)
+    high = _high_schools(session, list(covered))
     view["schools"] = [
         {
             "code": code,
             "name": name,
             "benchmarks": [b for b in benchmarks if b["school"] == code],
             "status": statuses.get(code),
+            # The kinds the law requires that the plan has no benchmark of yet.
+            "missing_benchmarks": list(
+                missing_kinds({b["kind"] for b in benchmarks if b["school"] == code}, code in high)
+            ),
         }
-        for code, name in _covered_schools(session, agreement_id).items()
+        for code, name in covered.items()
     ]
     view["review"] = None if latest is None else _review_summary(session, agreement, latest)
     return view
@@ -241,6 +248,11 @@ def _benchmarks_of(session: Session, agreement_id: int) -> list[dict[str, Any]]:
         }
         for b in records(session, query)
     ]
+
+
+def _high_schools(session: Session, codes: list[str]) -> set[str]:
+    query = select(_SCHOOL.c.code).where(_SCHOOL.c.code.in_(codes), _SCHOOL.c.high_school)
+    return {row.code for row in records(session, query)}
 
 
 def _covered_schools(session: Session, agreement_id: int) -> dict[str, str]:

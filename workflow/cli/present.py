@@ -398,6 +398,11 @@ def _plan_lines(view: dict[str, Any]) -> list[str]:
         lines += [f"    {benchmark_row(b, school=False)}" for b in school["benchmarks"]] or [
             "           no benchmarks in the plan"
         ]
+        if school["missing_benchmarks"]:
+            from states.labels import BENCHMARK_KIND_LABELS
+
+            missing = ", ".join(BENCHMARK_KIND_LABELS[k] for k in school["missing_benchmarks"])
+            lines.append(f"           the plan still needs a benchmark of {missing}")
     review = view["review"]
     if review is not None:
         lines.append(f"  review         {_review_title(review)}")
