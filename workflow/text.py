@@ -15,8 +15,8 @@ import re
 
 from states.errors import BadInput
 
-NAME_MAX = 200  # district, school, ISD, authorizer and people's names; cohort labels
-TEXT_MAX = 2000  # notes and free-text event data
+NAME_MAX = 200  # district, school, ISD, authorizer and people's names
+TEXT_MAX = 2000  # notes and the text an event takes (a cohort, a label, a reason)
 
 # C0 and C1 controls and DEL (Unicode category Cc), the line and paragraph separators, and lone
 # surrogates.
