@@ -87,3 +87,32 @@ def test_an_all_on_track_late_rga_stops_the_waiting_24_month_review(seeded: Pal)
     view = show(seeded, agreement)
     assert view["state"] == "implementing"
     assert deadline(view, "review_24_due")["status"] == "waived"
+
+
+def test_a_backdated_determination_does_not_open_the_next_review_before_it_is_due(
+    seeded: Pal,
+) -> None:
+    """A determination dated before the 24-month moment opens the review on its due day."""
+    agreement = in_the_rga(seeded)
+    record_steps(seeded, agreement, on="2019-11-10")
+    tick(seeded, local(date(2020, 5, 1)))  # the 24-month review waits
+    review_done(seeded, agreement, on="2020-04-20")
+    tick(seeded, local(date(2020, 5, 1), offset_days=1))
+    view = show(seeded, agreement)
+    assert view["state"] == "review_24"
+    assert view["history"][-1]["on"] == "2020-05-01"
+    assert deadline(view, "review_24_due")["closed_on"] == "2020-05-01"
+
+
+def test_an_rga_determined_after_36_months_is_followed_by_the_36_month_review(
+    seeded: Pal,
+) -> None:
+    """When both later reviews are owed, the 36-month one opens and the 24-month one is moot."""
+    agreement = in_the_rga(seeded)
+    tick(seeded, local(date(2020, 5, 1)))
+    tick(seeded, local(date(2021, 5, 1)))
+    review_done(seeded, agreement, on="2021-06-01")
+    tick(seeded, local(date(2021, 6, 2)))
+    view = show(seeded, agreement)
+    assert view["state"] == "review_36"
+    assert deadline(view, "review_24_due")["status"] == "waived"

@@ -151,13 +151,21 @@ def _waive_kind(session: Session, agreement: Agreement, kind: str, on: date) -> 
 _REARM = (
     update(_TIMER)
     .where(_TIMER.c.agreement_id == bindparam("agreement"), _TIMER.c.status == "waiting")
-    .values(status="pending", fire_at=bindparam("at"))
+    .values(
+        status="pending",
+        # Never before the moment it was due: a change of state recorded as of an earlier
+        # day does not make the action earlier than its deadline.
+        fire_at=case(
+            (_TIMER.c.fire_at > bindparam("at"), _TIMER.c.fire_at), else_=bindparam("at")
+        ),
+    )
 )
 
 
 def rearm_waiting(session: Session, agreement: Agreement, on: date, ctx: Context) -> None:
     """Timed actions that waited for the agreement to change state run again at the next sweep
-    after `on`'s notice hour: the state they wait for may have come."""
+    after `on`'s notice hour (or their own moment, if later): the state they wait for may have
+    come."""
     at = local_instant(on, time(ctx.notice_hour, 0), ctx.tz)
     session.execute(_REARM, {"agreement": agreement.id, "at": at})
 

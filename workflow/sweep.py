@@ -265,6 +265,8 @@ def _action(session: Session, due: Any, ctx: Context, report: SweepReport) -> No
         _skip(outcomes, due, superseded[due.id], report)
     elif deadline.status != "open":
         outcomes.add(due, "cancelled", f"deadline already {deadline.status}")
+    elif (moot := _moot(session, load_rules(agreement.rules_version), deadline, ctx)) is not None:
+        outcomes.add(due, "skipped", moot)
     else:
         rules = load_rules(agreement.rules_version)
         step = _step(rules, deadline.kind, due)
@@ -274,6 +276,29 @@ def _action(session: Session, due: Any, ctx: Context, report: SweepReport) -> No
         outcomes.add(due, *_act(session, agreement, rules, deadline, step, due, ctx, report))
         report.fired += 1
     outcomes.write(session, ctx)
+
+
+_TIMERS: Table = Timer.__table__  # type: ignore[attr-defined]
+
+
+def _moot(session: Session, rules: RuleSet, deadline: Deadline, ctx: Context) -> str | None:
+    """Why the action on `deadline` should not run: an action that waives its deadline is due
+    too (the RGA determined so late that the 36-month review is due as well as the 24-month
+    one). That action runs instead, and waives this deadline."""
+    waived_by = rules.deadline(deadline.kind).waived_by
+    if not waived_by:
+        return None
+    later = session.execute(
+        select(_TIMERS.c.action).where(
+            _TIMERS.c.agreement_id == deadline.agreement_id,
+            _TIMERS.c.status == "pending",
+            _TIMERS.c.fire_at <= ctx.now,
+            _TIMERS.c.action.in_(sorted(waived_by)),
+        )
+    ).first()
+    if later is None:
+        return None
+    return f"{later.action} is due too, and waives {deadline.kind}"
 
 
 def _fail(session: Session, timer: Any, exc: Exception, ctx: Context, report: SweepReport) -> None:
