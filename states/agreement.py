@@ -220,6 +220,12 @@ def _may_add_benchmark(case: AgreementCase, values: Mapping[str, Any], rules: Ru
                 f"the baseline "
                 f"{baseline:g} for a benchmark where {DIRECTION_LABELS[direction]}"
             )
+    short = values["target_36"] < values["target_18"]
+    if short if direction == "higher" else values["target_36"] > values["target_18"]:
+        raise BadInput(
+            f"the 36-month target {values['target_36']:g} is behind the 18-month target "
+            f"{values['target_18']:g} for a benchmark where {DIRECTION_LABELS[direction]}"
+        )
     for planned in case.benchmarks:
         if planned.school != school or planned.kind != kind:
             continue

@@ -99,10 +99,13 @@ def parse_number(raw: str, name: str) -> float:
     return float(number) + 0.0  # -0 is 0
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def parse_date(raw: str, name: str) -> date:
     text = str(raw).strip()
     try:
-        if len(text) != 10:
+        if not _DATE.fullmatch(text):  # fromisoformat also takes week dates (2019-W49-1)
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:

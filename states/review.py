@@ -83,7 +83,8 @@ class BenchmarkInput:
 
     @property
     def progress(self) -> bool:
-        """Moved from the baseline toward the target (a met benchmark has too)."""
+        """Moved from the baseline toward the target (a target equal to its baseline is met
+        without moving)."""
         if self.value is None:
             return False
         if self.lower_is_better:

@@ -43,14 +43,19 @@ def benchmark(pal: Pal, agreement: int, *values: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize(
     "values",
-    [("90", "85", "95"), ("90", "95", "80"), ("10", "12", "8", "--lower-is-better")],
+    [
+        ("90", "85", "95"),
+        ("90", "95", "80"),
+        ("10", "12", "8", "--lower-is-better"),
+        ("50", "60", "55"),
+    ],
 )
 def test_a_target_behind_the_baseline_is_refused(seeded: Pal, values: tuple[str, ...]) -> None:
     """A target on the wrong side of the baseline for its direction is bad input."""
     agreement = planning(seeded)
     before = snapshot(seeded.db_url)
     code, stderr = benchmark(seeded, agreement, *values)
-    assert (code, "behind the baseline" in stderr) == (2, True), stderr
+    assert (code, "is behind the" in stderr) == (2, True), stderr
     assert snapshot(seeded.db_url) == before
 
 
@@ -141,3 +146,12 @@ def test_renewal_needs_the_reason_it_tells_the_district(seeded: Pal) -> None:
     review_done(seeded, agreement, on="2021-05-05")
     result = seeded("agreement", "fire", agreement, "renew", "--by", DIRECTOR, "--on", "2021-05-10")
     assert_error(result, 2, mentions="needs --note")
+
+
+def test_a_week_date_is_not_a_measurement_date(seeded: Pal) -> None:
+    """A measurement dated `2019-W49-1` is refused (2): dates are YYYY-MM-DD everywhere."""
+    agreement, measured = signed_with_attendance(seeded)
+    result = seeded("agreement", "fire", agreement, "record_measurement", "--set",
+                    f"benchmark={measured}", "--set", "value=81", "--set", "on=2019-W49-1",
+                    "--by", LIAISON, "--on", "2019-12-10")  # fmt: skip
+    assert_error(result, 2, mentions="YYYY-MM-DD")

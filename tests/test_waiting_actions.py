@@ -3,6 +3,7 @@ the agreement reaches a stage it starts from: a late review still leads to the n
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from helpers import (
@@ -15,6 +16,7 @@ from helpers import (
     deadline,
     fire,
     identify,
+    ok,
     record_steps,
     review_done,
     show,
@@ -116,3 +118,13 @@ def test_an_rga_determined_after_36_months_is_followed_by_the_36_month_review(
     view = show(seeded, agreement)
     assert view["state"] == "review_36"
     assert deadline(view, "review_24_due")["status"] == "waived"
+
+
+def test_status_lists_the_actions_that_wait(seeded: Pal) -> None:
+    """`pal status` shows each waiting action with why, in words and in JSON."""
+    agreement = in_the_rga(seeded)
+    tick(seeded, local(date(2020, 5, 1)))
+    report = json.loads(ok(seeded, "status", "--json"))
+    [waiting] = report["timers_waiting"]
+    assert (waiting["agreement"], waiting["action"]) == (agreement, "open_review_24")
+    assert "timed actions waiting for a change of stage: 1" in ok(seeded, "status")

@@ -26,6 +26,10 @@ def service_status(session: Session, ctx: Context) -> dict[str, Any]:
         session,
         sa_select(timers).where(timers.c.status == "failed").order_by(timers.c.id),
     )
+    waiting = records(
+        session,
+        sa_select(timers).where(timers.c.status == "waiting").order_by(timers.c.id),
+    )
     return {
         "heartbeats": heartbeats(session),
         "outbox": counts_by_status(session),
@@ -41,6 +45,12 @@ def service_status(session: Session, ctx: Context) -> dict[str, Any]:
                 "error": t.outcome,
             }
             for t in failed
+        ],
+        # Timed actions due while the agreement could not take them: each runs at the sweep
+        # after the agreement's next change of state.
+        "timers_waiting": [
+            {"id": t.id, "agreement": t.agreement_id, "action": t.action, "why": t.outcome}
+            for t in waiting
         ],
         "next_deadlines": open_deadlines(session, today=ctx.today)[:5],
     }

@@ -137,7 +137,8 @@ def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> lis
             "liaison": a.liaison_email,
             "identified_on": a.identified_on.isoformat(),
             "signed_on": _iso(a.signed_on),
-            "escalation_option": a.escalation_option,
+            "escalation_option": a.escalation_option,  # comma list, as before several
+            "escalation_options": [o for o in (a.escalation_option or "").split(",") if o],
             "renewed_from": a.renewed_from,
             "renewed_as": a.renewed_as,
             "version": a.version,

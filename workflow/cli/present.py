@@ -226,6 +226,10 @@ def status_text(report: dict[str, Any]) -> str:
             f"  timer {t['id']} of agreement {t['agreement']} ({t['step']}): {t['error']}"
             for t in failed
         ]
+    waiting = report["timers_waiting"]
+    if waiting:
+        lines.append(f"timed actions waiting for a change of stage: {len(waiting)}")
+        lines += [f"  agreement {t['agreement']}: {t['why']}" for t in waiting]
     lines.append("next deadlines:")
     lines += [
         f"  {d['due']}  {d['kind']:<14} agreement {d['agreement']} ({d['district']})"
