@@ -48,4 +48,5 @@ OPTIONAL: Mapping[str, Any] = {
     "due_step": None,
     "open_deadlines": (),
     "renewed_from": None,
+    "waits": False,  # an action that could not run waits for the agreement's next stage
 }

@@ -14,6 +14,7 @@ from helpers import (
     add_benchmark,
     add_school,
     deadline,
+    execute,
     fire,
     identify,
     ok,
@@ -62,6 +63,9 @@ def test_the_people_are_told_once_while_the_action_waits(seeded: Pal) -> None:
     tick(seeded, local(date(2020, 5, 11)))
     told = [row for row in outbox(seeded) if row["notice"] == "action_not_possible"]
     assert len(told) == 2  # the liaison and the director, once each
+    bodies = execute(seeded.db_url, "SELECT body_text FROM outbox WHERE "
+                     "notice = 'action_not_possible'")  # fmt: skip
+    assert all("pal will then open the 24-month review itself" in b for (b,) in bodies)
 
 
 def test_a_36_month_review_due_during_the_24_month_review_opens_after_it(seeded: Pal) -> None:

@@ -385,16 +385,17 @@ def _act(
         report.blocked.append(f"agreement {agreement.id}: {step.action} in {state}")
         definition = process("agreement")
         spec = definition.event(step.action)
+        later = isinstance(exc, NotAllowedInState) and state not in spec.sources
         if step.otherwise_notice:
             reason = definition.refusal_in_words(spec, state, rules, exc)
-            words = {"action": step.action, "action_label": spec.label, "reason": reason}
+            words = {"action": step.action, "action_label": spec.label, "reason": reason,
+                     "waits": later}  # fmt: skip
             owed = Notice(
                 agreement, step.otherwise_notice, f"timer{timer.id}", step.otherwise_to, deadline,
                 words,
             )  # fmt: skip
             report.emails += enqueue(session, owed, ctx)
         why = f"{step.action} not possible: {exc}; told {', '.join(step.otherwise_to)}"
-        later = isinstance(exc, NotAllowedInState) and state not in spec.sources
         return ("waiting", why) if later else ("done", why)
     # The transition closed deadlines and timers with set-based UPDATEs: reload what we hold.
     session.expire_all()
