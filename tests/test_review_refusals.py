@@ -155,3 +155,11 @@ def test_a_week_date_is_not_a_measurement_date(seeded: Pal) -> None:
                     f"benchmark={measured}", "--set", "value=81", "--set", "on=2019-W49-1",
                     "--by", LIAISON, "--on", "2019-12-10")  # fmt: skip
     assert_error(result, 2, mentions="YYYY-MM-DD")
+
+
+def test_a_step_with_no_review_open_is_refused_in_words(seeded: Pal) -> None:
+    """`review step` before any review opens names the agreement's stage, not an event (3)."""
+    agreement, _ = signed_with_attendance(seeded)
+    result = seeded("review", "step", agreement, "evidence", "--by", LIAISON)
+    assert_error(result, 3, mentions="no review is open: the agreement is at the stage “Plan signed")
+    assert "record_evidence" not in result.stderr

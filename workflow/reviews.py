@@ -11,17 +11,20 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Table, select
 from sqlmodel import Session
 
 from states.context import Context
-from states.errors import BadInput
+from states.errors import BadInput, NotAllowedInState, NotFound
 from states.registry import process
+from storage.models import Agreement
 from workflow import views
 from workflow.actors import Actor
 from workflow.engine import Request, apply
 from workflow.text import quoted
 
 AGREEMENT = process("agreement")
+_AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
 
 
 def record_step(
@@ -39,6 +42,7 @@ def record_step(
     event = AGREEMENT.steps.get(step)
     if event is None:
         raise BadInput(f"unknown step {quoted(step)}; steps: {', '.join(AGREEMENT.steps)}")
+    _review_open(session, agreement_id, event)
     data = {"evidence": evidence} if evidence is not None else {}
     request = Request(event, actor, case=agreement_id, on=on, note=note, data=data)
     return str(apply(session, request, ctx).state)
@@ -57,10 +61,23 @@ def determine(
     """Record the open review's determination: each school's status as the rules compute it,
     or as the conference agreed (`overrides`, each with its written reason in `reasons`).
     Returns the agreement's state after it."""
+    event = AGREEMENT.commands["review determine"]
+    _review_open(session, agreement_id, event)
     data = {"override": dict(overrides or {}), "reason": dict(reasons or {})}
-    request = Request(AGREEMENT.commands["review determine"], actor, case=agreement_id, on=on,
-                      note=note, data=data)  # fmt: skip
+    request = Request(event, actor, case=agreement_id, on=on, note=note, data=data)
     return str(apply(session, request, ctx).state)
+
+
+def _review_open(session: Session, agreement_id: int, event: str) -> None:
+    """Refuse, in the program's words, a step or a determination when no review is open."""
+    state = session.execute(
+        select(_AGREEMENT.c.state).where(_AGREEMENT.c.id == agreement_id)
+    ).scalar_one_or_none()
+    if state is None:
+        raise NotFound(f"no agreement {agreement_id}")
+    if state not in AGREEMENT.event(event).sources:
+        stage = AGREEMENT.state_labels[state]
+        raise NotAllowedInState(f"no review is open: the agreement is at the stage “{stage}”")
 
 
 def review_view(session: Session, agreement_id: int, *, today: date) -> dict[str, Any]:
