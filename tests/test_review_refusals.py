@@ -161,5 +161,5 @@ def test_a_step_with_no_review_open_is_refused_in_words(seeded: Pal) -> None:
     """`review step` before any review opens names the agreement's stage, not an event (3)."""
     agreement, _ = signed_with_attendance(seeded)
     result = seeded("review", "step", agreement, "evidence", "--by", LIAISON)
-    assert_error(result, 3, mentions="no review is open: the agreement is at the stage “Plan signed")
+    assert_error(result, 3, mentions="no review is open: the agreement is at the stage “Plan")
     assert "record_evidence" not in result.stderr
