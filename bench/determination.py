@@ -45,6 +45,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from lifecycle import PRAGMAS, Row, print_table
+
 if TYPE_CHECKING:
     from states.context import Context
 
@@ -61,7 +63,6 @@ KINDS = ("on_track", "proficiency_or_growth", "attendance_rate", "local", "local
 HIGH_SCHOOLS = (8, 9)  # school numbers (of 0-9) that are high schools
 LOCAL_LABELS = ("Chronic absence", "Reading fluency", "Family engagement")
 LOWER_IS_BETTER = "Chronic absence"
-PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000")
 STEP_EVENTS = (
     "record_evidence",
     "record_self_assessment",
@@ -70,14 +71,6 @@ STEP_EVENTS = (
     "hold_conference",
 )
 EVENT = "determine"
-
-
-@dataclass
-class Row:
-    name: str
-    measured: str
-    target: str = ""
-    ok: bool | None = None  # None: informational line
 
 
 @dataclass
@@ -502,17 +495,6 @@ def profile_engine(db: Database, ids: list[int]) -> None:
     stats.sort_stats("tottime").print_stats(20)
     print(f"cProfile of {len(ids)} more engine determinations:")
     print(out.getvalue())
-
-
-def print_table(rows: list[Row]) -> None:
-    name_w = max(len(r.name) for r in rows)
-    value_w = max(len(r.measured) for r in rows)
-    target_w = max(len("target"), *(len(r.target) for r in rows))
-    print(f"{'measure':<{name_w}}  {'measured':>{value_w}}  {'target':<{target_w}}  result")
-    print("-" * (name_w + value_w + target_w + 12))
-    for r in rows:
-        result = "" if r.ok is None else ("PASS" if r.ok else "FAIL")
-        print(f"{r.name:<{name_w}}  {r.measured:>{value_w}}  {r.target:<{target_w}}  {result}")
 
 
 def main(argv: list[str] | None = None) -> int:
