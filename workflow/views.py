@@ -53,11 +53,14 @@ def agreement_view(session: Session, agreement_id: int, *, history: bool = True)
     summary of its open (else latest) review."""
     agreement = _agreement(session, agreement_id)
     view = _views(session, [agreement], history=history)[0]
-    benchmarks = _benchmarks_of(session, agreement_id)
-    latest = _latest_review(session, agreement_id)
-    statuses = _latest_statuses(session, agreement_id)
+    # Each part is read only when there can be one (a read-only command pays per query).
     covered = _covered_schools(session, agreement_id)
-    high = _high_schools(session, list(covered))
+    benchmarks = _benchmarks_of(session, agreement_id) if covered else []
+    high = _high_schools(session, list(covered)) if covered else set()
+    # Reviews open after signing, so an agreement not signed has none.
+    signed = agreement.signed_on is not None
+    latest = _latest_review(session, agreement_id) if signed else None
+    statuses = _latest_statuses(session, agreement_id) if covered and latest else {}
     view["schools"] = [
         {
             "code": code,
