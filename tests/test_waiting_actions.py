@@ -132,3 +132,15 @@ def test_status_lists_the_actions_that_wait(seeded: Pal) -> None:
     [waiting] = report["timers_waiting"]
     assert (waiting["agreement"], waiting["action"]) == (agreement, "open_review_24")
     assert "timed actions waiting for a change of stage: 1" in ok(seeded, "status")
+
+
+def test_a_late_determination_says_the_next_review_is_overdue(seeded: Pal) -> None:
+    """A determination after the 24-month moment calls that review overdue, not coming up."""
+    agreement = in_the_rga(seeded)
+    review_done(seeded, agreement, on="2020-06-01")
+    bodies = execute(seeded.db_url, "SELECT body_text FROM outbox WHERE "
+                     "notice = 'review_determined'")  # fmt: skip
+    assert bodies and all(
+        "Overdue: the 24-month review, due since Friday, May 1, 2020" in body for (body,) in bodies
+    )
+    assert not any("Coming up: the 24-month review" in body for (body,) in bodies)
