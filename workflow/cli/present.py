@@ -196,7 +196,8 @@ def tick_report(report: TickReport) -> tuple[str, str]:
     s, d = report.sweep, report.delivery
     lines = [f"swept: {s.fired} timers fired, {s.skipped} superseded, {s.emails} notices queued"]
     lines += [f"  {action}" for action in s.actions]
-    lines += [f"  not possible: {blocked} (told once, to whom the rules name)" for blocked in s.blocked]
+    lines += [f"  not possible: {blocked} (the people the rules name are told once)"
+              for blocked in s.blocked]  # fmt: skip
     lines += [f"  FAILED: {failed} (see pal status)" for failed in s.failed]
     lines.append(f"delivered: {d.sent} sent, {d.retrying} to retry, {d.failed} failed")
     warnings = [
