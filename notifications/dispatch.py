@@ -28,7 +28,7 @@ from email.errors import MessageError
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlmodel import col
 
 from config.settings import sender_address
@@ -41,6 +41,7 @@ from notifications.group_commit import GroupCommitter, write_turn
 from notifications.mime import build_message
 from notifications.transports import Transport
 from states.errors import ConcurrentModification
+from storage import tables
 from storage.db import transaction
 from storage.records import records
 from storage.service_models import Outbox
@@ -57,22 +58,21 @@ RECORD_LINGER = 0.05
 # No message is sent while a result has waited longer than this to be written (see `keep_up`).
 RECORD_LAG = 2 * RECORD_LINGER
 
-_OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
 # A claimed row: a record with the outbox's columns as attributes (see storage.records).
 OutboxRecord = Any
 Result = tuple[OutboxRecord, dict[str, Any]]
 Clock = Callable[[], datetime]  # a claimed row and the values its outcome sets
 # Only a row still due is updated: one that changed while in flight (retried by hand, say) is
 # left as it is.
-_STILL_DUE = _OUTBOX.c.status.in_(DUE_STATUSES)
+_STILL_DUE = tables.OUTBOX.c.status.in_(DUE_STATUSES)
 _MARK_SENT = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
+    update(tables.OUTBOX)
+    .where(tables.OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
     .values(
         status="sent",
         sent_at=bindparam("sent_at"),
         last_error=None,
-        attempts=_OUTBOX.c.attempts + 1,
+        attempts=tables.OUTBOX.c.attempts + 1,
     )
 )
 # What sending and recording a row need (its status and timestamps are not: fewer to convert).
@@ -89,21 +89,23 @@ _SENDING = (
     "attempts",
 )
 _DUE = (
-    select(*(_OUTBOX.c[name] for name in _SENDING))
-    .where(_STILL_DUE, _OUTBOX.c.next_attempt_at <= bindparam("now"))
-    .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+    select(*(tables.OUTBOX.c[name] for name in _SENDING))
+    .where(_STILL_DUE, tables.OUTBOX.c.next_attempt_at <= bindparam("now"))
+    .order_by(tables.OUTBOX.c.next_attempt_at, tables.OUTBOX.c.id)
     .limit(bindparam("batch"))
     .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises on BEGIN IMMEDIATE
 )
 _ANY_DUE = (
-    select(_OUTBOX.c.id).where(_STILL_DUE, _OUTBOX.c.next_attempt_at <= bindparam("now")).limit(1)
+    select(tables.OUTBOX.c.id)
+    .where(_STILL_DUE, tables.OUTBOX.c.next_attempt_at <= bindparam("now"))
+    .limit(1)
 )
 _LEASE = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
+    update(tables.OUTBOX)
+    .where(tables.OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
     .values(next_attempt_at=bindparam("until"))
 )
-_UNSENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"), _STILL_DUE)
+_UNSENT = update(tables.OUTBOX).where(tables.OUTBOX.c.id == bindparam("row"), _STILL_DUE)
 
 
 @dataclass
@@ -343,7 +345,7 @@ def _record_once(engine: Engine, group: Sequence[Result]) -> None:
             changed += _rowcount(session.execute(_MARK_SENT, marked))
         for row, values in group:
             if values["status"] != "sent":
-                statement = _UNSENT.values(attempts=_OUTBOX.c.attempts + 1, **values)
+                statement = _UNSENT.values(attempts=tables.OUTBOX.c.attempts + 1, **values)
                 changed += _rowcount(session.execute(statement, {"row": row.id}))
     if changed < len(group):
         log.warning(

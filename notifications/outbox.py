@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Table, bindparam, insert
+from sqlalchemy import Dialect, bindparam, insert
 from sqlmodel import Session, select
 
 from config.rules import load_rules
@@ -23,15 +23,14 @@ from notifications.reviews import NEEDS, ReviewBook, due_step, review_name
 from states.context import Context
 from states.registry import process
 from states.rules import RuleSet
-from storage.models import Agreement, Deadline
+from storage import tables
+from storage.models import Agreement
 from storage.records import records
-from storage.service_models import Outbox
 
 log = logging.getLogger("pal.notifications")
 
-_OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
-_TAKEN = select(_OUTBOX.c.idempotency_key).where(
-    _OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True))
+_TAKEN = select(tables.OUTBOX.c.idempotency_key).where(
+    tables.OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True))
 )
 # Keys looked up per query: well under SQLite's limit on bound parameters.
 _CHUNK = 900
@@ -96,11 +95,12 @@ class Notice:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-_DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
 _OPEN_DEADLINES = (
-    select(_DEADLINE.c.kind, _DEADLINE.c.due_on, _DEADLINE.c.opened_on)
-    .where(_DEADLINE.c.agreement_id == bindparam("agreement"), _DEADLINE.c.status == "open")
-    .order_by(_DEADLINE.c.due_on, _DEADLINE.c.id)
+    select(tables.DEADLINE.c.kind, tables.DEADLINE.c.due_on, tables.DEADLINE.c.opened_on)
+    .where(
+        tables.DEADLINE.c.agreement_id == bindparam("agreement"), tables.DEADLINE.c.status == "open"
+    )
+    .order_by(tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
 )
 
 
@@ -165,7 +165,9 @@ def enqueue_many(session: Session, owed: Sequence[Notice], ctx: Context) -> int:
     if not rows:
         return 0
     if direct is None:
-        session.execute(insert(_OUTBOX), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+        session.execute(
+            insert(tables.OUTBOX), [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+        )
     else:
         connection.exec_driver_sql(direct.sql, rows)
     return len(rows)
@@ -197,11 +199,11 @@ def _direct_insert(dialect: Dialect) -> _DirectInsert | None:
 def _compile_direct(dialect: Dialect) -> _DirectInsert | None:
     if dialect.name != "sqlite" or not dialect.positional:
         return None
-    compiled = insert(_OUTBOX).compile(dialect=dialect, column_keys=list(_COLUMNS))
+    compiled = insert(tables.OUTBOX).compile(dialect=dialect, column_keys=list(_COLUMNS))
     if tuple(compiled.positiontup or ()) != _COLUMNS:
         return None
     processors = {
-        name: _OUTBOX.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        name: tables.OUTBOX.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         for name in _COLUMNS
     }
     sent_at = processors.pop("sent_at")

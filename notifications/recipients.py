@@ -12,11 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, Executable, Table, bindparam, select
+from sqlalchemy import BindParameter, Executable, bindparam, select
 from sqlmodel import Session
 
 from states.rules import DISTRICT_ROLES
-from storage.models import Contact, District, Signature
+from storage import tables
 from storage.records import records
 
 # Whom each signing party stands for when a notice goes to "signatories".
@@ -29,20 +29,17 @@ PARTY_ROLES = {
 # Roles that are not looked up by the role column of a contact.
 _DERIVED = {"liaison", "signatories", "district_all"}
 
-_CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
-_DISTRICT: Table = District.__table__  # type: ignore[attr-defined]
-_SIGNATURE: Table = Signature.__table__  # type: ignore[attr-defined]
 # Built once: building a statement costs more than running it on SQLite.
 _VALUES: BindParameter[Any] = bindparam("values", expanding=True)
-_DISTRICTS = select(_DISTRICT).where(_DISTRICT.c.code.in_(_VALUES))
-_CONTACTS = select(_CONTACT).order_by(_CONTACT.c.email)
-_IN_DISTRICTS = _CONTACTS.where(_CONTACT.c.district_code.in_(_VALUES))
-_IN_ROLES = _CONTACTS.where(_CONTACT.c.role.in_(_VALUES))
-_BY_EMAIL = select(_CONTACT).where(_CONTACT.c.email.in_(_VALUES))
+_DISTRICTS = select(tables.DISTRICT).where(tables.DISTRICT.c.code.in_(_VALUES))
+_CONTACTS = select(tables.CONTACT).order_by(tables.CONTACT.c.email)
+_IN_DISTRICTS = _CONTACTS.where(tables.CONTACT.c.district_code.in_(_VALUES))
+_IN_ROLES = _CONTACTS.where(tables.CONTACT.c.role.in_(_VALUES))
+_BY_EMAIL = select(tables.CONTACT).where(tables.CONTACT.c.email.in_(_VALUES))
 _SIGNED = (
-    select(_SIGNATURE.c.agreement_id, _SIGNATURE.c.party)
-    .where(_SIGNATURE.c.agreement_id.in_(_VALUES))
-    .order_by(_SIGNATURE.c.id)
+    select(tables.SIGNATURE.c.agreement_id, tables.SIGNATURE.c.party)
+    .where(tables.SIGNATURE.c.agreement_id.in_(_VALUES))
+    .order_by(tables.SIGNATURE.c.id)
 )
 
 

@@ -14,14 +14,14 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from config.rules import load_rules
 from states.labels import STATUS_LABELS, STEP_LABELS
 from states.registry import process
 from states.rules import DeadlineRule
-from storage.models import Contact, Deadline, Determination, Review, ReviewStep, School
+from storage import tables
 from storage.records import records
 
 # What each notice tells, beyond what every notice gets:
@@ -40,60 +40,59 @@ NEEDS: Mapping[str, frozenset[str]] = {
 }
 DETERMINATION = "status determination"
 
-_REVIEW: Table = Review.__table__  # type: ignore[attr-defined]
-_STEP: Table = ReviewStep.__table__  # type: ignore[attr-defined]
-_DETERMINATION: Table = Determination.__table__  # type: ignore[attr-defined]
-_SCHOOL: Table = School.__table__  # type: ignore[attr-defined]
-_CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
-_DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
 
 _REVIEWS = (
     select(
-        _REVIEW.c.id,
-        _REVIEW.c.agreement_id,
-        _REVIEW.c.kind,
-        _REVIEW.c.opened_on,
-        _REVIEW.c.determined_on,
-        _REVIEW.c.determined_by,
-        _CONTACT.c.name.label("determined_by_name"),
+        tables.REVIEW.c.id,
+        tables.REVIEW.c.agreement_id,
+        tables.REVIEW.c.kind,
+        tables.REVIEW.c.opened_on,
+        tables.REVIEW.c.determined_on,
+        tables.REVIEW.c.determined_by,
+        tables.CONTACT.c.name.label("determined_by_name"),
     )
-    .outerjoin(_CONTACT, _CONTACT.c.email == _REVIEW.c.determined_by)
-    .where(_REVIEW.c.agreement_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_REVIEW.c.agreement_id, _REVIEW.c.id)
+    .outerjoin(tables.CONTACT, tables.CONTACT.c.email == tables.REVIEW.c.determined_by)
+    .where(tables.REVIEW.c.agreement_id.in_(bindparam("ids", expanding=True)))
+    .order_by(tables.REVIEW.c.agreement_id, tables.REVIEW.c.id)
 )
 _STEPS = (
     select(
-        _STEP.c.review_id,
-        _STEP.c.step,
-        _STEP.c.done_on,
-        _STEP.c.recorded_by,
-        _CONTACT.c.name.label("recorded_by_name"),
+        tables.REVIEW_STEP.c.review_id,
+        tables.REVIEW_STEP.c.step,
+        tables.REVIEW_STEP.c.done_on,
+        tables.REVIEW_STEP.c.recorded_by,
+        tables.CONTACT.c.name.label("recorded_by_name"),
     )
-    .outerjoin(_CONTACT, _CONTACT.c.email == _STEP.c.recorded_by)
-    .where(_STEP.c.review_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_STEP.c.review_id, _STEP.c.id)
+    .outerjoin(tables.CONTACT, tables.CONTACT.c.email == tables.REVIEW_STEP.c.recorded_by)
+    .where(tables.REVIEW_STEP.c.review_id.in_(bindparam("ids", expanding=True)))
+    .order_by(tables.REVIEW_STEP.c.review_id, tables.REVIEW_STEP.c.id)
 )
 _SCHOOLS = (
     select(
-        _DETERMINATION.c.review_id,
-        _DETERMINATION.c.school_code,
-        _DETERMINATION.c.computed,
-        _DETERMINATION.c.agreed,
-        _DETERMINATION.c.reason,
-        _DETERMINATION.c.inputs,
-        _SCHOOL.c.name,
+        tables.DETERMINATION.c.review_id,
+        tables.DETERMINATION.c.school_code,
+        tables.DETERMINATION.c.computed,
+        tables.DETERMINATION.c.agreed,
+        tables.DETERMINATION.c.reason,
+        tables.DETERMINATION.c.inputs,
+        tables.SCHOOL.c.name,
     )
-    .join(_SCHOOL, _SCHOOL.c.code == _DETERMINATION.c.school_code)
-    .where(_DETERMINATION.c.review_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_DETERMINATION.c.review_id, _SCHOOL.c.name, _SCHOOL.c.code)
+    .join(tables.SCHOOL, tables.SCHOOL.c.code == tables.DETERMINATION.c.school_code)
+    .where(tables.DETERMINATION.c.review_id.in_(bindparam("ids", expanding=True)))
+    .order_by(tables.DETERMINATION.c.review_id, tables.SCHOOL.c.name, tables.SCHOOL.c.code)
 )
 _OPEN = (
-    select(_DEADLINE.c.agreement_id, _DEADLINE.c.kind, _DEADLINE.c.due_on, _DEADLINE.c.opened_on)
-    .where(
-        _DEADLINE.c.agreement_id.in_(bindparam("ids", expanding=True)),
-        _DEADLINE.c.status == "open",
+    select(
+        tables.DEADLINE.c.agreement_id,
+        tables.DEADLINE.c.kind,
+        tables.DEADLINE.c.due_on,
+        tables.DEADLINE.c.opened_on,
     )
-    .order_by(_DEADLINE.c.agreement_id, _DEADLINE.c.due_on, _DEADLINE.c.id)
+    .where(
+        tables.DEADLINE.c.agreement_id.in_(bindparam("ids", expanding=True)),
+        tables.DEADLINE.c.status == "open",
+    )
+    .order_by(tables.DEADLINE.c.agreement_id, tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
 )
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from notifications import outbox
+from storage import tables
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
 
@@ -54,7 +55,7 @@ def test_the_direct_insert_stores_what_sqlalchemy_stores(tmp_path: Path) -> None
                 connection.exec_driver_sql(plan.sql, _rows(stamps))
             else:
                 rows = [dict(zip(outbox._COLUMNS, row, strict=True)) for row in _rows((NOW, NOW))]
-                session.execute(insert(outbox._OUTBOX), rows)
+                session.execute(insert(tables.OUTBOX), rows)
         engine.dispose()
         stored.append(_stored(path))
     assert stored[0] == stored[1]

@@ -6,15 +6,14 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from states.context import Context
-from storage.models import Audit
+from storage import tables
 from workflow.actors import Actor
 
-AUDIT: Table = Audit.__table__  # type: ignore[attr-defined]
-_INSERT = insert(AUDIT)
+_INSERT = insert(tables.AUDIT)
 
 
 def record(

@@ -31,15 +31,14 @@ from states.context import Context
 from states.errors import NotAllowedInState, NotFound
 from states.process import Child
 from states.review import Measured, OpenReview, PlannedBenchmark, SchoolResult, StepDone
+from storage import tables
 from storage.models import (
     Agreement,
     AgreementSchool,
     Audit,
     Benchmark,
-    Determination,
     District,
     Measurement,
-    Review,
     ReviewStep,
     School,
     Signature,
@@ -54,7 +53,7 @@ _LOAD = select(Agreement).where(col(Agreement.id) == bindparam("id"))
 class AgreementStore:
     """Agreements: rows of `agreement`, with their district and signatures as the case."""
 
-    table: Table = Agreement.__table__  # type: ignore[attr-defined]
+    table: Table = tables.AGREEMENT
 
     def load(self, session: Session, case_id: int) -> Agreement:
         row: Agreement | None
@@ -197,51 +196,46 @@ def _schools_of(session: Session, district_code: str) -> dict[str, bool]:
     return {code: bool(high) for code, high in found}
 
 
-_BENCHMARK: Table = Benchmark.__table__  # type: ignore[attr-defined]
-_MEASUREMENT: Table = Measurement.__table__  # type: ignore[attr-defined]
-_DETERMINATION: Table = Determination.__table__  # type: ignore[attr-defined]
-_REVIEW: Table = Review.__table__  # type: ignore[attr-defined]
-_REVIEW_STEP: Table = ReviewStep.__table__  # type: ignore[attr-defined]
-_OPEN_REVIEW = insert(_REVIEW)  # built once: building costs more than running it on SQLite
+_OPEN_REVIEW = insert(tables.REVIEW)  # built once: building costs more than running it on SQLite
 # Columns, not objects: a plan holds dozens of benchmarks and hundreds of measurements, and
 # building ORM objects for them costs more than reading them.
 _PLAN = (
     core_select(
-        _BENCHMARK.c.id,
-        _BENCHMARK.c.school_code,
-        _BENCHMARK.c.kind,
-        _BENCHMARK.c.label,
-        _BENCHMARK.c.baseline,
-        _BENCHMARK.c.target_18,
-        _BENCHMARK.c.target_36,
-        _BENCHMARK.c.lower_is_better,
+        tables.BENCHMARK.c.id,
+        tables.BENCHMARK.c.school_code,
+        tables.BENCHMARK.c.kind,
+        tables.BENCHMARK.c.label,
+        tables.BENCHMARK.c.baseline,
+        tables.BENCHMARK.c.target_18,
+        tables.BENCHMARK.c.target_36,
+        tables.BENCHMARK.c.lower_is_better,
     )
-    .where(_BENCHMARK.c.agreement_id == bindparam("agreement"))
-    .order_by(_BENCHMARK.c.id)
+    .where(tables.BENCHMARK.c.agreement_id == bindparam("agreement"))
+    .order_by(tables.BENCHMARK.c.id)
 )
-_EARLIER = _MEASUREMENT.alias("earlier")
+_EARLIER = tables.MEASUREMENT.alias("earlier")
 # Each benchmark's latest measurement on or before the day, and no other: a plan may hold
 # hundreds of measurements, and a determination judges one per benchmark.
 _MEASURED = (
     core_select(
-        _MEASUREMENT.c.benchmark_id,
-        _MEASUREMENT.c.value,
+        tables.MEASUREMENT.c.benchmark_id,
+        tables.MEASUREMENT.c.value,
         # As stored: SQLAlchemy's SQLite date parsing (a regex per row) would cost more than
         # the query (PostgreSQL's driver gives dates already).
-        type_coerce(_MEASUREMENT.c.measured_on, String),
+        type_coerce(tables.MEASUREMENT.c.measured_on, String),
     )
-    .join(_BENCHMARK, _BENCHMARK.c.id == _MEASUREMENT.c.benchmark_id)
+    .join(tables.BENCHMARK, tables.BENCHMARK.c.id == tables.MEASUREMENT.c.benchmark_id)
     .where(
-        _BENCHMARK.c.agreement_id == bindparam("agreement"),
-        _MEASUREMENT.c.measured_on
+        tables.BENCHMARK.c.agreement_id == bindparam("agreement"),
+        tables.MEASUREMENT.c.measured_on
         == core_select(func.max(_EARLIER.c.measured_on))
         .where(
-            _EARLIER.c.benchmark_id == _MEASUREMENT.c.benchmark_id,
+            _EARLIER.c.benchmark_id == tables.MEASUREMENT.c.benchmark_id,
             _EARLIER.c.measured_on <= bindparam("day"),
         )
         .scalar_subquery(),
     )
-    .order_by(_MEASUREMENT.c.id)
+    .order_by(tables.MEASUREMENT.c.id)
 )
 
 
@@ -281,21 +275,21 @@ def _covered(
 
 
 _LATEST_REVIEW = (
-    core_select(_REVIEW.c.id)
-    .where(_REVIEW.c.agreement_id == bindparam("agreement"))
-    .order_by(_REVIEW.c.id.desc())
+    core_select(tables.REVIEW.c.id)
+    .where(tables.REVIEW.c.agreement_id == bindparam("agreement"))
+    .order_by(tables.REVIEW.c.id.desc())
     .limit(1)
 )
 _DETERMINED = (
-    update(_REVIEW)
-    .where(_REVIEW.c.id == bindparam("review"))
+    update(tables.REVIEW)
+    .where(tables.REVIEW.c.id == bindparam("review"))
     .values(
         determined_on=bindparam("day"),
         determined_by=bindparam("by"),
         rules_version=bindparam("rules"),
     )
 )
-_RECORD_DETERMINATIONS = insert(_DETERMINATION)
+_RECORD_DETERMINATIONS = insert(tables.DETERMINATION)
 
 
 def _latest_review(session: Session, agreement_id: int) -> int:
@@ -307,17 +301,22 @@ def _latest_review(session: Session, agreement_id: int) -> int:
 
 
 _REVIEWS = (
-    core_select(_REVIEW.c.id, _REVIEW.c.kind, _REVIEW.c.opened_on, _REVIEW.c.determined_on)
-    .where(_REVIEW.c.agreement_id == bindparam("agreement"))
-    .order_by(_REVIEW.c.id.desc())
+    core_select(
+        tables.REVIEW.c.id,
+        tables.REVIEW.c.kind,
+        tables.REVIEW.c.opened_on,
+        tables.REVIEW.c.determined_on,
+    )
+    .where(tables.REVIEW.c.agreement_id == bindparam("agreement"))
+    .order_by(tables.REVIEW.c.id.desc())
 )
 _STEPS_DONE = (
-    core_select(_REVIEW_STEP.c.step, _REVIEW_STEP.c.done_on)
-    .where(_REVIEW_STEP.c.review_id == bindparam("review"))
-    .order_by(_REVIEW_STEP.c.id)
+    core_select(tables.REVIEW_STEP.c.step, tables.REVIEW_STEP.c.done_on)
+    .where(tables.REVIEW_STEP.c.review_id == bindparam("review"))
+    .order_by(tables.REVIEW_STEP.c.id)
 )
-_AGREED = core_select(_DETERMINATION.c.school_code, _DETERMINATION.c.agreed).where(
-    _DETERMINATION.c.review_id == bindparam("review")
+_AGREED = core_select(tables.DETERMINATION.c.school_code, tables.DETERMINATION.c.agreed).where(
+    tables.DETERMINATION.c.review_id == bindparam("review")
 )
 
 

@@ -6,14 +6,14 @@ from datetime import date, time
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, case, insert, update
+from sqlalchemy import Update, bindparam, case, insert, update
 from sqlmodel import Session, select
 
 from states.calendar import add_days, end_of_day, local_instant
 from states.context import Context
 from states.rules import RuleSet
-from storage.models import Agreement, Deadline
-from storage.service_models import Timer
+from storage import tables
+from storage.models import Agreement
 
 
 def open_for_event(
@@ -53,10 +53,8 @@ def open_for_event(
     return len(opened)
 
 
-_DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
-_TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
-_OPEN = insert(_DEADLINE).values(status="open", closed_on=None)
-_SCHEDULE = insert(_TIMER).values(status="pending", done_at=None, outcome=None)
+_OPEN = insert(tables.DEADLINE).values(status="open", closed_on=None)
+_SCHEDULE = insert(tables.TIMER).values(status="pending", done_at=None, outcome=None)
 
 
 # Statements are built once: constructing one costs more than running it on SQLite.
@@ -65,32 +63,35 @@ def _meet_statement(kinds: int) -> Update:
     # One per number of kinds met, each kind its own parameter (`kind0`, `kind1`...): an
     # expanding IN would be rewritten at every execution.
     return (
-        update(_DEADLINE)
+        update(tables.DEADLINE)
         .where(
-            _DEADLINE.c.agreement_id == bindparam("agreement"),
-            _DEADLINE.c.status == "open",
-            _DEADLINE.c.kind.in_([bindparam(f"kind{i}") for i in range(kinds)]),
+            tables.DEADLINE.c.agreement_id == bindparam("agreement"),
+            tables.DEADLINE.c.status == "open",
+            tables.DEADLINE.c.kind.in_([bindparam(f"kind{i}") for i in range(kinds)]),
         )
         .values(
-            status=case((_DEADLINE.c.due_on >= bindparam("day"), "met"), else_="met_late"),
+            status=case((tables.DEADLINE.c.due_on >= bindparam("day"), "met"), else_="met_late"),
             closed_on=bindparam("day"),
         )
     )
 
 
 _CANCEL = (
-    update(_DEADLINE)
-    .where(_DEADLINE.c.agreement_id == bindparam("agreement"), _DEADLINE.c.status == "open")
+    update(tables.DEADLINE)
+    .where(
+        tables.DEADLINE.c.agreement_id == bindparam("agreement"), tables.DEADLINE.c.status == "open"
+    )
     .values(status="cancelled", closed_on=bindparam("day"))
 )
 _STOP_TIMERS = (
-    update(_TIMER)
+    update(tables.TIMER)
     .where(
-        _TIMER.c.agreement_id == bindparam("agreement"),
-        _TIMER.c.status.in_(("pending", "waiting")),
-        _TIMER.c.deadline_id.in_(
-            select(_DEADLINE.c.id).where(
-                _DEADLINE.c.agreement_id == bindparam("agreement"), _DEADLINE.c.status != "open"
+        tables.TIMER.c.agreement_id == bindparam("agreement"),
+        tables.TIMER.c.status.in_(("pending", "waiting")),
+        tables.TIMER.c.deadline_id.in_(
+            select(tables.DEADLINE.c.id).where(
+                tables.DEADLINE.c.agreement_id == bindparam("agreement"),
+                tables.DEADLINE.c.status != "open",
             )
         ),
     )
@@ -137,11 +138,11 @@ def waive(
 def _waive_kind(session: Session, agreement: Agreement, kind: str, on: date) -> int:
     return _rowcount(
         session.execute(
-            update(_DEADLINE)
+            update(tables.DEADLINE)
             .where(
-                _DEADLINE.c.agreement_id == agreement.id,
-                _DEADLINE.c.status == "open",
-                _DEADLINE.c.kind == kind,
+                tables.DEADLINE.c.agreement_id == agreement.id,
+                tables.DEADLINE.c.status == "open",
+                tables.DEADLINE.c.kind == kind,
             )
             .values(status="waived", closed_on=on)
         )
@@ -149,14 +150,17 @@ def _waive_kind(session: Session, agreement: Agreement, kind: str, on: date) -> 
 
 
 _REARM = (
-    update(_TIMER)
-    .where(_TIMER.c.agreement_id == bindparam("agreement"), _TIMER.c.status == "waiting")
+    update(tables.TIMER)
+    .where(
+        tables.TIMER.c.agreement_id == bindparam("agreement"), tables.TIMER.c.status == "waiting"
+    )
     .values(
         status="pending",
         # Never before the moment it was due: a change of state recorded as of an earlier
         # day does not make the action earlier than its deadline.
         fire_at=case(
-            (_TIMER.c.fire_at > bindparam("at"), _TIMER.c.fire_at), else_=bindparam("at")
+            (tables.TIMER.c.fire_at > bindparam("at"), tables.TIMER.c.fire_at),
+            else_=bindparam("at"),
         ),
     )
 )

@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from states.context import Context
 from states.errors import NotFound
 from states.process import parse_date
 from states.registry import process
-from storage.models import Agreement, Benchmark
+from storage import tables
 from workflow import views
 from workflow.actors import Actor
 from workflow.engine import Request, apply
@@ -28,8 +28,6 @@ AGREEMENT = process("agreement")
 BENCHMARK_HEADER = ("school", "kind", "label", "baseline", "target_18", "target_36", "direction")
 MEASUREMENT_HEADER = ("benchmark", "value", "on", "evidence")
 
-_AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
-_BENCHMARK: Table = Benchmark.__table__  # type: ignore[attr-defined]
 
 
 def add_benchmark(
@@ -47,7 +45,9 @@ def add_benchmark(
                       data=data)  # fmt: skip
     apply(session, request, ctx)
     newest = session.execute(
-        select(func.max(_BENCHMARK.c.id)).where(_BENCHMARK.c.agreement_id == agreement_id)
+        select(func.max(tables.BENCHMARK.c.id)).where(
+            tables.BENCHMARK.c.agreement_id == agreement_id
+        )
     ).scalar_one()
     return int(newest)
 
@@ -79,7 +79,7 @@ def measure(
 ) -> None:
     """Record a measurement of a benchmark, taken on `on`."""
     found = session.execute(
-        select(_BENCHMARK.c.agreement_id).where(_BENCHMARK.c.id == benchmark_id)
+        select(tables.BENCHMARK.c.agreement_id).where(tables.BENCHMARK.c.id == benchmark_id)
     ).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no benchmark {benchmark_id}")
@@ -112,7 +112,7 @@ def _record(
     """A measurement is recorded as of the day it was taken, or as of the agreement's latest
     event when that is later (recording an old value does not move the agreement's clock)."""
     latest = session.execute(
-        select(_AGREEMENT.c.last_event_on).where(_AGREEMENT.c.id == agreement_id)
+        select(tables.AGREEMENT.c.last_event_on).where(tables.AGREEMENT.c.id == agreement_id)
     ).scalar_one_or_none()
     if latest is None:
         raise NotFound(f"no agreement {agreement_id}")

@@ -11,20 +11,19 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from states.context import Context
 from states.errors import BadInput, NotAllowedInState, NotFound
 from states.registry import process
-from storage.models import Agreement
+from storage import tables
 from workflow import views
 from workflow.actors import Actor
 from workflow.engine import Request, apply
 from workflow.text import quoted
 
 AGREEMENT = process("agreement")
-_AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
 
 
 def record_step(
@@ -71,7 +70,7 @@ def determine(
 def _review_open(session: Session, agreement_id: int, event: str) -> None:
     """Refuse, in the program's words, a step or a determination when no review is open."""
     state = session.execute(
-        select(_AGREEMENT.c.state).where(_AGREEMENT.c.id == agreement_id)
+        select(tables.AGREEMENT.c.state).where(tables.AGREEMENT.c.id == agreement_id)
     ).scalar_one_or_none()
     if state is None:
         raise NotFound(f"no agreement {agreement_id}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from notifications.admin import counts_by_status
 from states.context import Context
+from storage import tables
 from storage.records import records
 from storage.service_models import Timer
 from workflow.heartbeat import heartbeats
@@ -21,7 +21,7 @@ def service_status(session: Session, ctx: Context) -> dict[str, Any]:
     next_timer = session.exec(
         select(Timer.fire_at).where(Timer.status == "pending").order_by(col(Timer.fire_at))
     ).first()
-    timers: Table = Timer.__table__  # type: ignore[attr-defined]
+    timers = tables.TIMER
     failed = records(
         session,
         sa_select(timers).where(timers.c.status == "failed").order_by(timers.c.id),

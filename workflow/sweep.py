@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, Select, Table, bindparam, select, update
+from sqlalchemy import Engine, Select, bindparam, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
@@ -28,10 +28,10 @@ from states.context import Context
 from states.errors import ConcurrentModification, NotAllowedInState, PermissionDenied
 from states.registry import process
 from states.rules import RuleSet, TimerRule
+from storage import tables
 from storage.db import transaction
 from storage.models import Agreement, Deadline
 from storage.records import records
-from storage.service_models import Timer
 from workflow.actors import SYSTEM_ACTOR
 from workflow.engine import Request, apply
 
@@ -114,39 +114,36 @@ def _resized(size: int, most: int, budget: float, took: float) -> int:
     return max(1, min(most, int(size * budget / took)))
 
 
-_TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
-_DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
-_AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
 # Built once: constructing statements costs more than running them on SQLite.
 _TIMER_FIELDS = ("id", "agreement_id", "deadline_id", "ladder", "offset_days", "action", "fire_at")
 _DUE = (
-    select(*(_TIMER.c[name] for name in _TIMER_FIELDS))
-    .where(_TIMER.c.status == "pending", _TIMER.c.fire_at <= bindparam("now"))
-    .order_by(_TIMER.c.fire_at, _TIMER.c.id)
+    select(*(tables.TIMER.c[name] for name in _TIMER_FIELDS))
+    .where(tables.TIMER.c.status == "pending", tables.TIMER.c.fire_at <= bindparam("now"))
+    .order_by(tables.TIMER.c.fire_at, tables.TIMER.c.id)
     .limit(bindparam("batch"))
 )
-_LATER = _TIMER.alias("later")
+_LATER = tables.TIMER.alias("later")
 # Of the claimed timers, those a later due step of the same ladder overtakes. A step another
 # sweeper already ran (done or skipped) still overtakes; a cancelled or failed one does not.
-_OVERTAKEN = select(_TIMER.c.id, _LATER.c.id.label("later_id"), _LATER.c.offset_days).where(
-    _TIMER.c.id.in_(bindparam("claimed", expanding=True)),
-    _LATER.c.deadline_id == _TIMER.c.deadline_id,
-    _LATER.c.ladder == _TIMER.c.ladder,
+_OVERTAKEN = select(tables.TIMER.c.id, _LATER.c.id.label("later_id"), _LATER.c.offset_days).where(
+    tables.TIMER.c.id.in_(bindparam("claimed", expanding=True)),
+    _LATER.c.deadline_id == tables.TIMER.c.deadline_id,
+    _LATER.c.ladder == tables.TIMER.c.ladder,
     _LATER.c.status.not_in(("cancelled", "failed")),
-    _LATER.c.fire_at > _TIMER.c.fire_at,
+    _LATER.c.fire_at > tables.TIMER.c.fire_at,
     _LATER.c.fire_at <= bindparam("now"),
 )
 _SETTLE = (
-    update(_TIMER)
-    .where(_TIMER.c.id.in_(bindparam("timers", expanding=True)))
+    update(tables.TIMER)
+    .where(tables.TIMER.c.id.in_(bindparam("timers", expanding=True)))
     .values(status=bindparam("new_status"), done_at=bindparam("now"), outcome=bindparam("why"))
 )
 _IDS_PER_UPDATE = 900  # well under SQLite's limit on bound parameters
-_DEADLINES = select(*(_DEADLINE.c[name] for name in ("id", "kind", "due_on", "status"))).where(
-    _DEADLINE.c.id.in_(bindparam("ids", expanding=True))
-)
-_AGREEMENTS = select(*(_AGREEMENT.c[name] for name in NOTICE_AGREEMENT_FIELDS)).where(
-    _AGREEMENT.c.id.in_(bindparam("ids", expanding=True))
+_DEADLINES = select(
+    *(tables.DEADLINE.c[name] for name in ("id", "kind", "due_on", "status"))
+).where(tables.DEADLINE.c.id.in_(bindparam("ids", expanding=True)))
+_AGREEMENTS = select(*(tables.AGREEMENT.c[name] for name in NOTICE_AGREEMENT_FIELDS)).where(
+    tables.AGREEMENT.c.id.in_(bindparam("ids", expanding=True))
 )
 
 
@@ -278,9 +275,6 @@ def _action(session: Session, due: Any, ctx: Context, report: SweepReport) -> No
     outcomes.write(session, ctx)
 
 
-_TIMERS: Table = Timer.__table__  # type: ignore[attr-defined]
-
-
 def _moot(session: Session, rules: RuleSet, deadline: Deadline, ctx: Context) -> str | None:
     """Why the action on `deadline` should not run: an action that waives its deadline is due
     too (the RGA determined so late that the 36-month review is due as well as the 24-month
@@ -289,11 +283,11 @@ def _moot(session: Session, rules: RuleSet, deadline: Deadline, ctx: Context) ->
     if not waived_by:
         return None
     later = session.execute(
-        select(_TIMERS.c.action).where(
-            _TIMERS.c.agreement_id == deadline.agreement_id,
-            _TIMERS.c.status == "pending",
-            _TIMERS.c.fire_at <= ctx.now,
-            _TIMERS.c.action.in_(sorted(waived_by)),
+        select(tables.TIMER.c.action).where(
+            tables.TIMER.c.agreement_id == deadline.agreement_id,
+            tables.TIMER.c.status == "pending",
+            tables.TIMER.c.fire_at <= ctx.now,
+            tables.TIMER.c.action.in_(sorted(waived_by)),
         )
     ).first()
     if later is None:

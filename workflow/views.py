@@ -12,40 +12,14 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from states.agreement import STATES
 from states.errors import BadInput, NotFound
 from states.review import missing_kinds
-from storage.models import (
-    Agreement,
-    AgreementSchool,
-    Audit,
-    Benchmark,
-    Deadline,
-    Determination,
-    District,
-    Measurement,
-    Review,
-    ReviewStep,
-    School,
-    Signature,
-)
+from storage import tables
 from storage.records import records
-
-_AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
-_AGREEMENT_SCHOOL: Table = AgreementSchool.__table__  # type: ignore[attr-defined]
-_AUDIT: Table = Audit.__table__  # type: ignore[attr-defined]
-_BENCHMARK: Table = Benchmark.__table__  # type: ignore[attr-defined]
-_DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
-_DETERMINATION: Table = Determination.__table__  # type: ignore[attr-defined]
-_DISTRICT: Table = District.__table__  # type: ignore[attr-defined]
-_MEASUREMENT: Table = Measurement.__table__  # type: ignore[attr-defined]
-_REVIEW: Table = Review.__table__  # type: ignore[attr-defined]
-_REVIEW_STEP: Table = ReviewStep.__table__  # type: ignore[attr-defined]
-_SCHOOL: Table = School.__table__  # type: ignore[attr-defined]
-_SIGNATURE: Table = Signature.__table__  # type: ignore[attr-defined]
 
 
 def agreement_view(session: Session, agreement_id: int, *, history: bool = True) -> dict[str, Any]:
@@ -79,7 +53,7 @@ def agreement_view(session: Session, agreement_id: int, *, history: bool = True)
 
 
 def _agreement(session: Session, agreement_id: int) -> Any:
-    found = records(session, select(_AGREEMENT).where(_AGREEMENT.c.id == agreement_id))
+    found = records(session, select(tables.AGREEMENT).where(tables.AGREEMENT.c.id == agreement_id))
     if not found:
         raise NotFound(f"no agreement {agreement_id}")
     return found[0]
@@ -88,28 +62,32 @@ def _agreement(session: Session, agreement_id: int) -> Any:
 def list_agreements(
     session: Session, *, state: str | None = None, district: str | None = None
 ) -> list[dict[str, Any]]:
-    query = select(_AGREEMENT).order_by(_AGREEMENT.c.id)
+    query = select(tables.AGREEMENT).order_by(tables.AGREEMENT.c.id)
     if state is not None:
         if state not in STATES:
             raise BadInput(f"unknown state {state!r}; states: {', '.join(STATES)}")
-        query = query.where(_AGREEMENT.c.state == state)
+        query = query.where(tables.AGREEMENT.c.state == state)
     if district is not None:
-        if not records(session, select(_DISTRICT.c.code).where(_DISTRICT.c.code == district)):
+        if not records(
+            session, select(tables.DISTRICT.c.code).where(tables.DISTRICT.c.code == district)
+        ):
             raise NotFound(f"no district {district!r} on file")
-        query = query.where(_AGREEMENT.c.district_code == district)
+        query = query.where(tables.AGREEMENT.c.district_code == district)
     return _views(session, records(session, query), history=False)
 
 
 def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> list[dict[str, Any]]:
     ids = [a.id for a in agreements]
     signatures: dict[int, dict[str, str]] = defaultdict(dict)
-    for sig in records(session, select(_SIGNATURE).where(_SIGNATURE.c.agreement_id.in_(ids))):
+    for sig in records(
+        session, select(tables.SIGNATURE).where(tables.SIGNATURE.c.agreement_id.in_(ids))
+    ):
         signatures[sig.agreement_id][sig.party] = sig.signed_on.isoformat()
     deadlines: dict[int, list[dict[str, Any]]] = defaultdict(list)
     query = (
-        select(_DEADLINE)
-        .where(_DEADLINE.c.agreement_id.in_(ids))
-        .order_by(_DEADLINE.c.due_on, _DEADLINE.c.id)
+        select(tables.DEADLINE)
+        .where(tables.DEADLINE.c.agreement_id.in_(ids))
+        .order_by(tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
     )
     for d in records(session, query):
         deadlines[d.agreement_id].append(
@@ -123,7 +101,7 @@ def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> lis
     codes = {a.district_code for a in agreements}
     names = {
         d.code: d.name
-        for d in records(session, select(_DISTRICT).where(_DISTRICT.c.code.in_(codes)))
+        for d in records(session, select(tables.DISTRICT).where(tables.DISTRICT.c.code.in_(codes)))
     }
     events = _history(session, ids) if history else {}
     views = []
@@ -156,7 +134,9 @@ def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> lis
 
 def _history(session: Session, ids: Sequence[int | None]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    query = select(_AUDIT).where(_AUDIT.c.agreement_id.in_(ids)).order_by(_AUDIT.c.id)
+    query = (
+        select(tables.AUDIT).where(tables.AUDIT.c.agreement_id.in_(ids)).order_by(tables.AUDIT.c.id)
+    )
     for entry in records(session, query):
         assert entry.agreement_id is not None
         found[entry.agreement_id].append(
@@ -179,21 +159,21 @@ def open_deadlines(
 ) -> list[dict[str, Any]]:
     query = (
         select(
-            _DEADLINE.c.agreement_id,
-            _AGREEMENT.c.district_code,
-            _AGREEMENT.c.state,
-            _DEADLINE.c.kind,
-            _DEADLINE.c.due_on,
+            tables.DEADLINE.c.agreement_id,
+            tables.AGREEMENT.c.district_code,
+            tables.AGREEMENT.c.state,
+            tables.DEADLINE.c.kind,
+            tables.DEADLINE.c.due_on,
         )
-        .join(_AGREEMENT, _AGREEMENT.c.id == _DEADLINE.c.agreement_id)
-        .where(_DEADLINE.c.status == "open")
-        .order_by(_DEADLINE.c.due_on, _DEADLINE.c.id)
+        .join(tables.AGREEMENT, tables.AGREEMENT.c.id == tables.DEADLINE.c.agreement_id)
+        .where(tables.DEADLINE.c.status == "open")
+        .order_by(tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
     )
     if within is not None:
         if within < 0:
             raise BadInput("--within takes a number of days, 0 or more")
         if within <= (date.max - today).days:  # beyond the last date, every deadline is within
-            query = query.where(_DEADLINE.c.due_on <= today + timedelta(days=within))
+            query = query.where(tables.DEADLINE.c.due_on <= today + timedelta(days=within))
     return [
         {
             "agreement": row.agreement_id,
@@ -223,10 +203,10 @@ def list_benchmarks(session: Session, agreement_id: int) -> list[dict[str, Any]]
 
 def _benchmarks_of(session: Session, agreement_id: int) -> list[dict[str, Any]]:
     query = (
-        select(_MEASUREMENT)
-        .join(_BENCHMARK, _BENCHMARK.c.id == _MEASUREMENT.c.benchmark_id)
-        .where(_BENCHMARK.c.agreement_id == agreement_id)
-        .order_by(_MEASUREMENT.c.measured_on, _MEASUREMENT.c.id)
+        select(tables.MEASUREMENT)
+        .join(tables.BENCHMARK, tables.BENCHMARK.c.id == tables.MEASUREMENT.c.benchmark_id)
+        .where(tables.BENCHMARK.c.agreement_id == agreement_id)
+        .order_by(tables.MEASUREMENT.c.measured_on, tables.MEASUREMENT.c.id)
     )
     measured: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for m in records(session, query):
@@ -234,9 +214,9 @@ def _benchmarks_of(session: Session, agreement_id: int) -> list[dict[str, Any]]:
             {"value": m.value, "on": m.measured_on.isoformat(), "evidence": m.evidence}
         )
     query = (
-        select(_BENCHMARK)
-        .where(_BENCHMARK.c.agreement_id == agreement_id)
-        .order_by(_BENCHMARK.c.id)
+        select(tables.BENCHMARK)
+        .where(tables.BENCHMARK.c.agreement_id == agreement_id)
+        .order_by(tables.BENCHMARK.c.id)
     )
     return [
         {
@@ -255,33 +235,35 @@ def _benchmarks_of(session: Session, agreement_id: int) -> list[dict[str, Any]]:
 
 
 def _high_schools(session: Session, codes: list[str]) -> set[str]:
-    query = select(_SCHOOL.c.code).where(_SCHOOL.c.code.in_(codes), _SCHOOL.c.high_school)
+    query = select(tables.SCHOOL.c.code).where(
+        tables.SCHOOL.c.code.in_(codes), tables.SCHOOL.c.high_school
+    )
     return {row.code for row in records(session, query)}
 
 
 def _covered_schools(session: Session, agreement_id: int) -> dict[str, str]:
     """The schools the agreement covers (named at identification, or with benchmarks), by code,
     with their names."""
-    named = select(_AGREEMENT_SCHOOL.c.school_code.label("code")).where(
-        _AGREEMENT_SCHOOL.c.agreement_id == agreement_id
+    named = select(tables.AGREEMENT_SCHOOL.c.school_code.label("code")).where(
+        tables.AGREEMENT_SCHOOL.c.agreement_id == agreement_id
     )
-    planned = select(_BENCHMARK.c.school_code.label("code")).where(
-        _BENCHMARK.c.agreement_id == agreement_id
+    planned = select(tables.BENCHMARK.c.school_code.label("code")).where(
+        tables.BENCHMARK.c.agreement_id == agreement_id
     )
     covered = named.union(planned).subquery()
     query = (
-        select(_SCHOOL.c.code, _SCHOOL.c.name)
-        .join(covered, covered.c.code == _SCHOOL.c.code)
-        .order_by(_SCHOOL.c.code)
+        select(tables.SCHOOL.c.code, tables.SCHOOL.c.name)
+        .join(covered, covered.c.code == tables.SCHOOL.c.code)
+        .order_by(tables.SCHOOL.c.code)
     )
     return {row.code: row.name for row in records(session, query)}
 
 
 def _latest_review(session: Session, agreement_id: int) -> Any:
     query = (
-        select(_REVIEW)
-        .where(_REVIEW.c.agreement_id == agreement_id)
-        .order_by(_REVIEW.c.id.desc())
+        select(tables.REVIEW)
+        .where(tables.REVIEW.c.agreement_id == agreement_id)
+        .order_by(tables.REVIEW.c.id.desc())
         .limit(1)
     )
     found = records(session, query)
@@ -291,14 +273,16 @@ def _latest_review(session: Session, agreement_id: int) -> Any:
 def _latest_statuses(session: Session, agreement_id: int) -> dict[str, str]:
     """Each school's status as agreed at the agreement's latest determination."""
     latest = (
-        select(_REVIEW.c.id)
-        .where(_REVIEW.c.agreement_id == agreement_id, _REVIEW.c.determined_on.is_not(None))
-        .order_by(_REVIEW.c.id.desc())
+        select(tables.REVIEW.c.id)
+        .where(
+            tables.REVIEW.c.agreement_id == agreement_id, tables.REVIEW.c.determined_on.is_not(None)
+        )
+        .order_by(tables.REVIEW.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    query = select(_DETERMINATION.c.school_code, _DETERMINATION.c.agreed).where(
-        _DETERMINATION.c.review_id == latest
+    query = select(tables.DETERMINATION.c.school_code, tables.DETERMINATION.c.agreed).where(
+        tables.DETERMINATION.c.review_id == latest
     )
     return {row.school_code: row.agreed for row in records(session, query)}
 
@@ -311,9 +295,9 @@ def _review_summary(session: Session, agreement: Any, review: Any) -> dict[str, 
     rules = read_rules(agreement.rules_version)
     definition = process("agreement")
     query = (
-        select(_REVIEW_STEP)
-        .where(_REVIEW_STEP.c.review_id == review.id)
-        .order_by(_REVIEW_STEP.c.id)
+        select(tables.REVIEW_STEP)
+        .where(tables.REVIEW_STEP.c.review_id == review.id)
+        .order_by(tables.REVIEW_STEP.c.id)
     )
     steps = [
         {"step": s.step, "on": s.done_on.isoformat(), "by": s.recorded_by, "evidence": s.evidence}
@@ -328,13 +312,13 @@ def _review_summary(session: Session, agreement: Any, review: Any) -> dict[str, 
     kinds = {d.kind: closes[e] for d in rules.deadlines for e in d.met_by if e in closes}
     if review.determined_on is None:
         query = (
-            select(_DEADLINE.c.kind, _DEADLINE.c.due_on)
+            select(tables.DEADLINE.c.kind, tables.DEADLINE.c.due_on)
             .where(
-                _DEADLINE.c.agreement_id == agreement.id,
-                _DEADLINE.c.status == "open",
-                _DEADLINE.c.kind.in_(kinds),
+                tables.DEADLINE.c.agreement_id == agreement.id,
+                tables.DEADLINE.c.status == "open",
+                tables.DEADLINE.c.kind.in_(kinds),
             )
-            .order_by(_DEADLINE.c.due_on, _DEADLINE.c.id)
+            .order_by(tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
             .limit(1)
         )
         due = next(iter(records(session, query)), None)
@@ -381,9 +365,9 @@ def review_view(session: Session, agreement_id: int, *, today: date) -> dict[str
 
 def _determined(session: Session, review_id: int) -> list[dict[str, Any]]:
     query = (
-        select(_DETERMINATION)
-        .where(_DETERMINATION.c.review_id == review_id)
-        .order_by(_DETERMINATION.c.school_code)
+        select(tables.DETERMINATION)
+        .where(tables.DETERMINATION.c.review_id == review_id)
+        .order_by(tables.DETERMINATION.c.school_code)
     )
     return [
         {
