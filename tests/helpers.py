@@ -335,3 +335,34 @@ def review_done(
     if reason is not None:
         data += ["--set", f"reason={reason}"]
     return fire(pal, agreement, "determine", *data, by=DIRECTOR, on=on)
+
+
+def planning_school(pal: Pal, school: str) -> int:
+    """A new school of TRAD and an agreement naming it, in its needs assessment."""
+    add_school(pal, school)
+    agreement = identify(pal, TRAD, "--schools", school)
+    start_assessment(pal, agreement)
+    return agreement
+
+
+def signed_off_track(pal: Pal, school: str) -> tuple[int, int]:
+    """`planning_school` with one attendance benchmark (80 -> 85 -> 90) that is never measured,
+    so the school is off track at every review; signed 2018-05-01. (agreement, benchmark)"""
+    agreement = planning_school(pal, school)
+    measured = add_benchmark(pal, agreement, school, "attendance_rate", 80, 85, 90,
+                             on="2018-04-01")  # fmt: skip
+    sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
+    return agreement, measured
+
+
+def at_review_36(pal: Pal, *identify_args: str) -> int:
+    """An agreement signed 2018-05-01, taken by hand through the RGA to the 36-month review's
+    determination (no schools: no school is judged)."""
+    agreement = identify(pal, TRAD, *identify_args)
+    start_assessment(pal, agreement)
+    sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
+    fire(pal, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
+    review_done(pal, agreement, on="2019-12-15")
+    fire(pal, agreement, "open_review_36", by=DIRECTOR, on="2021-05-01")
+    review_done(pal, agreement, on="2021-05-05")
+    return agreement

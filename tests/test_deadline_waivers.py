@@ -6,29 +6,19 @@ from datetime import date
 
 from helpers import (
     DIRECTOR,
-    TRAD,
-    TRAD_PARTIES,
     Pal,
-    add_benchmark,
-    add_school,
     deadline,
     fire,
-    identify,
     review_done,
     show,
-    sign,
-    start_assessment,
+    signed_off_track,
 )
 from service_support import local, outbox, tick
 
 
 def off_track_after_the_rga(pal: Pal) -> int:
     """An agreement whose one school has a benchmark never measured: off track at the RGA."""
-    add_school(pal, "W1")
-    agreement = identify(pal, TRAD, "--schools", "W1")
-    start_assessment(pal, agreement)
-    add_benchmark(pal, agreement, "W1", "attendance_rate", 80, 85, 90, on="2018-04-01")
-    sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
+    agreement, _ = signed_off_track(pal, "W1")
     fire(pal, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
     review_done(pal, agreement, on="2019-12-15")
     return agreement

@@ -13,6 +13,7 @@ from helpers import (
     TRAD_PARTIES,
     Pal,
     assert_error,
+    at_review_36,
     deadline,
     fire,
     identify,
@@ -28,19 +29,6 @@ from service_support import local, outbox, tick, timer_statuses
 
 RENEWED_ON = "2021-05-10"
 RENEW_NOTE = "two schools still short of their 36-month targets"
-
-
-def at_review_36(pal: Pal, *identify_args: str) -> int:
-    """An agreement signed 2018-05-01, taken by hand through the RGA to the 36-month review's
-    determination (no schools: every school counts as on track)."""
-    agreement = identify(pal, TRAD, *identify_args)
-    start_assessment(pal, agreement)
-    sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
-    fire(pal, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
-    review_done(pal, agreement, on="2019-12-15")
-    fire(pal, agreement, "open_review_36", by=DIRECTOR, on="2021-05-01")
-    review_done(pal, agreement, on="2021-05-05")
-    return agreement
 
 
 def renew(pal: Pal, agreement: int) -> int:

@@ -9,27 +9,21 @@ from helpers import (
     TRAD,
     TRAD_PARTIES,
     Pal,
-    add_benchmark,
-    add_school,
     assert_error,
+    at_review_36,
     deadline,
     fire,
     identify,
     measure,
+    planning_school,
     record_steps,
     review_done,
     show,
     sign,
+    signed_off_track,
     snapshot,
     start_assessment,
 )
-
-
-def planning(pal: Pal) -> int:
-    add_school(pal, "R1")
-    agreement = identify(pal, TRAD, "--schools", "R1")
-    start_assessment(pal, agreement)
-    return agreement
 
 
 def benchmark(pal: Pal, agreement: int, *values: str) -> tuple[int, str]:
@@ -52,7 +46,7 @@ def benchmark(pal: Pal, agreement: int, *values: str) -> tuple[int, str]:
 )
 def test_a_target_behind_the_baseline_is_refused(seeded: Pal, values: tuple[str, ...]) -> None:
     """A target on the wrong side of the baseline for its direction is bad input."""
-    agreement = planning(seeded)
+    agreement = planning_school(seeded, "R1")
     before = snapshot(seeded.db_url)
     code, stderr = benchmark(seeded, agreement, *values)
     assert (code, "is behind the" in stderr) == (2, True), stderr
@@ -61,14 +55,14 @@ def test_a_target_behind_the_baseline_is_refused(seeded: Pal, values: tuple[str,
 
 def test_a_target_equal_to_the_baseline_is_kept(seeded: Pal) -> None:
     """Holding a level already reached is a target: equal to the baseline is accepted."""
-    agreement = planning(seeded)
+    agreement = planning_school(seeded, "R1")
     assert benchmark(seeded, agreement, "95", "95", "96")[0] == 0
 
 
 @pytest.mark.parametrize("value", ["1e999999999999999999", "1_000", "１２", "nan", "1e16", ""])
 def test_a_number_not_written_plainly_is_refused(seeded: Pal, value: str) -> None:
     """Huge exponents, underscores, non-ASCII digits, NaN and blanks are bad input (2)."""
-    agreement = planning(seeded)
+    agreement = planning_school(seeded, "R1")
     before = snapshot(seeded.db_url)
     code, stderr = benchmark(seeded, agreement, value, "95", "96")
     assert code == 2 and stderr.startswith("error: "), stderr
@@ -76,16 +70,9 @@ def test_a_number_not_written_plainly_is_refused(seeded: Pal, value: str) -> Non
     assert snapshot(seeded.db_url) == before
 
 
-def signed_with_attendance(pal: Pal) -> tuple[int, int]:
-    agreement = planning(pal)
-    measured = add_benchmark(pal, agreement, "R1", "attendance_rate", 80, 85, 90, on="2018-04-01")
-    sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
-    return agreement, measured
-
-
 def test_a_second_value_for_the_same_date_is_refused(seeded: Pal) -> None:
     """A benchmark has one measurement per date: a second is not allowed (3)."""
-    agreement, measured = signed_with_attendance(seeded)
+    agreement, measured = signed_off_track(seeded, "R1")
     measure(seeded, agreement, measured, 82, "2019-01-15", on="2019-01-20")
     result = seeded("benchmark", "measure", measured, "--value", "83", "--on", "2019-01-15",
                     "--by", LIAISON)  # fmt: skip
@@ -96,7 +83,7 @@ def test_a_benchmark_number_written_with_a_leading_zero_is_the_same_benchmark(
     seeded: Pal,
 ) -> None:
     """`01` names benchmark 1 wherever a benchmark is named."""
-    agreement, measured = signed_with_attendance(seeded)
+    agreement, measured = signed_off_track(seeded, "R1")
     fire(seeded, agreement, "record_measurement", "--set", f"benchmark=0{measured}",
          "--set", "value=81", "--set", "on=2019-01-15", by=LIAISON, on="2019-01-20")  # fmt: skip
     assert show(seeded, agreement)["history"][-1]["event"] == "record_measurement"
@@ -104,7 +91,7 @@ def test_a_benchmark_number_written_with_a_leading_zero_is_the_same_benchmark(
 
 def test_an_override_to_the_computed_status_is_refused(seeded: Pal) -> None:
     """Overriding a school to the status the rules already give it is bad input (2)."""
-    agreement, _ = signed_with_attendance(seeded)  # never measured: Limited Progress
+    agreement, _ = signed_off_track(seeded, "R1")  # never measured: Limited Progress
     fire(seeded, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
     record_steps(seeded, agreement, on="2019-11-05")
     result = seeded(
@@ -135,22 +122,14 @@ def test_an_rga_that_judged_no_school_keeps_the_24_month_review(seeded: Pal) -> 
 
 def test_renewal_needs_the_reason_it_tells_the_district(seeded: Pal) -> None:
     """`renew` without a note is bad input (2): the renewal notice tells the reason."""
-    agreement = identify(seeded, TRAD)
-    start_assessment(seeded, agreement)
-    sign(seeded, agreement, TRAD_PARTIES, on="2018-05-01")
-    fire(seeded, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
-    review_done(seeded, agreement, on="2019-11-05")
-    fire(seeded, agreement, "open_review_24", by=DIRECTOR, on="2020-05-01")
-    review_done(seeded, agreement, on="2020-05-05")
-    fire(seeded, agreement, "open_review_36", by=DIRECTOR, on="2021-05-01")
-    review_done(seeded, agreement, on="2021-05-05")
+    agreement = at_review_36(seeded)
     result = seeded("agreement", "fire", agreement, "renew", "--by", DIRECTOR, "--on", "2021-05-10")
     assert_error(result, 2, mentions="needs --note")
 
 
 def test_a_week_date_is_not_a_measurement_date(seeded: Pal) -> None:
     """A measurement dated `2019-W49-1` is refused (2): dates are YYYY-MM-DD everywhere."""
-    agreement, measured = signed_with_attendance(seeded)
+    agreement, measured = signed_off_track(seeded, "R1")
     result = seeded("agreement", "fire", agreement, "record_measurement", "--set",
                     f"benchmark={measured}", "--set", "value=81", "--set", "on=2019-W49-1",
                     "--by", LIAISON, "--on", "2019-12-10")  # fmt: skip
@@ -159,7 +138,7 @@ def test_a_week_date_is_not_a_measurement_date(seeded: Pal) -> None:
 
 def test_a_step_with_no_review_open_is_refused_in_words(seeded: Pal) -> None:
     """`review step` before any review opens names the agreement's stage, not an event (3)."""
-    agreement, _ = signed_with_attendance(seeded)
+    agreement, _ = signed_off_track(seeded, "R1")
     result = seeded("review", "step", agreement, "evidence", "--by", LIAISON)
     assert_error(result, 3, mentions="no review is open: the agreement is at the stage “Plan")
     assert "record_evidence" not in result.stderr

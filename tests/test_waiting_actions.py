@@ -8,21 +8,15 @@ from datetime import date
 
 from helpers import (
     DIRECTOR,
-    TRAD,
-    TRAD_PARTIES,
     Pal,
-    add_benchmark,
-    add_school,
     deadline,
     execute,
     fire,
-    identify,
     ok,
     record_steps,
     review_done,
     show,
-    sign,
-    start_assessment,
+    signed_off_track,
 )
 from service_support import local, outbox, tick
 
@@ -30,11 +24,7 @@ from service_support import local, outbox, tick
 def in_the_rga(pal: Pal) -> int:
     """Signed 2018-05-01 with one school whose benchmark is never measured (off track); the
     sweep opens the RGA on 2019-11-01."""
-    add_school(pal, "L1")
-    agreement = identify(pal, TRAD, "--schools", "L1")
-    start_assessment(pal, agreement)
-    add_benchmark(pal, agreement, "L1", "attendance_rate", 80, 85, 90, on="2018-04-01")
-    sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
+    agreement, _ = signed_off_track(pal, "L1")
     tick(pal, local(date(2019, 11, 1)))
     assert show(pal, agreement)["state"] == "rga"
     return agreement
