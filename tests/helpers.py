@@ -6,9 +6,11 @@ Fixtures live in conftest.py; the plain functions and constants live here so tes
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -355,14 +357,33 @@ def signed_off_track(pal: Pal, school: str) -> tuple[int, int]:
     return agreement, measured
 
 
-def at_review_36(pal: Pal, *identify_args: str) -> int:
+def at_review_36(pal: Pal, *identify_args: str, determined: bool = True) -> int:
     """An agreement signed 2018-05-01, taken by hand through the RGA to the 36-month review's
-    determination (no schools: no school is judged)."""
+    determination (no schools: no school is judged), or to just before it."""
     agreement = identify(pal, TRAD, *identify_args)
     start_assessment(pal, agreement)
     sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
     fire(pal, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
     review_done(pal, agreement, on="2019-12-15")
     fire(pal, agreement, "open_review_36", by=DIRECTOR, on="2021-05-01")
-    review_done(pal, agreement, on="2021-05-05")
+    if determined:
+        review_done(pal, agreement, on="2021-05-05")
+    else:
+        record_steps(pal, agreement, on="2021-05-05")
     return agreement
+
+
+@contextmanager
+def rules_folder(pal: Pal, folder: Path, versions: Mapping[str, str]) -> Iterator[Pal]:
+    """`pal` with `PAL_RULES_DIR` at `folder`, holding each version's TOML text."""
+    from config.rules import load_rules
+
+    folder.mkdir()
+    for version, text in versions.items():
+        (folder / f"{version}.toml").write_text(text)
+    pal.env["PAL_RULES_DIR"] = str(folder)
+    load_rules.cache_clear()
+    try:
+        yield pal
+    finally:
+        load_rules.cache_clear()

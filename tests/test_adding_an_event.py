@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DIRECTOR, LIAISON, TRAD, Pal, assert_error, deadline, ok, show
+from helpers import DIRECTOR, LIAISON, TRAD, Pal, assert_error, deadline, ok, rules_folder, show
 from service_support import outbox
 
-from config.rules import load_rules
 from states.agreement import AGREEMENT, AgreementCase
 from states.errors import NotAllowedInState
 from states.process import EventSpec, Field
@@ -64,13 +63,8 @@ def extended(seeded: Pal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
         deadline_labels={**AGREEMENT.deadline_labels, "report_due": "the progress report"},
     )
     monkeypatch.setitem(PROCESSES, "agreement", process)  # type: ignore[index]
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    (folder / "2099-08.toml").write_text(RULES)
-    seeded.env["PAL_RULES_DIR"] = str(folder)
-    load_rules.cache_clear()
-    yield seeded
-    load_rules.cache_clear()
+    with rules_folder(seeded, tmp_path / "rules", {"2099-08": RULES}) as pal:
+        yield pal
 
 
 def in_rga(pal: Pal) -> int:

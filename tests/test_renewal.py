@@ -15,15 +15,10 @@ from helpers import (
     assert_error,
     at_review_36,
     deadline,
-    fire,
-    identify,
     ok,
-    record_steps,
     refused,
-    review_done,
     show,
     sign,
-    start_assessment,
 )
 from service_support import local, outbox, tick, timer_statuses
 
@@ -43,13 +38,7 @@ def renew(pal: Pal, agreement: int) -> int:
 @pytest.mark.parametrize("event", ["exit", "renew"])
 def test_no_outcome_before_the_36_month_determination(seeded: Pal, event: str) -> None:
     """In the 36-month review, exit and renew are refused (3) until its status is determined."""
-    agreement = identify(seeded, TRAD)
-    start_assessment(seeded, agreement)
-    sign(seeded, agreement, TRAD_PARTIES, on="2018-05-01")
-    fire(seeded, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
-    review_done(seeded, agreement, on="2019-12-15")
-    fire(seeded, agreement, "open_review_36", by=DIRECTOR, on="2021-05-01")
-    record_steps(seeded, agreement, on="2021-05-05")
+    agreement = at_review_36(seeded, determined=False)
     refused(seeded, 3, "agreement", "fire", agreement, event, "--by", DIRECTOR,
             "--on", RENEWED_ON, "--note", "stated", mentions="determination")  # fmt: skip
 

@@ -34,6 +34,7 @@ from helpers import (
     record_steps,
     refused,
     review_done,
+    rules_folder,
     show,
     sign,
     start_assessment,
@@ -556,13 +557,8 @@ moved_more_than = "2/3"
 
 @pytest.fixture
 def stricter(seeded: Pal, tmp_path: Path) -> Iterator[Pal]:
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    (folder / "2099-07.toml").write_text(STRICTER)
-    seeded.env["PAL_RULES_DIR"] = str(folder)
-    load_rules.cache_clear()
-    yield seeded
-    load_rules.cache_clear()
+    with rules_folder(seeded, tmp_path / "rules", {"2099-07": STRICTER}) as pal:
+        yield pal
 
 
 def test_a_rules_version_with_other_shares_gives_another_status(stricter: Pal) -> None:
