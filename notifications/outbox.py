@@ -24,7 +24,6 @@ from states.context import Context
 from states.registry import process
 from states.rules import RuleSet
 from storage import tables
-from storage.models import Agreement
 from storage.records import records
 
 log = logging.getLogger("pal.notifications")
@@ -106,7 +105,7 @@ _OPEN_DEADLINES = (
 
 def enqueue_transition_notices(
     session: Session,
-    agreement: Agreement,
+    agreement: Any,  # an Agreement, or the engine's row with its columns
     rules: RuleSet,
     event: str,
     day: date,

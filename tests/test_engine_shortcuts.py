@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from helpers import Pal, signed_agreement
+from helpers import DETROIT, DIRECTOR, Pal, signed_agreement
 
 from config.rules import load_rules
 from states.errors import NotAllowedInState, NotFound
@@ -17,7 +17,10 @@ from states.registry import process
 from storage.db import make_engine, transaction
 from storage.models import Agreement
 from workflow import deadlines
+from states.context import Context
+from workflow.actors import Actor
 from workflow.cases import STORES
+from workflow.engine import Request, apply
 
 
 class _RollBack(Exception):
@@ -45,26 +48,40 @@ def test_destination_is_the_machines_answer_for_every_state_and_event() -> None:
                     definition.destination(state, spec.name)
 
 
-def test_load_reads_the_row_returns_the_one_the_session_holds_and_refuses_an_unknown_id(
+def test_load_reads_the_row_as_the_session_would_see_it_and_refuses_an_unknown_id(
     seeded: Pal, store: sa.Engine
 ) -> None:
     agreement = signed_agreement(seeded)
     cases = STORES["agreement"]
 
-    def load_twice_then_roll_back() -> None:
+    def load_then_roll_back() -> None:
         with transaction(store) as session:
             with pytest.raises(NotFound, match=f"no agreement {agreement + 1000}"):
                 cases.load(session, agreement + 1000)
             row = cases.load(session, agreement)
-            assert isinstance(row, Agreement)
             assert (row.id, row.state, row.version) == (agreement, "signed", 6)
-            row.cohort = "changed, not flushed"
-            assert cases.load(session, agreement) is row  # not read again
-            assert row.cohort == "changed, not flushed"
+            held = session.get(Agreement, agreement)
+            assert held is not None
+            held.cohort = "changed, not flushed"
+            assert cases.load(session, agreement).cohort == "changed, not flushed"
             raise _RollBack
 
     with pytest.raises(_RollBack):
-        load_twice_then_roll_back()
+        load_then_roll_back()
+
+
+def test_an_event_brings_an_orm_object_the_callers_session_holds_up_to_date(
+    seeded: Pal, store: sa.Engine
+) -> None:
+    agreement = signed_agreement(seeded)
+    with transaction(store) as session:
+        held = session.get(Agreement, agreement)
+        assert held is not None
+        request = Request("open_rga", Actor(DIRECTOR, "director"), case=agreement)
+        now = datetime(2020, 1, 2, 15, tzinfo=UTC)
+        row = apply(session, request, Context(now=now, tz=DETROIT))
+        assert (held.state, held.version) == (row.state, row.version) == ("rga", 7)
+        assert not session.dirty  # brought up to date as stored, nothing left to write
 
 
 def test_an_event_meeting_several_deadline_kinds_meets_each_open_one_and_stops_its_timers(

@@ -37,16 +37,57 @@ from storage.models import (
     AgreementSchool,
     Audit,
     Benchmark,
-    District,
     Measurement,
     ReviewStep,
     School,
-    Signature,
 )
 from workflow.actors import Actor
 
 _MAPPER = inspect(Agreement)
-_LOAD = select(Agreement).where(col(Agreement.id) == bindparam("id"))
+# The agreement's columns, read and written with prebuilt Core statements: building an ORM
+# object (and flushing it) cost more than the rest of a step's reads.
+_COLUMNS = tuple(column.name for column in tables.AGREEMENT.c)
+_LOAD = core_select(tables.AGREEMENT).where(tables.AGREEMENT.c.id == bindparam("id"))
+_INSERT = insert(tables.AGREEMENT)
+_SIGNED = core_select(tables.SIGNATURE.c.party, tables.SIGNATURE.c.signed_on).where(
+    tables.SIGNATURE.c.agreement_id == bindparam("agreement")
+)
+_ADD_SIGNATURE = insert(tables.SIGNATURE)
+_DISTRICT = core_select(tables.DISTRICT.c.code, tables.DISTRICT.c.psa).where(
+    tables.DISTRICT.c.code == bindparam("code")
+)
+_RUNNING = (
+    core_select(tables.AGREEMENT.c.id)
+    .where(
+        tables.AGREEMENT.c.district_code == bindparam("code"),
+        tables.AGREEMENT.c.state.not_in(TERMINAL),
+    )
+    .limit(1)
+)
+
+
+class AgreementRow:
+    """An agreement's row as the engine reads and writes it: its columns as attributes."""
+
+    __slots__ = _COLUMNS
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        for name in _COLUMNS:
+            setattr(self, name, values.get(name))
+
+    @property
+    def consequence_list(self) -> list[str]:
+        return [c for c in self.consequences.split(",") if c]
+
+    def __getattr__(self, name: str) -> Any:  # for mypy: the columns are set in __init__
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"AgreementRow(id={self.id}, state={self.state!r}, version={self.version})"
+
+
+# What the deadlines and notices take: the engine's row, or an ORM object of it (the sweep).
+AnyAgreement = AgreementRow | Agreement
 
 
 @dataclass(frozen=True)
@@ -55,39 +96,31 @@ class AgreementStore:
 
     table: Table = tables.AGREEMENT
 
-    def load(self, session: Session, case_id: int) -> Agreement:
-        row: Agreement | None
-        if _MAPPER.identity_key_from_primary_key((case_id,)) in session.identity_map:
-            row = session.get(Agreement, case_id)  # the row this session holds, as it holds it
-        else:
-            # What session.get would run, built once: it builds (and keys) a new statement at
-            # every call, which costs more than running it on SQLite.
-            row = session.exec(_LOAD, params={"id": case_id}).one_or_none()
-        if row is None:
+    def load(self, session: Session, case_id: int) -> AgreementRow:
+        # ORM objects a caller added are written first, so the engine reads what it sees.
+        session.flush()
+        found = session.execute(_LOAD, {"id": case_id}).mappings().one_or_none()
+        if found is None:
             raise NotFound(f"no agreement {case_id}")
-        return row
+        return AgreementRow(dict(found))
 
     def case_of(
         self,
         session: Session,
-        row: Agreement,
+        row: AgreementRow,
         reads: frozenset[str] = frozenset(),
         day: date | None = None,
     ) -> AgreementCase:
         """The agreement as its guards and effects see it on `day` (default: its last event's),
         with what `reads` names loaded."""
-        signed = session.execute(
-            select(Signature.party, Signature.signed_on).where(  # type: ignore[call-overload]
-                Signature.agreement_id == row.id
-            )
-        )
+        signed = session.execute(_SIGNED, {"agreement": row.id}).all()
         planned = bool(reads & {"plan", "measurements"})
         as_of = day or row.last_event_on
         benchmarks = _benchmarks(session, row, "measurements" in reads, as_of) if planned else ()
         review, held, statuses = _review(session, row) if "review" in reads else (None, (), {})
         return AgreementCase(
             district_code=row.district_code,
-            psa=_district(session, row.district_code).psa,
+            psa=bool(_district(session, row.district_code).psa),
             id=row.id,
             state=row.state,
             consequences=tuple(row.consequence_list),
@@ -104,40 +137,37 @@ class AgreementStore:
 
     def new_case(self, session: Session, parent: str) -> AgreementCase:
         district = _district(session, parent)
-        running = session.exec(
-            select(Agreement.id).where(
-                Agreement.district_code == district.code,
-                Agreement.state.not_in(TERMINAL),  # type: ignore[attr-defined]
-            )
-        ).first()
+        running = session.execute(_RUNNING, {"code": district.code}).scalar()
         return AgreementCase(
             district.code,
-            district.psa,
+            bool(district.psa),
             running_agreement=running,
             district_schools=_schools_of(session, district.code),
         )
 
-    def insert(self, session: Session, values: Mapping[str, Any]) -> Agreement:
-        row = Agreement(**values)
+    def insert(self, session: Session, values: Mapping[str, Any]) -> AgreementRow:
+        row = {**_NEW, **values}
         try:
             # A savepoint, so the losing side of a race fails cleanly with a clear error.
             with session.begin_nested():
-                session.add(row)
+                inserted = session.execute(_INSERT, {k: v for k, v in row.items() if k != "id"})
         except IntegrityError as exc:  # another identify of this district won the race
             raise NotAllowedInState(
                 f"district {values['district_code']} already has an active agreement"
             ) from exc
-        return row
+        row["id"] = inserted.inserted_primary_key[0]  # type: ignore[attr-defined]
+        return AgreementRow(row)
 
     def add_child(
-        self, session: Session, row: Agreement, child: Child, actor: Actor, ctx: Context
+        self, session: Session, row: AgreementRow, child: Child, actor: Actor, ctx: Context
     ) -> None:
         assert row.id is not None
         recorded: dict[str, Any] = {"recorded_by": actor.email, "recorded_at": ctx.now}
         values: Mapping[str, Any] = child.values
         if child.kind == "signature":
-            session.add(Signature(agreement_id=row.id, **recorded, **values))
-        elif child.kind == "covered_school":
+            session.execute(_ADD_SIGNATURE, {"agreement_id": row.id, **recorded, **values})
+            return
+        if child.kind == "covered_school":
             session.add(AgreementSchool(agreement_id=row.id, **values))
         elif child.kind == "benchmark":
             session.add(Benchmark(agreement_id=row.id, **recorded, **values))
@@ -155,12 +185,16 @@ class AgreementStore:
             raise ValueError(f"agreement has no records of kind {child.kind!r}")
         session.flush()
 
-    def subject(self, row: Agreement) -> tuple[str, int | None]:
+    def identity(self, case_id: int) -> Any:
+        """The key under which a session holds the ORM object of case `case_id`."""
+        return _MAPPER.identity_key_from_primary_key((case_id,))
+
+    def subject(self, row: AgreementRow) -> tuple[str, int | None]:
         """How the audit log names the case, and the agreement it belongs to."""
         return f"agreement:{row.id}", row.id
 
 
-def _since_entered(session: Session, row: Agreement) -> tuple[tuple[str, Any], ...]:
+def _since_entered(session: Session, row: AgreementRow) -> tuple[tuple[str, Any], ...]:
     """The events recorded since `row` last changed state, oldest first, from the audit log."""
     trail = session.execute(
         select(Audit.event, Audit.from_state, Audit.to_state, Audit.data)
@@ -240,7 +274,7 @@ _MEASURED = (
 
 
 def _benchmarks(
-    session: Session, row: Agreement, with_measurements: bool, day: date
+    session: Session, row: AgreementRow, with_measurements: bool, day: date
 ) -> tuple[PlannedBenchmark, ...]:
     measured: dict[int, list[Measured]] = {}
     if with_measurements:
@@ -266,7 +300,7 @@ def _benchmarks(
 
 
 def _covered(
-    session: Session, row: Agreement, benchmarks: tuple[PlannedBenchmark, ...]
+    session: Session, row: AgreementRow, benchmarks: tuple[PlannedBenchmark, ...]
 ) -> tuple[str, ...]:
     named = session.exec(
         select(AgreementSchool.school_code).where(AgreementSchool.agreement_id == row.id)
@@ -321,7 +355,7 @@ _AGREED = core_select(tables.DETERMINATION.c.school_code, tables.DETERMINATION.c
 
 
 def _review(
-    session: Session, row: Agreement
+    session: Session, row: AgreementRow
 ) -> tuple[OpenReview | None, tuple[str, ...], dict[str, str]]:
     """The latest review with its steps, the kinds held, and the statuses agreed at the latest
     determination. Read as columns, never as ORM objects: reviews are written with Core
@@ -371,11 +405,17 @@ def _record_determination(
         )
 
 
-def _district(session: Session, code: str) -> District:
-    district = session.get(District, code)
+def _district(session: Session, code: str) -> Any:
+    district = session.execute(_DISTRICT, {"code": code}).one_or_none()
     if district is None:
         raise NotFound(f"no district {code!r} on file")
     return district
 
+
+# The columns a new agreement takes unless the event sets them.
+_NEW: dict[str, Any] = {
+    "cohort": None, "liaison_email": None, "signed_on": None, "escalation_option": None,
+    "renewed_from": None, "renewed_as": None, "version": 1,
+}  # fmt: skip
 
 STORES: Mapping[str, AgreementStore] = {"agreement": AgreementStore()}

@@ -13,11 +13,11 @@ from states.calendar import add_days, end_of_day, local_instant
 from states.context import Context
 from states.rules import RuleSet
 from storage import tables
-from storage.models import Agreement
+from workflow.cases import AnyAgreement
 
 
 def open_for_event(
-    session: Session, agreement: Agreement, rules: RuleSet, event: str, on: date, ctx: Context
+    session: Session, agreement: AnyAgreement, rules: RuleSet, event: str, on: date, ctx: Context
 ) -> int:
     """Open the deadlines `event` opens, each with its timer ladder; returns how many opened.
 
@@ -100,7 +100,7 @@ _STOP_TIMERS = (
 
 
 def close_for_event(
-    session: Session, agreement: Agreement, rules: RuleSet, event: str, on: date, *, final: bool
+    session: Session, agreement: AnyAgreement, rules: RuleSet, event: str, on: date, *, final: bool
 ) -> int:
     """Meet the deadlines `event` satisfies; cancel every open one when the agreement ends.
 
@@ -125,7 +125,7 @@ def close_for_event(
 
 
 def waive(
-    session: Session, agreement: Agreement, kinds: tuple[str, ...], on: date, why: str
+    session: Session, agreement: AnyAgreement, kinds: tuple[str, ...], on: date, why: str
 ) -> int:
     """Close the open deadlines of `kinds` as no longer needed (`waived`), and stop their
     reminders with `why`; returns how many closed."""
@@ -135,7 +135,7 @@ def waive(
     return closed
 
 
-def _waive_kind(session: Session, agreement: Agreement, kind: str, on: date) -> int:
+def _waive_kind(session: Session, agreement: AnyAgreement, kind: str, on: date) -> int:
     return _rowcount(
         session.execute(
             update(tables.DEADLINE)
@@ -166,7 +166,7 @@ _REARM = (
 )
 
 
-def rearm_waiting(session: Session, agreement: Agreement, on: date, ctx: Context) -> None:
+def rearm_waiting(session: Session, agreement: AnyAgreement, on: date, ctx: Context) -> None:
     """Timed actions that waited for the agreement to change state run again at the next sweep
     after `on`'s notice hour (or their own moment, if later): the state they wait for may have
     come."""

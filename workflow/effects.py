@@ -8,12 +8,12 @@ from sqlmodel import Session
 
 from states.context import Context
 from states.rules import RuleSet
-from storage.models import Agreement
+from workflow.cases import AnyAgreement
 
 
 def after_transition(
     session: Session,
-    agreement: Agreement,
+    agreement: AnyAgreement,
     rules: RuleSet,
     event: str,
     day: date,

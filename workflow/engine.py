@@ -16,7 +16,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -27,7 +27,7 @@ from states.errors import BadInput, ConcurrentModification, NotAllowedInState, N
 from states.process import Changes, EventSpec, Field, Process
 from states.registry import process
 from states.rules import RuleSet
-from storage.models import Contact
+from storage import tables
 from workflow import audit, deadlines
 from workflow.actors import SYSTEM_ACTOR, Actor, normalize_email
 from workflow.cases import STORES, AgreementStore
@@ -286,11 +286,11 @@ def _value(
     assert isinstance(raw, str)
     if item.kind == "person":
         email = normalize_email(raw)
-        contact = session.get(Contact, email)
-        if contact is None:
+        role = session.execute(_ROLE_OF, {"email": email}).scalar()
+        if role is None:
             raise NotFound(f"no person {email} on file")
-        if contact.role not in item.roles:
-            raise BadInput(f"{email} is a {contact.role}, not a {' or '.join(item.roles)}")
+        if role not in item.roles:
+            raise BadInput(f"{email} is a {role}, not a {' or '.join(item.roles)}")
         return email  # audited as on file, not as typed
     if item.kind == "choice":
         return item.check_choice(raw, case, rules)
@@ -339,6 +339,9 @@ def _audit(
     )
 
 
+_ROLE_OF = select(tables.CONTACT.c.role).where(tables.CONTACT.c.email == bindparam("email"))
+
+
 @cache
 def _claim_statement(table: Table) -> Update:
     # Built once per table: constructing a statement costs more than running it on SQLite.
@@ -353,8 +356,8 @@ def claim(
 ) -> None:
     """Write `values` only if nobody changed the row since we read it (optimistic lock).
 
-    One UPDATE both checks and bumps the version and applies the change; the loaded object is
-    brought up to date without a second write.
+    One UPDATE both checks and bumps the version and applies the change; the row read is
+    brought up to date, and so is an ORM object of it that the caller's session holds.
     """
     statement = _claim_statement(store.table)
     changes = {"version": row.version + 1, **values}
@@ -365,4 +368,8 @@ def claim(
             "reload and try again"
         )
     for name, value in changes.items():
-        set_committed_value(row, name, value)
+        setattr(row, name, value)
+    held = session.identity_map.get(store.identity(row.id)) if session.identity_map else None
+    if held is not None:
+        for name, value in changes.items():
+            set_committed_value(held, name, value)
