@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -161,7 +162,7 @@ class PalArm:
             self.bench.run_step(agreement_id, f"record_signature:{party}" if party else event)
 
     def check(self, cases: int) -> None:
-        with sqlite3.connect(self.bench.url.split(":///", 1)[1]) as conn:
+        with closing(sqlite3.connect(self.bench.url.split(":///", 1)[1])) as conn:
             states = dict(conn.execute("SELECT state, count(*) FROM agreement GROUP BY state"))
         if states != {"rga": cases}:
             raise SystemExit(f"pal: expected {cases} agreements in rga, found {states}")
@@ -483,10 +484,13 @@ def per_case(arm: Arm, column: str = "pgsize") -> dict[str, float]:
 
 
 def breakdown_rows(by_table: dict[str, float]) -> list[Row]:
-    rest = sum(v for k, v in by_table.items() if k not in BREAKDOWN)
-    rows = [Row(f"    {name}", f"{by_table.get(name, 0):,.0f} B") for name in BREAKDOWN]
-    others = ", ".join(sorted(k for k in by_table if k not in BREAKDOWN))
-    return [*rows, Row(f"    others ({others})", f"{rest:,.0f} B")]
+    """The named tables, then any other table of 500 bytes or more per case (mail moved to a
+    table of its own shows up there), then the rest."""
+    shown = [*BREAKDOWN, *sorted(k for k, v in by_table.items() if k not in BREAKDOWN and v >= 500)]
+    rows = [Row(f"    {name}", f"{by_table.get(name, 0):,.0f} B") for name in shown]
+    rest = {k: v for k, v in by_table.items() if k not in shown}
+    names = ", ".join(sorted(rest)) or "none"
+    return [*rows, Row(f"    others ({names})", f"{sum(rest.values()):,.0f} B")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -540,7 +544,7 @@ def speed_rows(pal: Arm, spiff: Arm, diy: Arm, rounds: int) -> list[Row]:
 def bytes_rows(pal: Arm, spiff: Arm, diy: Arm) -> list[Row]:
     pal_tables = per_case(pal)
     pal_total = sum(pal_tables.values())
-    with sqlite3.connect(pal.path) as conn:
+    with closing(sqlite3.connect(pal.path)) as conn:
         (emails,) = conn.execute("SELECT count(*) FROM outbox").fetchone()
     rows = [
         Row(f"pal bytes per stored case ({pal.cases} cases, pages)", f"{pal_total:,.0f} B",
@@ -579,17 +583,19 @@ def profile_pal(pal: PalArm) -> None:
 def header(tmp: Path, cfg: Config) -> str:
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+            ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True,
             check=True,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         head = "unknown"
+    versions = (
+        f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version},"
+        f" SpiffWorkflow {metadata.version('SpiffWorkflow')},"
+        f" python-statemachine {metadata.version('python-statemachine')}, pal {head}"
+    )
     return (
-        f"pal peers bench: {cfg.agreements} agreements per arm in {cfg.rounds} rounds of"
-        f" {cfg.per_round}, {len(STEPS)} transactions each; python {platform.python_version()},"
-        f" sqlite {sqlite3.sqlite_version}, SpiffWorkflow {metadata.version('SpiffWorkflow')},"
-        f" python-statemachine {metadata.version('python-statemachine')}, pal {head};"
-        f" temp dir {tmp}"
+        f"pal peers bench: {cfg.per_round * cfg.rounds} agreements per arm in {cfg.rounds}"
+        f" rounds of {cfg.per_round}, {len(STEPS)} transactions each; {versions}; temp dir {tmp}"
     )
 
 
