@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, Executable, bindparam, select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlmodel import Session
 
 from states.rules import DISTRICT_ROLES
@@ -32,10 +32,17 @@ _DERIVED = {"liaison", "signatories", "district_all"}
 # Built once: building a statement costs more than running it on SQLite.
 _VALUES: BindParameter[Any] = bindparam("values", expanding=True)
 _DISTRICTS = select(tables.DISTRICT).where(tables.DISTRICT.c.code.in_(_VALUES))
-_CONTACTS = select(tables.CONTACT).order_by(tables.CONTACT.c.email)
-_IN_DISTRICTS = _CONTACTS.where(tables.CONTACT.c.district_code.in_(_VALUES))
-_IN_ROLES = _CONTACTS.where(tables.CONTACT.c.role.in_(_VALUES))
-_BY_EMAIL = select(tables.CONTACT).where(tables.CONTACT.c.email.in_(_VALUES))
+# Everyone a batch of notices may go to, in one query: the people of the districts, those
+# holding the roles that are not a district's, and the liaisons named.
+_PEOPLE = (
+    select(tables.CONTACT)
+    .where(
+        tables.CONTACT.c.district_code.in_(bindparam("codes", expanding=True))
+        | tables.CONTACT.c.role.in_(bindparam("roles", expanding=True))
+        | tables.CONTACT.c.email.in_(bindparam("emails", expanding=True))
+    )
+    .order_by(tables.CONTACT.c.email)
+)
 _SIGNED = (
     select(tables.SIGNATURE.c.agreement_id, tables.SIGNATURE.c.party)
     .where(tables.SIGNATURE.c.agreement_id.in_(_VALUES))
@@ -96,27 +103,20 @@ class Directory:
             | ({"director"} if "signatories" in roles else set())
         )
 
-        def run(query: Executable, values: list[Any]) -> list[Any]:
-            return records(session, query, {"values": values})
-
-        districts = {d.code: d for d in run(_DISTRICTS, codes)}
+        districts = {d.code: d for d in records(session, _DISTRICTS, {"values": codes})}
         by_district: dict[str, list[Any]] = defaultdict(list)
         by_role: dict[str, list[Any]] = defaultdict(list)
         by_email: dict[str, Any] = {}
-        for person in run(_IN_DISTRICTS, codes):
-            # Keyed by district, and by district and role: resolving is then a lookup.
-            by_district[person.district_code].append(person)
-            by_district[f"{person.district_code}\x00{person.role}"].append(person)
-            by_email[person.email] = person
-        if global_roles:
-            for person in run(_IN_ROLES, global_roles):
+        wanted_codes, wanted_roles = set(codes), set(global_roles)
+        people = {"codes": codes, "roles": global_roles, "emails": liaisons}
+        for person in records(session, _PEOPLE, people):
+            if person.district_code in wanted_codes:
+                # Keyed by district, and by district and role: resolving is then a lookup.
+                by_district[person.district_code].append(person)
+                by_district[f"{person.district_code}\x00{person.role}"].append(person)
+            if person.role in wanted_roles:
                 by_role[person.role].append(person)
-                by_email[person.email] = person
-        # Most liaisons are found above; only the others cost a query.
-        elsewhere = [email for email in liaisons if email not in by_email]
-        if elsewhere:
-            for person in run(_BY_EMAIL, elsewhere):
-                by_email[person.email] = person
+            by_email[person.email] = person
         signed: dict[int, list[str]] = defaultdict(list)
         if parties or "signatories" in roles:
             for row in session.execute(_SIGNED, {"values": ids}):

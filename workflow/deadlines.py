@@ -21,39 +21,49 @@ def open_for_event(
 ) -> int:
     """Open the deadlines `event` opens, each with its timer ladder; returns how many opened.
 
-    Core INSERTs (one per deadline, for its id; one for all the timers): a review opens three
-    deadlines with nine timers, and building ORM objects for them cost more than writing them.
+    Two Core INSERTs whatever the number: one for the deadlines (returning their ids), one for
+    all their timers. A review opens three deadlines with nine timers.
     """
     assert agreement.id is not None
     opened = rules.deadlines_opened_by(event)
+    if not opened:
+        return 0
+    due = {rule.kind: rule.due(on) for rule in opened}
+    assert len(due) == len(opened), "one deadline of each kind"
+    inserted = session.execute(
+        _OPEN,
+        [
+            {"agreement_id": agreement.id, "kind": kind, "due_on": due_on,
+             "due_at": end_of_day(due_on, ctx.tz), "opened_on": on}
+            for kind, due_on in due.items()
+        ],
+    )  # fmt: skip
     at = time(ctx.notice_hour, 0)
-    timers: list[dict[str, Any]] = []
-    for rule in opened:
-        due_on = rule.due(on)
-        inserted = session.execute(
-            _OPEN,
-            {"agreement_id": agreement.id, "kind": rule.kind, "due_on": due_on,
-             "due_at": end_of_day(due_on, ctx.tz), "opened_on": on},
-        )  # fmt: skip
-        deadline_id = inserted.inserted_primary_key[0]  # type: ignore[attr-defined]
-        timers.extend(
-            {
-                "agreement_id": agreement.id,
-                "deadline_id": deadline_id,
-                "ladder": step.ladder,
-                "offset_days": step.offset_days,
-                "notice": step.notice,
-                "action": step.action,
-                "fire_at": local_instant(add_days(due_on, step.offset_days), at, ctx.tz),
-            }
-            for step in rules.timers_for(rule.kind)
-        )
+    # Matched by kind, which is unique among one event's deadlines: the order of RETURNING
+    # rows is not guaranteed for a multi-row INSERT.
+    timers = [
+        {
+            "agreement_id": agreement.id,
+            "deadline_id": deadline_id,
+            "ladder": step.ladder,
+            "offset_days": step.offset_days,
+            "notice": step.notice,
+            "action": step.action,
+            "fire_at": local_instant(add_days(due[kind], step.offset_days), at, ctx.tz),
+        }
+        for deadline_id, kind in inserted.all()
+        for step in rules.timers_for(kind)
+    ]
     if timers:
         session.execute(_SCHEDULE, timers)
     return len(opened)
 
 
-_OPEN = insert(tables.DEADLINE).values(status="open", closed_on=None)
+_OPEN = (
+    insert(tables.DEADLINE)
+    .values(status="open", closed_on=None)
+    .returning(tables.DEADLINE.c.id, tables.DEADLINE.c.kind)
+)
 _SCHEDULE = insert(tables.TIMER).values(status="pending", done_at=None, outcome=None)
 
 
