@@ -49,8 +49,13 @@ _MAPPER = inspect(Agreement)
 _COLUMNS = tuple(column.name for column in tables.AGREEMENT.c)
 _LOAD = core_select(tables.AGREEMENT).where(tables.AGREEMENT.c.id == bindparam("id"))
 _INSERT = insert(tables.AGREEMENT)
-_SIGNED = core_select(tables.SIGNATURE.c.party, tables.SIGNATURE.c.signed_on).where(
-    tables.SIGNATURE.c.agreement_id == bindparam("agreement")
+# The district's kind and the agreement's signatures, in one query (a row per signature, or
+# one with no party when none is recorded).
+_SIGNED = (
+    core_select(tables.DISTRICT.c.psa, tables.SIGNATURE.c.party, tables.SIGNATURE.c.signed_on)
+    .select_from(tables.DISTRICT)
+    .outerjoin(tables.SIGNATURE, tables.SIGNATURE.c.agreement_id == bindparam("agreement"))
+    .where(tables.DISTRICT.c.code == bindparam("code"))
 )
 _ADD_SIGNATURE = insert(tables.SIGNATURE)
 _DISTRICT = core_select(tables.DISTRICT.c.code, tables.DISTRICT.c.psa).where(
@@ -113,18 +118,20 @@ class AgreementStore:
     ) -> AgreementCase:
         """The agreement as its guards and effects see it on `day` (default: its last event's),
         with what `reads` names loaded."""
-        signed = session.execute(_SIGNED, {"agreement": row.id}).all()
+        signed = session.execute(_SIGNED, {"agreement": row.id, "code": row.district_code}).all()
+        if not signed:
+            raise NotFound(f"no district {row.district_code!r} on file")
         planned = bool(reads & {"plan", "measurements"})
         as_of = day or row.last_event_on
         benchmarks = _benchmarks(session, row, "measurements" in reads, as_of) if planned else ()
         review, held, statuses = _review(session, row) if "review" in reads else (None, (), {})
         return AgreementCase(
             district_code=row.district_code,
-            psa=bool(_district(session, row.district_code).psa),
+            psa=bool(signed[0].psa),
             id=row.id,
             state=row.state,
             consequences=tuple(row.consequence_list),
-            signatures={row.party: row.signed_on for row in signed},
+            signatures={s.party: s.signed_on for s in signed if s.party is not None},
             liaison_email=row.liaison_email,
             since_entered=_since_entered(session, row) if "history" in reads else (),
             district_schools=_schools_of(session, row.district_code) if planned else {},

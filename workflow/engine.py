@@ -63,12 +63,29 @@ def apply(session: Session, request: Request, ctx: Context) -> Any:
     if spec.creates:
         return _create(session, definition, spec, store, request, ctx)
     row = store.load(session, _case_id(request))
+    return _transition(session, definition, spec, store, row, request, ctx)
+
+
+def _transition(
+    session: Session,
+    definition: Process,
+    spec: EventSpec,
+    store: AgreementStore,
+    row: Any,
+    request: Request,
+    ctx: Context,
+    looked_at: Any = None,
+) -> Any:
+    """Apply `spec` to the case `row` (as read in this transaction); `looked_at`: the case as
+    of the row's last event with what `spec` reads, when the caller has it already."""
     rules = load_rules(row.rules_version)
     rules.check_may(spec.permission_key, request.actor.role)
     dest = definition.destination(row.state, spec.name)
     day = effective_date(request.on, ctx, row.last_event_on)
-    # Only an event that looks at its case pays for loading it (open_rga does not).
-    case = store.case_of(session, row, spec.reads, day) if spec.looks_at_case else None
+    case = None
+    if spec.looks_at_case:  # only an event that looks at its case pays for loading it
+        same = looked_at is not None and day == row.last_event_on
+        case = looked_at if same else store.case_of(session, row, spec.reads, day)
     values = _resolve(session, spec, request.data, case, rules)
     if spec.guard is not None:
         spec.guard(case, values, rules)
@@ -216,25 +233,25 @@ def _follow_up(
         return
     if follower.name not in definition.allowed_events(row.state):
         return
+    case = None
+    if follower.guard is not None or follower.looks_at_case:
+        case = store.case_of(session, row, follower.reads)
     if follower.guard is not None:
         try:
-            case = store.case_of(session, row, follower.reads)
             follower.guard(case, {}, rules)
         except (NotAllowedInState, BadInput):
             return
     note = spec.follow_up_note(values, request.actor.email) if spec.follow_up_note else None
-    apply(
-        session,
-        Request(
-            follower.name,
-            SYSTEM_ACTOR,
-            case=row.id,
-            process=definition.name,
-            on=row.last_event_on,
-            note=note,
-        ),
-        ctx,
+    fired = Request(
+        follower.name,
+        SYSTEM_ACTOR,
+        case=row.id,
+        process=definition.name,
+        on=row.last_event_on,
+        note=note,
     )
+    # The row and the case as just read: the follow-up starts from them, not a second read.
+    _transition(session, definition, follower, store, row, fired, ctx, looked_at=case)
 
 
 def _resolve(
