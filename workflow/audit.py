@@ -11,9 +11,10 @@ from sqlmodel import Session
 
 from states.context import Context
 from storage import tables
+from storage.prepared import Prepared
 from workflow.actors import Actor
 
-_INSERT = insert(tables.AUDIT)
+_INSERT = Prepared(insert(tables.AUDIT))
 
 
 def record(
@@ -31,8 +32,8 @@ def record(
     data: Mapping[str, Any] | None = None,
 ) -> None:
     # A Core insert: the audit row is never read back in this transaction.
-    session.execute(
-        _INSERT,
+    _INSERT.execute(
+        session,
         {
             "agreement_id": agreement_id,
             "subject": subject,

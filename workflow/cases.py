@@ -39,29 +39,31 @@ from storage.models import (
     Benchmark,
     Measurement,
     ReviewStep,
-    School,
 )
+from storage.prepared import Prepared
 from workflow.actors import Actor
 
 _MAPPER = inspect(Agreement)
 # The agreement's columns, read and written with prebuilt Core statements: building an ORM
 # object (and flushing it) cost more than the rest of a step's reads.
 _COLUMNS = tuple(column.name for column in tables.AGREEMENT.c)
-_LOAD = core_select(tables.AGREEMENT).where(tables.AGREEMENT.c.id == bindparam("id"))
-_INSERT = insert(tables.AGREEMENT)
+_LOAD = Prepared(core_select(tables.AGREEMENT).where(tables.AGREEMENT.c.id == bindparam("id")))
+_INSERT = Prepared(insert(tables.AGREEMENT))
 # The district's kind and the agreement's signatures, in one query (a row per signature, or
 # one with no party when none is recorded).
-_SIGNED = (
+_SIGNED = Prepared(
     core_select(tables.DISTRICT.c.psa, tables.SIGNATURE.c.party, tables.SIGNATURE.c.signed_on)
     .select_from(tables.DISTRICT)
     .outerjoin(tables.SIGNATURE, tables.SIGNATURE.c.agreement_id == bindparam("agreement"))
     .where(tables.DISTRICT.c.code == bindparam("code"))
 )
-_ADD_SIGNATURE = insert(tables.SIGNATURE)
-_DISTRICT = core_select(tables.DISTRICT.c.code, tables.DISTRICT.c.psa).where(
-    tables.DISTRICT.c.code == bindparam("code")
+_ADD_SIGNATURE = Prepared(insert(tables.SIGNATURE))
+_DISTRICT = Prepared(
+    core_select(tables.DISTRICT.c.code, tables.DISTRICT.c.psa).where(
+        tables.DISTRICT.c.code == bindparam("code")
+    )
 )
-_RUNNING = (
+_RUNNING = Prepared(
     core_select(tables.AGREEMENT.c.id)
     .where(
         tables.AGREEMENT.c.district_code == bindparam("code"),
@@ -104,10 +106,10 @@ class AgreementStore:
     def load(self, session: Session, case_id: int) -> AgreementRow:
         # ORM objects a caller added are written first, so the engine reads what it sees.
         session.flush()
-        found = session.execute(_LOAD, {"id": case_id}).mappings().one_or_none()
+        found = _LOAD.execute(session, {"id": case_id}).first()
         if found is None:
             raise NotFound(f"no agreement {case_id}")
-        return AgreementRow(dict(found))
+        return AgreementRow(found._asdict())
 
     def case_of(
         self,
@@ -118,7 +120,7 @@ class AgreementStore:
     ) -> AgreementCase:
         """The agreement as its guards and effects see it on `day` (default: its last event's),
         with what `reads` names loaded."""
-        signed = session.execute(_SIGNED, {"agreement": row.id, "code": row.district_code}).all()
+        signed = _SIGNED.execute(session, {"agreement": row.id, "code": row.district_code}).rows
         if not signed:
             raise NotFound(f"no district {row.district_code!r} on file")
         planned = bool(reads & {"plan", "measurements"})
@@ -144,7 +146,7 @@ class AgreementStore:
 
     def new_case(self, session: Session, parent: str) -> AgreementCase:
         district = _district(session, parent)
-        running = session.execute(_RUNNING, {"code": district.code}).scalar()
+        running = _RUNNING.execute(session, {"code": district.code}).scalar()
         return AgreementCase(
             district.code,
             bool(district.psa),
@@ -157,12 +159,12 @@ class AgreementStore:
         try:
             # A savepoint, so the losing side of a race fails cleanly with a clear error.
             with session.begin_nested():
-                inserted = session.execute(_INSERT, {k: v for k, v in row.items() if k != "id"})
+                inserted = _INSERT.execute(session, {k: v for k, v in row.items() if k != "id"})
         except IntegrityError as exc:  # another identify of this district won the race
             raise NotAllowedInState(
                 f"district {values['district_code']} already has an active agreement"
             ) from exc
-        row["id"] = inserted.inserted_primary_key[0]  # type: ignore[attr-defined]
+        row["id"] = inserted.inserted_id
         return AgreementRow(row)
 
     def add_child(
@@ -172,7 +174,7 @@ class AgreementStore:
         recorded: dict[str, Any] = {"recorded_by": actor.email, "recorded_at": ctx.now}
         values: Mapping[str, Any] = child.values
         if child.kind == "signature":
-            session.execute(_ADD_SIGNATURE, {"agreement_id": row.id, **recorded, **values})
+            _ADD_SIGNATURE.execute(session, {"agreement_id": row.id, **recorded, **values})
             return
         if child.kind == "covered_school":
             session.add(AgreementSchool(agreement_id=row.id, **values))
@@ -181,7 +183,7 @@ class AgreementStore:
         elif child.kind == "measurement":
             _measured(session, Measurement(**recorded, **values))
         elif child.kind == "review":
-            session.execute(_OPEN_REVIEW, {"agreement_id": row.id, **values})
+            _OPEN_REVIEW.execute(session, {"agreement_id": row.id, **values})
             return
         elif child.kind == "review_step":
             review = _latest_review(session, row.id)
@@ -229,15 +231,18 @@ def _measured(session: Session, measurement: Measurement) -> None:
 
 
 def _schools_of(session: Session, district_code: str) -> dict[str, bool]:
-    found = session.execute(
-        select(School.code, School.high_school)
-        .where(School.district_code == district_code)
-        .order_by(School.code)
-    )
+    found = _SCHOOLS.execute(session, {"code": district_code}).rows
     return {code: bool(high) for code, high in found}
 
 
-_OPEN_REVIEW = insert(tables.REVIEW)  # built once: building costs more than running it on SQLite
+_SCHOOLS = Prepared(
+    core_select(tables.SCHOOL.c.code, tables.SCHOOL.c.high_school)
+    .where(tables.SCHOOL.c.district_code == bindparam("code"))
+    .order_by(tables.SCHOOL.c.code)
+)
+
+
+_OPEN_REVIEW = Prepared(insert(tables.REVIEW))
 # Columns, not objects: a plan holds dozens of benchmarks and hundreds of measurements, and
 # building ORM objects for them costs more than reading them.
 _PLAN = (
@@ -413,7 +418,7 @@ def _record_determination(
 
 
 def _district(session: Session, code: str) -> Any:
-    district = session.execute(_DISTRICT, {"code": code}).one_or_none()
+    district = _DISTRICT.execute(session, {"code": code}).first()
     if district is None:
         raise NotFound(f"no district {code!r} on file")
     return district

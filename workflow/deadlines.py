@@ -6,13 +6,14 @@ from datetime import date, time
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, bindparam, case, insert, update
+from sqlalchemy import bindparam, case, insert, update
 from sqlmodel import Session, select
 
 from states.calendar import add_days, end_of_day, local_instant
 from states.context import Context
 from states.rules import RuleSet
 from storage import tables
+from storage.prepared import Prepared
 from workflow.cases import AnyAgreement
 
 
@@ -30,14 +31,14 @@ def open_for_event(
         return 0
     due = {rule.kind: rule.due(on) for rule in opened}
     assert len(due) == len(opened), "one deadline of each kind"
-    inserted = session.execute(
-        _OPEN,
-        [
+    inserted = [
+        _OPEN.execute(
+            session,
             {"agreement_id": agreement.id, "kind": kind, "due_on": due_on,
-             "due_at": end_of_day(due_on, ctx.tz), "opened_on": on}
-            for kind, due_on in due.items()
-        ],
-    )  # fmt: skip
+             "due_at": end_of_day(due_on, ctx.tz), "opened_on": on},
+        ).rows[0]
+        for kind, due_on in due.items()
+    ]  # fmt: skip
     at = time(ctx.notice_hour, 0)
     # Matched by kind, which is unique among one event's deadlines: the order of RETURNING
     # rows is not guaranteed for a multi-row INSERT.
@@ -51,28 +52,27 @@ def open_for_event(
             "action": step.action,
             "fire_at": local_instant(add_days(due[kind], step.offset_days), at, ctx.tz),
         }
-        for deadline_id, kind in inserted.all()
+        for deadline_id, kind in inserted
         for step in rules.timers_for(kind)
     ]
-    if timers:
-        session.execute(_SCHEDULE, timers)
+    _SCHEDULE.executemany(session, timers)
     return len(opened)
 
 
-_OPEN = (
+_OPEN = Prepared(
     insert(tables.DEADLINE)
     .values(status="open", closed_on=None)
     .returning(tables.DEADLINE.c.id, tables.DEADLINE.c.kind)
 )
-_SCHEDULE = insert(tables.TIMER).values(status="pending", done_at=None, outcome=None)
+_SCHEDULE = Prepared(insert(tables.TIMER).values(status="pending", done_at=None, outcome=None))
 
 
 # Statements are built once: constructing one costs more than running it on SQLite.
 @cache
-def _meet_statement(kinds: int) -> Update:
+def _meet_statement(kinds: int) -> Prepared:
     # One per number of kinds met, each kind its own parameter (`kind0`, `kind1`...): an
     # expanding IN would be rewritten at every execution.
-    return (
+    return Prepared(
         update(tables.DEADLINE)
         .where(
             tables.DEADLINE.c.agreement_id == bindparam("agreement"),
@@ -86,14 +86,14 @@ def _meet_statement(kinds: int) -> Update:
     )
 
 
-_CANCEL = (
+_CANCEL = Prepared(
     update(tables.DEADLINE)
     .where(
         tables.DEADLINE.c.agreement_id == bindparam("agreement"), tables.DEADLINE.c.status == "open"
     )
     .values(status="cancelled", closed_on=bindparam("day"))
 )
-_STOP_TIMERS = (
+_STOP_TIMERS = Prepared(
     update(tables.TIMER)
     .where(
         tables.TIMER.c.agreement_id == bindparam("agreement"),
@@ -122,15 +122,15 @@ def close_for_event(
     if met_kinds:
         params: dict[str, Any] = {"agreement": agreement.id, "day": on}
         params.update((f"kind{i}", kind) for i, kind in enumerate(met_kinds))
-        closed += _rowcount(session.execute(_meet_statement(len(met_kinds)), params))
+        closed += _meet_statement(len(met_kinds)).execute(session, params).rowcount
     for kind in (rule.kind for rule in rules.deadlines if event in rule.waived_by):
         closed += _waive_kind(session, agreement, kind, on)
     if final:
-        closed += _rowcount(session.execute(_CANCEL, {"agreement": agreement.id, "day": on}))
+        closed += _CANCEL.execute(session, {"agreement": agreement.id, "day": on}).rowcount
     if closed:
         # Reminders stop the moment their deadline is met or closed.
         why = f"deadline closed by {event}"
-        session.execute(_STOP_TIMERS, {"agreement": agreement.id, "why": why})
+        _STOP_TIMERS.execute(session, {"agreement": agreement.id, "why": why})
     return closed
 
 
@@ -141,25 +141,26 @@ def waive(
     reminders with `why`; returns how many closed."""
     closed = sum(_waive_kind(session, agreement, kind, on) for kind in kinds)
     if closed:
-        session.execute(_STOP_TIMERS, {"agreement": agreement.id, "why": why})
+        _STOP_TIMERS.execute(session, {"agreement": agreement.id, "why": why})
     return closed
 
 
 def _waive_kind(session: Session, agreement: AnyAgreement, kind: str, on: date) -> int:
-    return _rowcount(
-        session.execute(
-            update(tables.DEADLINE)
-            .where(
-                tables.DEADLINE.c.agreement_id == agreement.id,
-                tables.DEADLINE.c.status == "open",
-                tables.DEADLINE.c.kind == kind,
-            )
-            .values(status="waived", closed_on=on)
-        )
+    return _WAIVE.execute(session, {"agreement": agreement.id, "waived": kind, "day": on}).rowcount
+
+
+_WAIVE = Prepared(
+    update(tables.DEADLINE)
+    .where(
+        tables.DEADLINE.c.agreement_id == bindparam("agreement"),
+        tables.DEADLINE.c.status == "open",
+        tables.DEADLINE.c.kind == bindparam("waived"),
     )
+    .values(status="waived", closed_on=bindparam("day"))
+)
 
 
-_REARM = (
+_REARM = Prepared(
     update(tables.TIMER)
     .where(
         tables.TIMER.c.agreement_id == bindparam("agreement"), tables.TIMER.c.status == "waiting"
@@ -181,7 +182,7 @@ def rearm_waiting(session: Session, agreement: AnyAgreement, on: date, ctx: Cont
     after `on`'s notice hour (or their own moment, if later): the state they wait for may have
     come."""
     at = local_instant(on, time(ctx.notice_hour, 0), ctx.tz)
-    session.execute(_REARM, {"agreement": agreement.id, "at": at})
+    _REARM.execute(session, {"agreement": agreement.id, "at": at})
 
 
 def _rowcount(result: Any) -> int:

@@ -16,7 +16,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -28,6 +28,7 @@ from states.process import Changes, EventSpec, Field, Process
 from states.registry import process
 from states.rules import RuleSet
 from storage import tables
+from storage.prepared import Prepared
 from workflow import audit, deadlines
 from workflow.actors import SYSTEM_ACTOR, Actor, normalize_email
 from workflow.cases import STORES, AgreementStore
@@ -303,7 +304,7 @@ def _value(
     assert isinstance(raw, str)
     if item.kind == "person":
         email = normalize_email(raw)
-        role = session.execute(_ROLE_OF, {"email": email}).scalar()
+        role = _ROLE_OF.execute(session, {"email": email}).scalar()
         if role is None:
             raise NotFound(f"no person {email} on file")
         if role not in item.roles:
@@ -356,15 +357,19 @@ def _audit(
     )
 
 
-_ROLE_OF = select(tables.CONTACT.c.role).where(tables.CONTACT.c.email == bindparam("email"))
+_ROLE_OF = Prepared(
+    select(tables.CONTACT.c.role).where(tables.CONTACT.c.email == bindparam("email"))
+)
 
 
 @cache
-def _claim_statement(table: Table) -> Update:
+def _claim_statement(table: Table) -> Prepared:
     # Built once per table: constructing a statement costs more than running it on SQLite.
     # SET columns come from the parameters given; the WHERE clause is the optimistic lock.
-    return update(table).where(
-        table.c.id == bindparam("_id"), table.c.version == bindparam("_read_version")
+    return Prepared(
+        update(table).where(
+            table.c.id == bindparam("_id"), table.c.version == bindparam("_read_version")
+        )
     )
 
 
@@ -378,8 +383,8 @@ def claim(
     """
     statement = _claim_statement(store.table)
     changes = {"version": row.version + 1, **values}
-    result = session.execute(statement, {"_id": row.id, "_read_version": row.version, **changes})
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    result = statement.execute(session, {"_id": row.id, "_read_version": row.version, **changes})
+    if result.rowcount != 1:
         raise ConcurrentModification(
             f"{store.subject(row)[0].replace(':', ' ')} was changed by someone else; "
             "reload and try again"

@@ -1,0 +1,214 @@
+"""Statements prepared once and run on SQLite's driver, as SQLAlchemy would run them.
+
+An engine step runs a dozen small statements; on SQLite, SQLAlchemy's work around each one
+(building the execution context, the cursor result, the events) costs several times what
+SQLite spends running it. A `Prepared` statement is compiled by SQLAlchemy once per set of
+parameter names, and each execution hands the driver the same SQL with the same values,
+passed through the same bind processors (so rows are stored byte for byte alike), and gives
+back rows through the same result processors (so they read back alike). tests/test_prepared.py
+holds it to that, statement by statement, against SQLAlchemy's own execution.
+
+It steps aside, and SQLAlchemy runs the statement, whenever that could differ: on any database
+but SQLite, or when anything listens for statements being run (`before_cursor_execute`:
+tracing, tests that count queries), so that every statement is seen.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Executable
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlmodel import Session
+
+Processor = Callable[[Any], Any] | None
+_REQUIRED = object()  # a parameter the caller must give (no value bound in the statement)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a statement gave back: its rows (with attribute access, like SQLAlchemy's), how
+    many rows it changed, and the id of the row an INSERT added."""
+
+    rows: Sequence[Any]
+    rowcount: int
+    inserted_id: Any = None
+
+    def all(self) -> list[Any]:
+        return list(self.rows)
+
+    def first(self) -> Any | None:
+        return self.rows[0] if self.rows else None
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows else None
+
+    def scalars(self) -> list[Any]:
+        return [row[0] for row in self.rows]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One compiled form: the SQL, where each positional value comes from, how rows read."""
+
+    sql: str
+    compiled: SQLCompiler
+    # Per position: parameter name, bind processor, value bound in the statement (or _REQUIRED).
+    binds: tuple[tuple[str, Processor, Any], ...]
+    expanding: bool
+    returns: bool
+    row_type: Any  # a named tuple class for the result rows, or None
+    readers: tuple[Processor, ...]
+
+
+class Prepared:
+    """A Core statement, compiled once per dialect and set of parameter names."""
+
+    __slots__ = ("_plans", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[Any, ...], _Plan | None] = {}
+
+    def execute(self, session: Session, params: Mapping[str, Any] | None = None) -> Outcome:
+        values = params or {}
+        connection = session.connection()
+        if not _direct(connection):
+            result = session.execute(self.statement, dict(values))
+            return _from_sqlalchemy(result)
+        plan = self._plan(connection, tuple(values))
+        if plan is None:
+            return _from_sqlalchemy(session.execute(self.statement, dict(values)))
+        sql, positional = _bound(plan, values)
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        try:
+            cursor = driver.execute(sql, positional)
+            rows = cursor.fetchall() if plan.returns else []
+        except sqlite3.Error as exc:
+            raise _wrapped(connection, sql, positional, exc) from exc
+        return Outcome(_read(plan, rows), cursor.rowcount, cursor.lastrowid)
+
+    def executemany(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run the statement once per row of values (all rows give the same names); returns
+        how many rows it changed."""
+        if not rows:
+            return 0
+        connection = session.connection()
+        plan = self._plan(connection, tuple(rows[0])) if _direct(connection) else None
+        if plan is None:
+            result = session.execute(self.statement, [dict(row) for row in rows])
+            return int(result.rowcount)  # type: ignore[attr-defined]
+        if plan.expanding or plan.returns:
+            raise TypeError("executemany takes no expanding parameters and returns no rows")
+        positional = [_bound(plan, row)[1] for row in rows]
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        try:
+            cursor = driver.executemany(plan.sql, positional)
+        except sqlite3.Error as exc:
+            raise _wrapped(connection, plan.sql, positional, exc) from exc
+        return int(cursor.rowcount)
+
+    def _plan(self, connection: Connection, names: tuple[str, ...]) -> _Plan | None:
+        # Per kind of dialect, not per engine: every SQLite engine compiles it alike.
+        dialect = connection.dialect
+        key = (type(dialect), dialect.paramstyle, names)
+        if key not in self._plans:
+            self._plans[key] = _compile(self.statement, connection, names)
+        return self._plans[key]
+
+
+def _direct(connection: Connection) -> bool:
+    dialect = connection.dialect
+    return (
+        dialect.name == "sqlite"
+        and dialect.positional
+        and not connection.dispatch.before_cursor_execute
+    )
+
+
+def _compile(statement: Executable, connection: Connection, names: tuple[str, ...]) -> _Plan | None:
+    """The statement's plan for parameters named `names`, or None when SQLAlchemy must run it
+    (a column default computed in Python at each execution)."""
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, column_keys=list(names))  # type: ignore[attr-defined]
+    assert isinstance(compiled, SQLCompiler)
+    # Columns left out whose default SQLAlchemy supplies: a constant is bound as one.
+    defaults = {c.key: c.default for c in (*compiled.insert_prefetch, *compiled.update_prefetch)}
+    if not all(getattr(default, "is_scalar", False) for default in defaults.values()):
+        return None
+    binds = []
+    for name in compiled.positiontup or ():
+        bind = compiled.binds[name]
+        if bind.key in names:
+            given = _REQUIRED
+        elif bind.key in defaults:
+            given = defaults[bind.key].arg  # type: ignore[union-attr]
+        else:
+            given = _REQUIRED if bind.required else bind.value
+        binds.append((bind.key, bind.type._cached_bind_processor(dialect), given))
+    expanding = any(bind.expanding for bind in compiled.binds.values())
+    columns = compiled._result_columns  # SQLAlchemy's own record of them
+    readers = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
+    row_type = namedtuple("Row", [c.keyname for c in columns], rename=True) if columns else None
+    return _Plan(
+        compiled.string, compiled, tuple(binds), expanding, bool(columns), row_type, readers
+    )
+
+
+def _bound(plan: _Plan, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """The SQL and the driver's values for `values`, as SQLAlchemy would bind them."""
+    if plan.expanding:
+        state = plan.compiled.construct_expanded_state(dict(values), escape_names=False)
+        # As SQLAlchemy binds them: the statement's processors, and the expanded lists' own.
+        processors: dict[str, Any] = {**plan.compiled._bind_processors, **state.processors}
+        return state.statement, tuple(
+            processors[name](value) if name in processors else value
+            for name, value in zip(
+                state.positiontup or (), state.positional_parameters, strict=True
+            )
+        )
+    bound = []
+    for name, processor, given in plan.binds:
+        value = values[name] if given is _REQUIRED else given
+        bound.append(processor(value) if processor is not None else value)
+    return plan.sql, tuple(bound)
+
+
+def _read(plan: _Plan, rows: list[Any]) -> list[Any]:
+    if plan.row_type is None:
+        return rows
+    make = plan.row_type._make
+    readers = plan.readers
+    if not any(readers):
+        return [make(row) for row in rows]
+    return [
+        make(
+            [
+                reader(value) if reader is not None else value
+                for reader, value in zip(readers, row, strict=True)
+            ]
+        )
+        for row in rows
+    ]
+
+
+def _from_sqlalchemy(result: Any) -> Outcome:
+    if result.returns_rows:  # RETURNING rows stand for the inserted key
+        return Outcome(result.all(), result.rowcount)
+    inserted = None
+    if result.context.isinsert and not result.context.executemany:
+        inserted = (result.inserted_primary_key or (None,))[0]
+    return Outcome([], result.rowcount, inserted)
+
+
+def _wrapped(connection: Connection, sql: str, params: Any, exc: sqlite3.Error) -> Exception:
+    """The driver's error as SQLAlchemy would raise it (IntegrityError, OperationalError...),
+    so callers and `storage.errors.classify` see what they would have seen."""
+    return DBAPIError.instance(sql, params, exc, sqlite3.Error, dialect=connection.dialect)
