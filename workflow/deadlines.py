@@ -31,14 +31,10 @@ def open_for_event(
         return 0
     due = {rule.kind: rule.due(on) for rule in opened}
     assert len(due) == len(opened), "one deadline of each kind"
-    inserted = [
-        _OPEN.execute(
-            session,
-            {"agreement_id": agreement.id, "kind": kind, "due_on": due_on,
-             "due_at": end_of_day(due_on, ctx.tz), "opened_on": on},
-        ).rows[0]
-        for kind, due_on in due.items()
-    ]  # fmt: skip
+    values: dict[str, Any] = {"agreement_id": agreement.id, "opened_on": on}
+    for i, (kind, due_on) in enumerate(due.items()):
+        values |= {f"kind{i}": kind, f"due_on{i}": due_on, f"due_at{i}": end_of_day(due_on, ctx.tz)}
+    inserted = _open_statement(len(due)).execute(session, values).rows
     at = time(ctx.notice_hour, 0)
     # Matched by kind, which is unique among one event's deadlines: the order of RETURNING
     # rows is not guaranteed for a multi-row INSERT.
@@ -59,11 +55,25 @@ def open_for_event(
     return len(opened)
 
 
-_OPEN = Prepared(
-    insert(tables.DEADLINE)
-    .values(status="open", closed_on=None)
-    .returning(tables.DEADLINE.c.id, tables.DEADLINE.c.kind)
-)
+@cache
+def _open_statement(count: int) -> Prepared:
+    """One multi-row INSERT of `count` deadlines of one agreement, returning their ids."""
+    deadline = tables.DEADLINE.c
+    rows = [
+        {
+            deadline.agreement_id: bindparam("agreement_id"),
+            deadline.kind: bindparam(f"kind{i}"),
+            deadline.due_on: bindparam(f"due_on{i}", type_=deadline.due_on.type),
+            deadline.due_at: bindparam(f"due_at{i}", type_=deadline.due_at.type),
+            deadline.status: "open",
+            deadline.opened_on: bindparam("opened_on", type_=deadline.opened_on.type),
+            deadline.closed_on: None,
+        }
+        for i in range(count)
+    ]
+    return Prepared(insert(tables.DEADLINE).values(rows).returning(deadline.id, deadline.kind))
+
+
 _SCHEDULE = Prepared(insert(tables.TIMER).values(status="pending", done_at=None, outcome=None))
 
 
