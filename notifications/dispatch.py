@@ -32,6 +32,7 @@ from sqlalchemy import Engine, bindparam, select, update
 from sqlmodel import col
 
 from config.settings import sender_address
+from notifications import bodies
 from notifications.errors import (
     DeliveryError,
     DeliveryUnavailable,
@@ -75,25 +76,31 @@ _MARK_SENT = (
         attempts=tables.OUTBOX.c.attempts + 1,
     )
 )
-# What sending and recording a row need (its status and timestamps are not: fewer to convert).
+# What sending and recording a row need (its status and timestamps are not: fewer to convert),
+# and its notice's reference body (`reference`), to unpack its own body (`body`) with.
 _SENDING = (
     "id",
     "notice",
     "recipient",
     "subject",
-    "body_text",
-    "body_html",
+    "body",
     "message_id",
     "idempotency_key",
     "created_at",
     "attempts",
 )
 _DUE = (
-    select(*(tables.OUTBOX.c[name] for name in _SENDING))
+    select(
+        *(tables.OUTBOX.c[name] for name in _SENDING),
+        tables.MAIL_BODY.c.content.label("reference"),
+    )
+    .join(tables.MAIL_BODY, tables.MAIL_BODY.c.digest == tables.OUTBOX.c.body_ref)
     .where(_STILL_DUE, tables.OUTBOX.c.next_attempt_at <= bindparam("now"))
     .order_by(tables.OUTBOX.c.next_attempt_at, tables.OUTBOX.c.id)
     .limit(bindparam("batch"))
-    .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises on BEGIN IMMEDIATE
+    # PostgreSQL (SQLite serialises on BEGIN IMMEDIATE): only the outbox rows are locked, not
+    # the reference bodies they share with rows another dispatcher may claim.
+    .with_for_update(skip_locked=True, of=tables.OUTBOX)
 )
 _ANY_DUE = (
     select(tables.OUTBOX.c.id)
@@ -249,17 +256,39 @@ def anything_due(engine: Engine, now: datetime) -> bool:
 def claim_due(engine: Engine, now: datetime, batch: int) -> list[Any]:
     """Take the due rows, oldest first, and lease them to this dispatcher until `now + LEASE`.
 
-    Returns plain records with the columns sending needs (cheaper to load than Outbox objects).
+    Returns plain records with the columns sending needs (cheaper to load than Outbox objects)
+    and the row's bodies, unpacked (`text`, `html`).
     """
     with write_turn(engine), transaction(engine) as session:
         rows = records(session, _DUE, {"now": now, "batch": batch})
         if rows:
             leased = {"ids": [row.id for row in rows], "until": now + LEASE}
             session.execute(_LEASE, leased)
+    _unpack_bodies(rows)
     return rows
 
 
+def _unpack_bodies(rows: Sequence[OutboxRecord]) -> None:
+    """Give each row its `text` and `html` (done here, in the claim's thread, not on the event
+    loop); each reference is decompressed once for the rows that share it. A body that cannot be
+    read leaves the row without them: `_attempt` fails that message alone."""
+    references: dict[bytes, bytes] = {}
+    for row in rows:
+        stored, delta = bytes(row.reference), bytes(row.body)
+        del row.reference, row.body
+        row.unreadable = None
+        try:
+            reference = references.get(stored)
+            if reference is None:
+                reference = references[stored] = bodies.reference_packed(stored)
+            row.text, row.html = bodies.unpack_delta(reference, delta)
+        except bodies.BodyFormatError as exc:
+            row.unreadable = str(exc)
+
+
 async def _attempt(transport: Transport, row: OutboxRecord, mail_from: str) -> DeliveryError | None:
+    if row.unreadable is not None:
+        return PermanentDeliveryError(f"cannot read the stored body: {row.unreadable}")
     try:
         message = build_message(row, mail_from)
     except (ValueError, TypeError, MessageError) as exc:

@@ -47,7 +47,9 @@ class Outgoing:
 
 
 def build_message(row: Any, mail_from: str) -> Outgoing:
-    """The message for `row` (an Outbox, or a record with its columns), from `mail_from`.
+    """The message for `row`, from `mail_from`: a record with the outbox's columns and the
+    row's bodies as `text` and `html` (stored compressed: `notifications.bodies.read` gives
+    them, and the delivery pass's claim).
 
     `mail_from` is a `Name <address>` or a bare address.
 
@@ -81,7 +83,7 @@ def build_message(row: Any, mail_from: str) -> Outgoing:
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"',
     ]
-    parts = (_part("plain", row.body_text), _part("html", row.body_html))
+    parts = (_part("plain", row.text), _part("html", row.html))
     # The CRLF before each delimiter belongs to the delimiter, not to the part (RFC 2046).
     body = "".join(f"--{boundary}{CRLF}{part}{CRLF}" for part in parts)
     text = CRLF.join(lines) + CRLF + CRLF + body + f"--{boundary}--{CRLF}"

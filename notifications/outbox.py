@@ -2,6 +2,8 @@
 
 One row per (agreement, notice, occurrence, recipient), keyed by a unique idempotency key: a
 second enqueue of the same occurrence adds nothing, so a sweep run twice sends nothing twice.
+Each notice's bodies are stored as notifications.bodies describes: the first recipient's body as
+the notice's reference in `mail_body` (once), each row's own body as a delta against it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import Dialect, bindparam, insert
 from sqlmodel import Session, select
 
 from config.rules import load_rules
+from notifications import bodies
 from notifications.recipients import Directory, Recipients
 from notifications.render import mentions, render_once
 from notifications.reviews import NEEDS, ReviewBook, due_step, review_name
@@ -24,7 +27,7 @@ from states.context import Context
 from states.registry import process
 from states.rules import RuleSet
 from storage import tables
-from storage.records import records
+from storage.prepared import Prepared
 
 log = logging.getLogger("pal.notifications")
 
@@ -42,8 +45,8 @@ _COLUMNS = (
     "idempotency_key",
     "message_id",
     "subject",
-    "body_text",
-    "body_html",
+    "body_ref",
+    "body",
     "status",
     "attempts",
     "next_attempt_at",
@@ -53,6 +56,12 @@ _COLUMNS = (
 )
 # The columns that hold `ctx.now` in every row enqueue_many writes; `sent_at` is always None.
 _NOW_COLUMNS = ("next_attempt_at", "created_at")
+# The columns enqueue_many writes bytes to (passed to the driver as they are).
+_BINARY_COLUMNS = ("body_ref", "body")
+# An unaddressed row's body: empty, stored like any other (every row has a reference).
+_EMPTY = bodies.pack("", "")
+_EMPTY_REF = bodies.digest(_EMPTY)
+_EMPTY_DELTA = bodies.delta(_EMPTY, _EMPTY)
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,7 @@ class Notice:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-_OPEN_DEADLINES = (
+_OPEN_DEADLINES = Prepared(
     select(tables.DEADLINE.c.kind, tables.DEADLINE.c.due_on, tables.DEADLINE.c.opened_on)
     .where(
         tables.DEADLINE.c.agreement_id == bindparam("agreement"), tables.DEADLINE.c.status == "open"
@@ -120,7 +129,7 @@ def enqueue_transition_notices(
     reason = note.strip() if note else ""
     extra: dict[str, Any] = {"event_day": day, "note": reason or None}
     # Plain records, not ORM objects: notices read a deadline's kind and dates only.
-    found = records(session, _OPEN_DEADLINES, {"agreement": agreement.id})
+    found = _OPEN_DEADLINES.execute(session, {"agreement": agreement.id}).rows
     if any("deadlines" in NEEDS.get(n.notice, ()) for n in notices):
         # Notices that tell what is due next get every open deadline, from the same query.
         extra["open_deadlines"] = found
@@ -158,28 +167,39 @@ def enqueue_many(session: Session, owed: Sequence[Notice], ctx: Context) -> int:
     else:
         stamps = (direct.next_attempt_at(ctx.now), direct.created_at(ctx.now))
     rows: list[tuple[Any, ...]] = []
+    references: dict[bytes, bytes] = {}
     facts = _Facts(directory, ctx.today, _reviews(session, owed))
     for item, recipients in addressed:
-        rows.extend(_rows(item, recipients, directory, taken, facts, stamps))
+        rows.extend(_rows(item, recipients, directory, taken, facts, stamps, references))
     if not rows:
         return 0
+    stored = [(ref, bodies.reference(packed)) for ref, packed in references.items()]
     if direct is None:
+        keys = ("digest", "content")
+        session.execute(
+            bodies.insert_if_absent(connection.dialect.name),
+            [dict(zip(keys, r, strict=True)) for r in stored],
+        )
         session.execute(
             insert(tables.OUTBOX), [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
         )
     else:
+        connection.exec_driver_sql(direct.mail_body_sql, stored)
         connection.exec_driver_sql(direct.sql, rows)
     return len(rows)
 
 
 @dataclass(frozen=True)
 class _DirectInsert:
-    """The outbox INSERT as SQLAlchemy compiles it for a driver that takes positional
-    parameters, handed to the driver with the rows as SQLAlchemy would hand them: the same SQL
-    and the same values, the datetimes through the same bind processors (so stored byte for
-    byte alike), without SQLAlchemy's per-row work. Only the `now` columns have processors."""
+    """The outbox INSERT (and the reference bodies' INSERT before it) as SQLAlchemy compiles it
+    for a driver that takes positional parameters, handed to the driver with the rows as
+    SQLAlchemy would hand them: the same SQL and the same values, the datetimes through the same
+    bind processors (so stored byte for byte alike), without SQLAlchemy's per-row work. Only the
+    `now` columns have processors that change a value; the binary ones wrap bytes for the
+    driver, which takes bytes as they are."""
 
     sql: str
+    mail_body_sql: str
     next_attempt_at: Callable[[datetime], Any]
     created_at: Callable[[datetime], Any]
 
@@ -207,10 +227,39 @@ def _compile_direct(dialect: Dialect) -> _DirectInsert | None:
     }
     sent_at = processors.pop("sent_at")
     now = [processors.pop(name) for name in _NOW_COLUMNS]
+    binary = [processors.pop(name) for name in _BINARY_COLUMNS]
     if any(processors.values()) or (sent_at is not None and sent_at(None) is not None):
         return None  # a column whose values SQLAlchemy would change: let it run the INSERT
+    mail_body = _compile_mail_body(dialect)
+    if mail_body is None or not all(_passes_bytes(p) for p in binary):
+        return None
     next_attempt_at, created_at = (p if p is not None else _unchanged for p in now)
-    return _DirectInsert(compiled.string, next_attempt_at, created_at)
+    return _DirectInsert(compiled.string, mail_body, next_attempt_at, created_at)
+
+
+def _compile_mail_body(dialect: Dialect) -> str | None:
+    """The reference bodies' INSERT for the direct path, or None if it would not fit it."""
+    compiled = bodies.insert_if_absent(dialect.name).compile(dialect=dialect)
+    if tuple(compiled.positiontup or ()) != ("digest", "content"):
+        return None
+    if not all(_passes_bytes(_processor(c.type, dialect)) for c in tables.MAIL_BODY.c):
+        return None
+    return compiled.string
+
+
+def _processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    processor: Callable[[Any], Any] | None = type_.dialect_impl(dialect).bind_processor(dialect)
+    return processor
+
+
+def _passes_bytes(processor: Callable[[Any], Any] | None) -> bool:
+    """Whether a binary column's bind processor only wraps bytes for the driver (sqlite3's
+    memoryview), so that the bytes themselves store the same BLOB."""
+    if processor is None:
+        return True
+    sample = b"\x00pal\xff"
+    wrapped = processor(sample)
+    return isinstance(wrapped, bytes | memoryview) and bytes(wrapped) == sample
 
 
 def _unchanged(value: datetime) -> datetime:
@@ -243,18 +292,26 @@ def _rows(
     taken: set[str],
     facts: _Facts,
     stamps: tuple[Any, Any],
+    references: dict[bytes, bytes],
 ) -> list[tuple[Any, ...]]:
-    """The outbox rows of one notice whose keys are not taken; `taken` grows with them."""
+    """The outbox rows of one notice whose keys are not taken; `taken` grows with them, and
+    `references` (digest: packed body) with the notice's reference body."""
     prefix = _prefix(item)
     district = directory.district(item.agreement)
     people = [p for p in recipients.people if prefix + p.email not in taken]
     rows = []
     if people:
         content = render_once(item.notice, facts.values(item))
-        for person in people:
+        messages = [content.to(person) for person in people]
+        packed = [bodies.pack(message.text, message.html) for message in messages]
+        reference = packed[0]
+        ref = bodies.digest(reference)
+        references[ref] = reference
+        for person, message, own in zip(people, messages, packed, strict=True):
             key = prefix + person.email
             taken.add(key)
-            rows.append(_row(item, key, person.email, stamps, content.to(person)))
+            body = (message.subject, ref, bodies.delta(reference, own))
+            rows.append(_outbox_tuple(item, key, person.email, stamps, body, "pending"))
     for role in recipients.missing:
         key = prefix + f"role:{role}"
         if key not in taken:
@@ -262,6 +319,7 @@ def _rows(
             log.warning(
                 "%s for agreement %s: nobody on file as %s", item.notice, item.agreement.id, role
             )
+            references[_EMPTY_REF] = _EMPTY
             rows.append(_unaddressed(item, key, role, district, stamps))
     return rows
 
@@ -342,20 +400,13 @@ class _Facts:
         return found
 
 
-def _row(
-    item: Notice, key: str, recipient: str, stamps: tuple[Any, Any], content: Any
-) -> tuple[Any, ...]:
-    return _outbox_tuple(
-        item, key, recipient, stamps, (content.subject, content.text, content.html), "pending"
-    )
-
-
 def _unaddressed(
     item: Notice, key: str, role: str, district: Any, stamps: tuple[Any, Any]
 ) -> tuple[Any, ...]:
     subject = f"{item.notice} for {district.code}"
     why = f"nobody on file as {role} for district {district.code}"
-    return _outbox_tuple(item, key, f"({role})", stamps, (subject, "", ""), "unaddressed", why)
+    content = (subject, _EMPTY_REF, _EMPTY_DELTA)
+    return _outbox_tuple(item, key, f"({role})", stamps, content, "unaddressed", why)
 
 
 def _outbox_tuple(
@@ -363,13 +414,14 @@ def _outbox_tuple(
     key: str,
     recipient: str,
     stamps: tuple[Any, Any],
-    content: tuple[str, str, str],
+    content: tuple[str, bytes, bytes],
     status: str,
     last_error: str | None = None,
 ) -> tuple[Any, ...]:
-    """One outbox row, in the column order of the INSERT."""
+    """One outbox row, in the column order of the INSERT; `content` is its subject, reference
+    digest and body (compressed against that reference)."""
     next_attempt_at, created_at = stamps
-    subject, text, html = content
+    subject, body_ref, body = content
     return (
         item.agreement.id,
         item.notice,
@@ -378,8 +430,8 @@ def _outbox_tuple(
         key,
         message_id(key),
         subject,
-        text,
-        html,
+        body_ref,
+        body,
         status,
         0,
         next_attempt_at,

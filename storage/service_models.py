@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from storage.models import DEFER, utc_column
@@ -33,8 +33,24 @@ class Timer(SQLModel, table=True):
     outcome: str | None = None
 
 
+class MailBody(SQLModel, table=True):
+    """A notice's reference body, stored once for all its recipients (notifications.bodies):
+    `digest` is the first 16 bytes of the SHA-256 of the packed body, `content` the body
+    compressed."""
+
+    __tablename__ = "mail_body"
+    model_config = DEFER
+
+    digest: bytes = Field(sa_column=Column(LargeBinary(16), primary_key=True))
+    content: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+
+
 class Outbox(SQLModel, table=True):
-    """One email to one recipient; `idempotency_key` makes a second enqueue a no-op."""
+    """One email to one recipient; `idempotency_key` makes a second enqueue a no-op.
+
+    The text and HTML bodies are `body`, compressed against the notice's reference body
+    `body_ref` (notifications.bodies; `notifications.bodies.read` gives them back exactly).
+    """
 
     model_config = DEFER
 
@@ -48,8 +64,10 @@ class Outbox(SQLModel, table=True):
     idempotency_key: str = Field(unique=True)
     message_id: str
     subject: str
-    body_text: str
-    body_html: str
+    body_ref: bytes = Field(
+        sa_column=Column(LargeBinary(16), ForeignKey("mail_body.digest"), nullable=False)
+    )
+    body: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
     status: str = "pending"  # pending | retrying | sent | failed | unaddressed
     attempts: int = 0
     next_attempt_at: datetime = utc_column()

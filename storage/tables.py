@@ -23,7 +23,7 @@ from storage.models import (
     School,
     Signature,
 )
-from storage.service_models import Heartbeat, Outbox, Timer
+from storage.service_models import Heartbeat, MailBody, Outbox, Timer
 
 AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
 AGREEMENT_SCHOOL: Table = AgreementSchool.__table__  # type: ignore[attr-defined]
@@ -34,6 +34,7 @@ DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
 DETERMINATION: Table = Determination.__table__  # type: ignore[attr-defined]
 DISTRICT: Table = District.__table__  # type: ignore[attr-defined]
 HEARTBEAT: Table = Heartbeat.__table__  # type: ignore[attr-defined]
+MAIL_BODY: Table = MailBody.__table__  # type: ignore[attr-defined]
 MEASUREMENT: Table = Measurement.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
 REVIEW: Table = Review.__table__  # type: ignore[attr-defined]

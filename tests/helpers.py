@@ -387,3 +387,23 @@ def rules_folder(pal: Pal, folder: Path, versions: Mapping[str, str]) -> Iterato
         yield pal
     finally:
         load_rules.cache_clear()
+
+
+def with_bodies(db_url: str, sql: str, **params: Any) -> list[Any]:
+    """The rows of `sql` (a SELECT of outbox rows naming their `id`), each with the text and HTML
+    bodies it stores as `body_text` and `body_html`, read back through notifications.bodies."""
+    from types import SimpleNamespace
+
+    from notifications import bodies
+
+    rows = execute(db_url, sql, **params)
+    engine = engine_for(db_url)
+    try:
+        with engine.connect() as connection:
+            found = bodies.read(connection, [row.id for row in rows])
+    finally:
+        engine.dispose()
+    return [
+        SimpleNamespace(**row._asdict(), body_text=found[row.id].text, body_html=found[row.id].html)
+        for row in rows
+    ]

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import pytest
@@ -22,7 +23,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
-from notifications import admin
+from notifications import admin, bodies
+from notifications.bodies import Body
 from notifications.dispatch import (
     LEASE,
     DeliveryReport,
@@ -56,9 +58,16 @@ def engine(tmp_path: Path) -> Engine:
 
 
 def add_rows(engine: Engine, *recipients: str, **overrides: Any) -> list[int]:
+    """Outbox rows, one per recipient, of one notice; `body_text` and `body_html` give the
+    bodies each row stores (compressed, as pal stores them)."""
     ids = []
     with transaction(engine) as session:
-        for recipient in recipients:
+        body = Body(
+            overrides.pop("body_text", "Your partnership plan is due on 2018-07-01.\n"),
+            overrides.pop("body_html", "<p>Your partnership plan is due on 2018-07-01.</p>\n"),
+        )
+        stored = bodies.store(session, [body] * len(recipients))
+        for recipient, (body_ref, delta) in zip(recipients, stored, strict=True):
             key = f"1:{overrides.get('notice', 'plan_due_reminder')}:2018-06-01:{recipient}"
             values: dict[str, Any] = {
                 "notice": "plan_due_reminder",
@@ -67,8 +76,8 @@ def add_rows(engine: Engine, *recipients: str, **overrides: Any) -> list[int]:
                 "idempotency_key": key,
                 "message_id": f"<{abs(hash(key)):x}@pal.localhost>",
                 "subject": "Partnership plan due in 30 days",
-                "body_text": "Your partnership plan is due on 2018-07-01.\n",
-                "body_html": "<p>Your partnership plan is due on 2018-07-01.</p>\n",
+                "body_ref": body_ref,
+                "body": delta,
                 "next_attempt_at": T0,
                 "created_at": T0,
             } | overrides
@@ -85,6 +94,14 @@ def get_row(engine: Engine, row_id: int) -> Outbox:
         row = session.get(Outbox, row_id)
         assert row is not None
         return row
+
+
+def sendable(engine: Engine, row_id: int) -> Any:
+    """The row with its stored bodies as `text` and `html`, as `build_message` takes it."""
+    row = get_row(engine, row_id)
+    with transaction(engine, read_only=True) as session:
+        message = bodies.read(session, [row_id])[row_id]
+    return SimpleNamespace(**row.model_dump(), text=message.text, html=message.html)
 
 
 def smtp_to(server: smtp.SmtpServer, **kwargs: Any) -> SmtpTransport:
@@ -170,7 +187,7 @@ def test_html_body_is_passed_through_exactly_as_rendered(
 
 def test_message_id_and_date_are_the_same_on_every_build(engine: Engine) -> None:
     [row_id] = add_rows(engine, "a@lake.example")
-    row = get_row(engine, row_id)
+    row = sendable(engine, row_id)
 
     first, second = build_message(row, MAIL_FROM), build_message(row, MAIL_FROM)
 
@@ -561,7 +578,7 @@ def test_the_password_never_appears_in_error_text_or_logs(
         assert wrong not in text
 
     async def direct() -> TransientDeliveryError:
-        message = build_message(row, MAIL_FROM)
+        message = build_message(sendable(engine, row_id), MAIL_FROM)
         with pytest.raises(DeliveryUnavailable) as caught:
             await transport.send(message)
         await transport.close()
@@ -593,8 +610,8 @@ def test_file_transport_writes_one_eml_per_message_and_a_repeat_leaves_one_file(
 
     async def again() -> None:  # a crash after writing but before recording means a rewrite
         async with FileTransport(mail_dir) as transport:
-            for row in rows:
-                await transport.send(build_message(row, MAIL_FROM))
+            for row_id in ids:
+                await transport.send(build_message(sendable(engine, row_id), MAIL_FROM))
 
     run(again())
     assert sorted(mail_dir.iterdir()) == files

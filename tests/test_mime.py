@@ -41,8 +41,8 @@ def row(**overrides: Any) -> Any:
         "subject": "Reminder: partnership plan for Lake District due Monday, March 2, 2020",
         "message_id": "<0123abcd@pal.localhost>",
         "idempotency_key": "a12:plan_reminder:timer123:superintendent@lake.example",
-        "body_text": "Dear Jo,\n\nThe plan is due.\n",
-        "body_html": "<p>Dear Jo,</p>\n",
+        "text": "Dear Jo,\n\nThe plan is due.\n",
+        "html": "<p>Dear Jo,</p>\n",
     }
     return SimpleNamespace(**{**values, **overrides})
 
@@ -67,7 +67,7 @@ def test_any_subject_and_bodies_parse_back_unchanged_and_without_defects(
     subject: str, text: str, html: str
 ) -> None:
     """Unicode, long lines, leading dots, `=` and trailing blanks all survive the round trip."""
-    built = build_message(row(subject=subject, body_text=text, body_html=html), MAIL_FROM)
+    built = build_message(row(subject=subject, text=text, html=html), MAIL_FROM)
     message = parse(built.data)
 
     assert message["Subject"] == subject
@@ -79,7 +79,7 @@ def test_any_subject_and_bodies_parse_back_unchanged_and_without_defects(
 @settings(max_examples=100, deadline=None)
 @given(subject=subjects, text=bodies)
 def test_every_line_ends_in_crlf_and_no_line_is_longer_than_998(subject: str, text: str) -> None:
-    data = build_message(row(subject=subject, body_text=text), MAIL_FROM).data
+    data = build_message(row(subject=subject, text=text), MAIL_FROM).data
 
     assert b"\n" not in data.replace(b"\r\n", b"")
     assert b"\r" not in data.replace(b"\r\n", b"")
@@ -120,7 +120,7 @@ def test_quoted_printable_lines_fit_in_76_and_decode_to_the_body(text: str, html
     """RFC 2045: encoded lines of at most 76 characters, `=` only before two hex digits or as a
     soft break at the end, no blank at the end of a line; decoded, the body as given (CRLF and
     LF both read back as LF)."""
-    data = build_message(row(body_text=text, body_html=html), MAIL_FROM).data
+    data = build_message(row(text=text, html=html), MAIL_FROM).data
 
     assert max(len(line) for line in data.split(b"\r\n")) <= 998
     for lines in quoted_printable_parts(data):

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
-from notifications import outbox
+from notifications import bodies, outbox
 from storage import tables
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
@@ -19,23 +19,36 @@ from storage.migrate import upgrade
 NOW = datetime(2026, 3, 8, 1, 59, 59, 123456, tzinfo=ZoneInfo("America/Detroit"))
 
 
+TEXTS = ["plain", "", "ünïcödé ✓ <b>&amp;</b>", "line\nbreak", "x" * 5000]
+# The reference is the first text's body; each row's body a delta against it.
+REFERENCE = bodies.pack(TEXTS[0], f"<p>{TEXTS[0]}</p>")
+REF = bodies.digest(REFERENCE)
+
+
+def _references() -> list[tuple[bytes, bytes]]:
+    return [(REF, bodies.reference(REFERENCE))]
+
+
 def _rows(stamps: tuple[Any, Any]) -> list[tuple[Any, ...]]:
     next_attempt_at, created_at = stamps
-    texts = ["plain", "", "ünïcödé ✓ <b>&amp;</b>", "line\nbreak", "x" * 5000]
     return [
         (None, "plan_reminder", f"timer{n}", f"p{n}@lake.example", f"key{n}", f"<m{n}@pal>",
-         text, text, f"<p>{text}</p>", "unaddressed" if n % 2 else "pending", 0,
-         next_attempt_at, f"nobody on file as role{n}" if n % 2 else None, created_at, None)
-        for n, text in enumerate(texts)
+         text, REF, bodies.delta(REFERENCE, bodies.pack(text, f"<p>{text}</p>")),
+         "unaddressed" if n % 2 else "pending", 0, next_attempt_at,
+         f"nobody on file as role{n}" if n % 2 else None, created_at, None)
+        for n, text in enumerate(TEXTS)
     ]  # fmt: skip
 
 
-def _stored(path: Path) -> list[tuple[Any, ...]]:
+def _stored(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     conn = sqlite3.connect(path)
     try:
-        names = [row[1] for row in conn.execute("PRAGMA table_info(outbox)")]
-        columns = ", ".join(f"{name}, typeof({name})" for name in names)
-        return conn.execute(f"SELECT {columns} FROM outbox ORDER BY id").fetchall()
+        found = {}
+        for table in ("mail_body", "outbox"):
+            names = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+            columns = ", ".join(f"{name}, typeof({name})" for name in names)
+            found[table] = conn.execute(f"SELECT {columns} FROM {table} ORDER BY 1").fetchall()
+        return found
     finally:
         conn.close()
 
@@ -52,14 +65,26 @@ def test_the_direct_insert_stores_what_sqlalchemy_stores(tmp_path: Path) -> None
             assert plan is not None
             if direct:
                 stamps = (plan.next_attempt_at(NOW), plan.created_at(NOW))
+                # Twice: a reference already stored is left as it is.
+                connection.exec_driver_sql(plan.mail_body_sql, _references() * 2)
                 connection.exec_driver_sql(plan.sql, _rows(stamps))
             else:
+                references = [{"digest": d, "content": c} for d, c in _references()]
+                session.execute(bodies.insert_if_absent("sqlite"), references * 2)
                 rows = [dict(zip(outbox._COLUMNS, row, strict=True)) for row in _rows((NOW, NOW))]
                 session.execute(insert(tables.OUTBOX), rows)
         engine.dispose()
         stored.append(_stored(path))
     assert stored[0] == stored[1]
-    assert len(stored[0]) == 5
+    assert len(stored[0]["outbox"]) == 5
+    assert len(stored[0]["mail_body"]) == 1
+    # The bodies are stored as blobs and read back exactly.
+    assert {row[-3] for row in stored[0]["outbox"]} == {"blob"}
+    engine = make_engine(f"sqlite:///{tmp_path / 'direct.db'}")
+    with transaction(engine, read_only=True) as session:
+        found = bodies.read(session, range(1, 6))
+    engine.dispose()
+    assert [(m.text, m.html) for m in found.values()] == [(t, f"<p>{t}</p>") for t in TEXTS]
     # The stamps are stored as pal stores every datetime: UTC wall time, as text.
     conn = sqlite3.connect(tmp_path / "direct.db")
     try:

@@ -31,6 +31,7 @@ from helpers import (
     review_done,
     sign,
     start_assessment,
+    with_bodies,
 )
 from service_support import expected, local, mail_log, tick
 
@@ -77,9 +78,9 @@ def in_review_36(pal: Pal) -> int:
 
 def notices(pal: Pal, notice: str, agreement: int | None = None) -> list[Any]:
     """The outbox rows of `notice` (for `agreement`), addressed to someone, oldest first."""
-    rows = execute(
+    rows = with_bodies(
         pal.db_url,
-        "SELECT agreement_id, recipient, subject, body_text, body_html, occurrence FROM outbox "
+        "SELECT id, agreement_id, recipient, subject, occurrence FROM outbox "
         "WHERE notice = :notice AND status != 'unaddressed' ORDER BY id",
         notice=notice,
     )

@@ -10,13 +10,13 @@ from helpers import (
     DIRECTOR,
     Pal,
     deadline,
-    execute,
     fire,
     ok,
     record_steps,
     review_done,
     show,
     signed_off_track,
+    with_bodies,
 )
 from service_support import local, outbox, tick
 
@@ -53,9 +53,9 @@ def test_the_people_are_told_once_while_the_action_waits(seeded: Pal) -> None:
     tick(seeded, local(date(2020, 5, 11)))
     told = [row for row in outbox(seeded) if row["notice"] == "action_not_possible"]
     assert len(told) == 2  # the liaison and the director, once each
-    bodies = execute(seeded.db_url, "SELECT body_text FROM outbox WHERE "
-                     "notice = 'action_not_possible'")  # fmt: skip
-    assert all("pal will then open the 24-month review itself" in b for (b,) in bodies)
+    bodies = [row.body_text for row in with_bodies(seeded.db_url, "SELECT id FROM outbox WHERE "
+              "notice = 'action_not_possible'")]  # fmt: skip
+    assert all("pal will then open the 24-month review itself" in b for b in bodies)
 
 
 def test_a_36_month_review_due_during_the_24_month_review_opens_after_it(seeded: Pal) -> None:
@@ -128,9 +128,9 @@ def test_a_late_determination_says_the_next_review_is_overdue(seeded: Pal) -> No
     """A determination after the 24-month moment calls that review overdue, not coming up."""
     agreement = in_the_rga(seeded)
     review_done(seeded, agreement, on="2020-06-01")
-    bodies = execute(seeded.db_url, "SELECT body_text FROM outbox WHERE "
-                     "notice = 'review_determined'")  # fmt: skip
+    bodies = [row.body_text for row in with_bodies(seeded.db_url, "SELECT id FROM outbox WHERE "
+              "notice = 'review_determined'")]  # fmt: skip
     assert bodies and all(
-        "Overdue: the 24-month review, due since Friday, May 1, 2020" in body for (body,) in bodies
+        "Overdue: the 24-month review, due since Friday, May 1, 2020" in body for body in bodies
     )
-    assert not any("Coming up: the 24-month review" in body for (body,) in bodies)
+    assert not any("Coming up: the 24-month review" in body for body in bodies)

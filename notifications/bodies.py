@@ -1,0 +1,202 @@
+"""A message's text and HTML bodies, stored compactly and read back exactly.
+
+The recipients of one notice get bodies that differ in a few words (the greeting), so storing
+each rendered body in full stores the same kilobytes many times. Instead, the first recipient's
+body is the notice's *reference*, stored once (zlib-compressed, in `mail_body`, keyed by its
+digest), and each outbox row stores a *delta*: its own body compressed with the reference as
+zlib's preset dictionary. A delta is complete on its own given the reference: every row may say
+anything (templates stay free to differ per recipient), and one that says nearly what the
+reference says costs a few dozen bytes.
+
+A body is first *packed*: the UTF-8 text's length (4 bytes, big-endian), the UTF-8 text, the
+UTF-8 HTML. Each stored blob starts with a format byte, so that a later format can be read beside
+this one. The zlib streams keep their checksum (and the dictionary's): a delta read against the
+wrong reference, or a damaged blob, is an error, never a different message.
+
+The format itself is pure (no database); `read` and `store` at the end are the few lines that
+read stored bodies back for the CLI and the tests, and store one notice's bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from sqlalchemy import Connection, Insert, bindparam, select
+from sqlalchemy.orm import Session
+
+from storage import tables
+
+# The format byte of every blob written now: a zlib stream (RFC 1950, with its checksum).
+FORMAT = b"\x01"
+# zlib's fastest level: the reference as dictionary already gives the long matches that make a
+# delta small, and the sweep compresses tens of thousands of bodies in one pass.
+LEVEL = 1
+# A 16 KB window holds a whole body and its reference (a notice's body is 2 to 4 KB), and with
+# memLevel 6 zlib's state stays under 100 KB: its default state (32 KB window, memLevel 8) is
+# large enough that allocating it for every body costs ten times the compressing.
+WBITS = 14
+MEM_LEVEL = 6
+DIGEST_BYTES = 16
+_LENGTH = struct.Struct(">I")
+
+
+class Body(NamedTuple):
+    text: str
+    html: str
+
+
+class BodyFormatError(ValueError):
+    """A stored blob that is not a body this code wrote (an unknown format, or damaged)."""
+
+
+def pack(text: str, html: str) -> bytes:
+    """The two bodies as one byte string, `unpacked` back exactly."""
+    encoded = text.encode("utf-8")
+    return _LENGTH.pack(len(encoded)) + encoded + html.encode("utf-8")
+
+
+def unpacked(packed: bytes) -> Body:
+    if len(packed) < _LENGTH.size:
+        raise BodyFormatError("a packed body shorter than its length prefix")
+    (length,) = _LENGTH.unpack_from(packed)
+    end = _LENGTH.size + length
+    if end > len(packed):
+        raise BodyFormatError("a packed body shorter than its text's length")
+    return Body(packed[_LENGTH.size : end].decode("utf-8"), packed[end:].decode("utf-8"))
+
+
+def digest(reference_packed: bytes) -> bytes:
+    """The key of a reference body in `mail_body`."""
+    return hashlib.sha256(reference_packed).digest()[:DIGEST_BYTES]
+
+
+def reference(packed: bytes) -> bytes:
+    """A packed body as stored in `mail_body`: compressed, on its own."""
+    return _deflate(packed)
+
+
+def delta(reference_packed: bytes, packed: bytes) -> bytes:
+    """A packed body as stored in an outbox row: compressed against its notice's reference."""
+    return _deflate(packed, reference_packed)
+
+
+def reference_packed(stored_reference: bytes) -> bytes:
+    """A `mail_body` blob back to the packed body (the dictionary its deltas were made with)."""
+    return _inflate(_payload(stored_reference))
+
+
+def unpack_delta(reference_packed_body: bytes, stored_delta: bytes) -> Body:
+    """An outbox row's body, given its reference already decompressed (`reference_packed`):
+    a delivery pass decompresses each reference once for all its rows."""
+    return unpacked(_inflate(_payload(stored_delta), reference_packed_body))
+
+
+def unpack(stored_reference: bytes, stored_delta: bytes) -> Body:
+    """An outbox row's text and HTML bodies from its stored blobs, exactly as rendered."""
+    return unpack_delta(reference_packed(stored_reference), stored_delta)
+
+
+def _deflate(data: bytes, dictionary: bytes | None = None) -> bytes:
+    if dictionary is None:
+        compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, WBITS, MEM_LEVEL)
+    else:
+        compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, WBITS, MEM_LEVEL, zdict=dictionary)
+    return FORMAT + compressor.compress(data) + compressor.flush()
+
+
+def _payload(blob: bytes) -> bytes:
+    if blob[:1] != FORMAT:
+        raise BodyFormatError(f"unknown stored body format {blob[:1]!r}")
+    return blob[1:]
+
+
+def _inflate(data: bytes, dictionary: bytes | None = None) -> bytes:
+    inflater = zlib.decompressobj() if dictionary is None else zlib.decompressobj(zdict=dictionary)
+    try:
+        out = inflater.decompress(data) + inflater.flush()
+    except zlib.error as exc:
+        raise BodyFormatError(f"a stored body does not decompress: {exc}") from exc
+    if not inflater.eof or inflater.unused_data:
+        raise BodyFormatError("a stored body is cut short or has bytes after its end")
+    return out
+
+
+# --- in the database ---------------------------------------------------------------------------
+
+
+class Message(NamedTuple):
+    subject: str
+    text: str
+    html: str
+
+
+# Ids looked up per query: well under SQLite's limit on bound parameters.
+_CHUNK = 900
+_READ = (
+    select(
+        tables.OUTBOX.c.id,
+        tables.OUTBOX.c.subject,
+        tables.OUTBOX.c.body,
+        tables.MAIL_BODY.c.content,
+    )
+    .join(tables.MAIL_BODY, tables.MAIL_BODY.c.digest == tables.OUTBOX.c.body_ref)
+    .where(tables.OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+)
+_INSERT_IF_ABSENT: dict[str, Insert] = {}
+
+
+def read(connection: Connection | Session, outbox_ids: Iterable[int]) -> dict[int, Message]:
+    """The subject and bodies of each outbox row asked for, exactly as rendered, in the order
+    asked (an id with no row is left out)."""
+    ids = list(outbox_ids)
+    found: dict[int, Message] = {}
+    references: dict[bytes, bytes] = {}
+    for start in range(0, len(ids), _CHUNK):
+        rows = connection.execute(_READ, {"ids": ids[start : start + _CHUNK]})
+        for row_id, subject, body, content in rows:
+            stored = bytes(content)
+            if stored not in references:
+                references[stored] = reference_packed(stored)
+            found[row_id] = Message(subject, *unpack_delta(references[stored], bytes(body)))
+    return {row_id: found[row_id] for row_id in ids if row_id in found}
+
+
+def store(connection: Connection | Session, messages: Sequence[Body]) -> list[tuple[bytes, bytes]]:
+    """Store the reference of one notice's bodies (the first of `messages`) unless it is there;
+    returns each message's `(body_ref, body)` for its outbox row."""
+    if not messages:
+        return []
+    packed = [pack(text, html) for text, html in messages]
+    ref = digest(packed[0])
+    statement = insert_if_absent(_dialect(connection))
+    connection.execute(statement, [{"digest": ref, "content": reference(packed[0])}])
+    return [(ref, delta(packed[0], own)) for own in packed]
+
+
+def insert_if_absent(dialect: str) -> Insert:
+    """The INSERT of reference bodies (`digest`, `content`) that leaves one already stored
+    alone: notices whose first recipients got the same body share it."""
+    found = _INSERT_IF_ABSENT.get(dialect)
+    if found is None:
+        # Imported here: the PostgreSQL dialect takes 50 ms to import, SQLite users included.
+        if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            found = postgresql.insert(tables.MAIL_BODY).on_conflict_do_nothing()
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            found = sqlite.insert(tables.MAIL_BODY).on_conflict_do_nothing()
+        else:
+            raise NotImplementedError(f"no insert-if-absent on {dialect}")
+        _INSERT_IF_ABSENT[dialect] = found
+    return found
+
+
+def _dialect(connection: Connection | Session) -> str:
+    bind = connection.connection() if isinstance(connection, Session) else connection
+    return bind.dialect.name

@@ -1,0 +1,151 @@
+"""Mail bodies stored once per notice (notifications.bodies): every message reads back exactly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import DIRECTOR, Pal, execute, fire, signed_agreement, with_bodies
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from notifications import bodies, render
+from storage.db import make_engine, transaction
+
+# Any text UTF-8 can carry (hypothesis leaves out lone surrogates): NUL, controls, any script.
+texts = st.text(max_size=3000)
+# A body and one like it (a greeting changed), as one notice's recipients get.
+similar = st.builds(
+    lambda body, name: (f"Dear {name},\n\n{body}", f"<p>Dear {name},</p>\n{body}"),
+    texts,
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, html=texts)
+@example(text="", html="")
+@example(text="\x00", html="\x00\x00")
+@example(text="é" * 5000, html="")
+def test_a_body_packs_and_unpacks_exactly(text: str, html: str) -> None:
+    """Any text and HTML (NUL, empty, non-ASCII) come back byte for byte from their packing."""
+    assert bodies.unpacked(bodies.pack(text, html)) == (text, html)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts, html=texts)
+def test_the_reference_itself_reads_back_through_its_delta(text: str, html: str) -> None:
+    """The first recipient's body, the notice's reference, reads back from its own delta."""
+    packed = bodies.pack(text, html)
+
+    stored = bodies.reference(packed), bodies.delta(packed, packed)
+
+    assert bodies.unpack(*stored) == (text, html)
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=similar | st.tuples(texts, texts), other=similar | st.tuples(texts, texts))
+def test_any_body_reads_back_through_a_delta_against_another(
+    first: tuple[str, str], other: tuple[str, str]
+) -> None:
+    """Another recipient's body, whatever it says, reads back from its delta and the reference."""
+    reference = bodies.pack(*first)
+
+    stored = bodies.reference(reference), bodies.delta(reference, bodies.pack(*other))
+
+    assert bodies.unpack(*stored) == other
+
+
+def test_a_body_like_the_reference_costs_a_few_dozen_bytes() -> None:
+    """A body that differs from the reference in its greeting is stored in well under 100
+    bytes, the reference itself compressed."""
+    paragraph = "The partnership plan for Lake District is due on Monday, March 2, 2020. " * 30
+    first = bodies.pack(f"Dear Jo,\n{paragraph}", f"<p>Dear Jo,</p><p>{paragraph}</p>")
+    other = bodies.pack(f"Dear Sam,\n{paragraph}", f"<p>Dear Sam,</p><p>{paragraph}</p>")
+
+    assert len(bodies.delta(first, other)) < 100
+    assert len(bodies.reference(first)) < len(first) / 4
+
+
+def test_a_delta_read_against_the_wrong_reference_is_an_error() -> None:
+    """A delta is never read back as a different message: the wrong reference, a damaged blob
+    or an unknown format is refused."""
+    reference, wrong = bodies.pack("Dear Jo,", "<p>Jo</p>"), bodies.pack("Dear Sam,", "<p>Sam</p>")
+    delta = bodies.delta(reference, bodies.pack("Dear Kim,", "<p>Kim</p>"))
+
+    for stored_reference, stored_delta in (
+        (bodies.reference(wrong), delta),
+        (bodies.reference(reference), delta[:-3]),
+        (bodies.reference(reference), delta + b"x"),
+        (b"\x02" + bodies.reference(reference)[1:], delta),
+        (bodies.reference(reference), b"\x02" + delta[1:]),
+    ):
+        with pytest.raises(bodies.BodyFormatError):
+            bodies.unpack(stored_reference, stored_delta)
+
+
+# --- in the database ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[render.Rendered]:
+    """Every message rendered while the test runs, in order."""
+    seen: list[render.Rendered] = []
+    original = render.Addressable.to
+
+    def recording(self: render.Addressable, person: Any) -> render.Rendered:
+        message = original(self, person)
+        seen.append(message)
+        return message
+
+    monkeypatch.setattr(render.Addressable, "to", recording)
+    return seen
+
+
+def test_a_notice_to_four_people_stores_its_body_once_and_four_small_deltas(
+    seeded: Pal, rendered: list[render.Rendered]
+) -> None:
+    """The notice that a Review of Goal Attainment opened, to four people: one mail_body row,
+    four deltas of about a hundred bytes, and each message reads back exactly as rendered."""
+    agreement = signed_agreement(seeded)
+    rendered.clear()
+
+    fire(seeded, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
+
+    sql = "SELECT id, subject FROM outbox WHERE notice = 'review_opened' AND recipient LIKE '%@%'"
+    rows = with_bodies(seeded.db_url, sql + " ORDER BY id")
+    assert len(rows) == 4
+    assert [(r.subject, r.body_text, r.body_html) for r in rows] == [
+        (m.subject, m.text, m.html) for m in rendered
+    ]
+    assert len({r.body_text for r in rows}) == 4  # each greets its own reader
+    [(references,)] = execute(
+        seeded.db_url,
+        "SELECT count(DISTINCT body_ref) FROM outbox WHERE notice = 'review_opened'"
+        " AND recipient LIKE '%@%'",
+    )
+    assert references == 1
+    [stored] = execute(
+        seeded.db_url,
+        "SELECT content FROM mail_body WHERE digest = "
+        f"(SELECT body_ref FROM outbox WHERE id = {rows[0].id})",
+    )
+    deltas = execute(seeded.db_url, sql.replace("id, subject", "body"))
+    full = len(bodies.pack(rows[0].body_text, rows[0].body_html))
+    assert len(stored.content) < full / 2
+    assert full > 2000
+    assert all(len(delta.body) < full / 16 for delta in deltas), [len(d.body) for d in deltas]
+
+
+def test_a_notice_enqueued_twice_stores_nothing_twice(seeded: Pal) -> None:
+    """Two notices whose first recipient got the same body share one stored reference."""
+    engine = make_engine(seeded.db_url)
+    try:
+        with transaction(engine) as session:
+            first = bodies.store(session, [bodies.Body("Dear Jo,", "<p>Dear Jo,</p>")])
+            again = bodies.store(session, [bodies.Body("Dear Jo,", "<p>Dear Jo,</p>")] * 2)
+    finally:
+        engine.dispose()
+    assert first[0][0] == again[0][0] == again[1][0]
+    [(count,)] = execute(seeded.db_url, "SELECT count(*) FROM mail_body")
+    assert count == 1
