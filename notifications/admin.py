@@ -1,4 +1,4 @@
-"""What `pal outbox list`, `pal outbox retry` and `pal status` need from the outbox."""
+"""What `pal outbox list`, `show` and `retry` and `pal status` need from the outbox."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from notifications import bodies
 from states.errors import BadInput, NotAllowedInState, NotFound
 from storage.service_models import Outbox
 
@@ -46,6 +47,15 @@ def list_outbox(session: Session, status: str | None = None) -> list[dict[str, A
             raise BadInput(f"unknown outbox status {status!r} (one of {', '.join(STATUSES)})")
         statement = statement.where(col(Outbox.status) == status)
     return [outbox_dict(row) for row in session.exec(statement)]
+
+
+def show_outbox(session: Session, outbox_id: int) -> dict[str, Any]:
+    """One row as `list_outbox` gives it, with the text and HTML bodies it holds, in full."""
+    row = session.get(Outbox, outbox_id)
+    if row is None:
+        raise NotFound(f"no outbox message {outbox_id}")
+    message = bodies.read(session, [outbox_id])[outbox_id]
+    return outbox_dict(row) | {"text": message.text, "html": message.html}
 
 
 def retry(session: Session, outbox_id: int, now: datetime) -> dict[str, Any]:

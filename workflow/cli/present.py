@@ -250,6 +250,23 @@ def outbox_rows(rows: list[dict[str, Any]]) -> str:
     )
 
 
+def outbox_message(view: dict[str, Any]) -> str:
+    """A message's line as `outbox list` prints it, its other fields, then each body in full."""
+    queued = view["status"] in ("pending", "retrying")
+    fields = [
+        ("notice", f"{view['notice']} ({view['occurrence']})"),
+        ("agreement", view["agreement_id"]),
+        ("message id", view["message_id"]),
+        ("created at", view["created_at"]),
+        ("next attempt", view["next_attempt_at"] if queued else None),
+        ("sent at", view["sent_at"]),
+    ]
+    lines = [outbox_rows([view])]
+    lines += [f"  {label:<13} {value}" for label, value in fields if value is not None]
+    lines += ["--- text ---", view["text"], "--- html ---", view["html"]]
+    return "\n".join(lines)
+
+
 def retry_queued(outbox_id: int) -> str:
     return f"outbox {outbox_id} queued for delivery"
 

@@ -92,6 +92,21 @@ def outbox_list(ctx: click.Context, status_: str | None, as_json: bool) -> None:
     emit(rows, as_json, present.outbox_rows)
 
 
+@outbox.command("show")
+@click.argument("outbox_id", type=RECORD_ID, metavar="ID")
+@json_option
+@pass_ctx
+def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
+    """One message as `outbox list` shows it, with its text and HTML bodies in full."""
+    from notifications.admin import show_outbox
+
+    with app_for(ctx) as app, app.read() as session:
+        view = show_outbox(session, outbox_id)
+        redact = _redactor(app)
+    view["last_error"] = redact(view["last_error"]) if view["last_error"] else view["last_error"]
+    emit(view, as_json, present.outbox_message)
+
+
 @outbox.command("retry")
 @click.argument("outbox_id", type=RECORD_ID, metavar="ID")
 @pass_ctx
