@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from states.rules import DISTRICT_ROLES
 from storage import tables
-from storage.records import records
+from storage.prepared import Prepared
 
 # Whom each signing party stands for when a notice goes to "signatories".
 PARTY_ROLES = {
@@ -31,10 +31,10 @@ _DERIVED = {"liaison", "signatories", "district_all"}
 
 # Built once: building a statement costs more than running it on SQLite.
 _VALUES: BindParameter[Any] = bindparam("values", expanding=True)
-_DISTRICTS = select(tables.DISTRICT).where(tables.DISTRICT.c.code.in_(_VALUES))
+_DISTRICTS = Prepared(select(tables.DISTRICT).where(tables.DISTRICT.c.code.in_(_VALUES)))
 # Everyone a batch of notices may go to, in one query: the people of the districts, those
 # holding the roles that are not a district's, and the liaisons named.
-_PEOPLE = (
+_PEOPLE = Prepared(
     select(tables.CONTACT)
     .where(
         tables.CONTACT.c.district_code.in_(bindparam("codes", expanding=True))
@@ -43,7 +43,7 @@ _PEOPLE = (
     )
     .order_by(tables.CONTACT.c.email)
 )
-_SIGNED = (
+_SIGNED = Prepared(
     select(tables.SIGNATURE.c.agreement_id, tables.SIGNATURE.c.party)
     .where(tables.SIGNATURE.c.agreement_id.in_(_VALUES))
     .order_by(tables.SIGNATURE.c.id)
@@ -103,13 +103,13 @@ class Directory:
             | ({"director"} if "signatories" in roles else set())
         )
 
-        districts = {d.code: d for d in records(session, _DISTRICTS, {"values": codes})}
+        districts = {d.code: d for d in _DISTRICTS.execute(session, {"values": codes}).rows}
         by_district: dict[str, list[Any]] = defaultdict(list)
         by_role: dict[str, list[Any]] = defaultdict(list)
         by_email: dict[str, Any] = {}
         wanted_codes, wanted_roles = set(codes), set(global_roles)
         people = {"codes": codes, "roles": global_roles, "emails": liaisons}
-        for person in records(session, _PEOPLE, people):
+        for person in _PEOPLE.execute(session, people).rows:
             if person.district_code in wanted_codes:
                 # Keyed by district, and by district and role: resolving is then a lookup.
                 by_district[person.district_code].append(person)
@@ -119,7 +119,7 @@ class Directory:
             by_email[person.email] = person
         signed: dict[int, list[str]] = defaultdict(list)
         if parties or "signatories" in roles:
-            for row in session.execute(_SIGNED, {"values": ids}):
+            for row in _SIGNED.execute(session, {"values": ids}).rows:
                 signed[row.agreement_id].append(row.party)
         return cls(districts, by_district, by_role, by_email, signed)
 
