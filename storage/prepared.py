@@ -77,16 +77,11 @@ class Prepared:
 
     def execute(self, session: Session, params: Mapping[str, Any] | None = None) -> Outcome:
         values = params or {}
-        connection = session.connection()
-        if not _direct(connection):
-            result = session.execute(self.statement, dict(values))
-            return _from_sqlalchemy(result)
-        plan = self._plan(connection, tuple(values))
+        connection, driver = _driver(session)
+        plan = self._plan(connection, tuple(values)) if driver is not None else None
         if plan is None:
             return _from_sqlalchemy(session.execute(self.statement, dict(values)))
         sql, positional = _bound(plan, values)
-        driver = connection.connection.driver_connection
-        assert driver is not None
         try:
             cursor = driver.execute(sql, positional)
             rows = cursor.fetchall() if plan.returns else []
@@ -99,16 +94,14 @@ class Prepared:
         how many rows it changed."""
         if not rows:
             return 0
-        connection = session.connection()
-        plan = self._plan(connection, tuple(rows[0])) if _direct(connection) else None
+        connection, driver = _driver(session)
+        plan = self._plan(connection, tuple(rows[0])) if driver is not None else None
         if plan is None:
             result = session.execute(self.statement, [dict(row) for row in rows])
             return int(result.rowcount)  # type: ignore[attr-defined]
         if plan.expanding or plan.returns:
             raise TypeError("executemany takes no expanding parameters and returns no rows")
         positional = [_bound(plan, row)[1] for row in rows]
-        driver = connection.connection.driver_connection
-        assert driver is not None
         try:
             cursor = driver.executemany(plan.sql, positional)
         except sqlite3.Error as exc:
@@ -124,13 +117,26 @@ class Prepared:
         return self._plans[key]
 
 
-def _direct(connection: Connection) -> bool:
-    dialect = connection.dialect
-    return (
-        dialect.name == "sqlite"
-        and dialect.positional
-        and not connection.dispatch.before_cursor_execute
-    )
+_HELD = "pal.prepared.driver"
+
+
+def _driver(session: Session) -> tuple[Connection, Any]:
+    """The session's connection, and SQLite's own connection under it, or None when SQLAlchemy
+    must run the statement. Kept in the session for the length of its transaction: asking the
+    session for its connection costs more than running a statement."""
+    root = session.get_transaction()
+    held = session.info.get(_HELD)
+    if root is not None and held is not None and held[0] is root:
+        connection, driver = held[1], held[2]
+    else:
+        connection = session.connection()
+        dialect = connection.dialect
+        sqlite = dialect.name == "sqlite" and dialect.positional
+        driver = connection.connection.driver_connection if sqlite else None
+        session.info[_HELD] = (session.get_transaction(), connection, driver)
+    if driver is not None and connection.dispatch.before_cursor_execute:
+        return connection, None  # something watches statements: let it see this one
+    return connection, driver
 
 
 def _compile(statement: Executable, connection: Connection, names: tuple[str, ...]) -> _Plan | None:
