@@ -40,6 +40,8 @@ IN_LIST = Prepared(
     .where(
         tables.AUDIT.c.event.in_(bindparam("events", expanding=True)),
         tables.AUDIT.c.effective_on <= bindparam("until"),
+        tables.AUDIT.c.subject == "agreement:1",
+        tables.AUDIT.c.to_state.not_in(("exited", "renewed")),  # a list given in the statement
     )
     .order_by(tables.AUDIT.c.id)
 )
@@ -137,14 +139,15 @@ def test_a_column_left_out_takes_the_default_sqlalchemy_gives_it(
 def test_an_expanding_list_and_an_update_give_sqlalchemys_rows_and_counts(
     engine: sa.Engine,
 ) -> None:
-    """A list bound into IN (any length, empty too) selects SQLAlchemy's rows; an UPDATE counts
-    the rows SQLAlchemy's would."""
+    """A list bound into IN (any length, empty too, a length seen before) selects SQLAlchemy's
+    rows; an UPDATE counts the rows SQLAlchemy's would."""
     at = datetime(2026, 1, 1, tzinfo=UTC)
     with transaction(engine) as session:
         for n in range(5):
             day = date(2020, 1, 1) + timedelta(days=n)
             AUDIT.execute(session, _audit_values(f"listed {n % 3}", day, at, None, n))
-        for events in ([], ["listed 0"], ["listed 0", "listed 1", "nothing"]):
+        lists = ([], ["listed 0"], ["listed 1"], ["listed 0", "listed 1", "nothing"], ["listed 2"])
+        for events in lists:
             params = {"events": events, "until": date(2020, 1, 4)}
             expected = session.execute(IN_LIST.statement, params).all()
             assert IN_LIST.execute(session, params).all() == expected
