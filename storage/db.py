@@ -7,6 +7,7 @@ instead of one failing at commit. PostgreSQL needs none of this; the same code r
 
 from __future__ import annotations
 
+import sqlite3
 import warnings
 import weakref
 from collections.abc import Iterator
@@ -114,7 +115,15 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        statement = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
+        # On the driver itself: SQLAlchemy's execution machinery would cost more than the BEGIN
+        # at every transaction. A failure is raised as SQLAlchemy raises it (busy: exit 5).
+        try:
+            connection.connection.driver_connection.execute(statement)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(
+                statement, (), exc, sqlite3.Error, dialect=connection.dialect
+            ) from exc
 
     return engine
 

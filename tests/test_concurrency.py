@@ -250,10 +250,12 @@ def store(db_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def test_claim_on_a_stale_agreement_raises_and_writes_nothing(
+def test_a_stale_copy_the_session_holds_is_not_what_the_engine_acts_on(
     seeded: Pal, db_url: str, store: sa.Engine
 ) -> None:
-    """An agreement read before someone else's commit cannot be claimed: ConcurrentModification."""
+    """An agreement object read before someone else's commit, held by the caller's session, is
+    not what the engine judges: it reads the row as committed, refuses the event for the state
+    the agreement is really in, and writes nothing."""
     agreement = signed_agreement(seeded)
     with transaction(store, read_only=True) as session:
         stale = session.get(Agreement, agreement)
@@ -266,7 +268,7 @@ def test_claim_on_a_stale_agreement_raises_and_writes_nothing(
             apply(session, Request("open_rga", DIRECTOR_ACTOR, case=agreement,
                                    on=date(2019, 10, 1)), Context(now=NOW))  # fmt: skip
 
-    with pytest.raises(ConcurrentModification):
+    with pytest.raises(NotAllowedInState, match="not allowed in state next_level_accountability"):
         open_rga_from_the_stale_copy()
     assert snapshot(db_url) == before
 
