@@ -30,6 +30,7 @@ target is missed. Everything happens in a temporary folder that is removed at th
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shutil
@@ -267,8 +268,17 @@ class Floor:
         for pragma in PRAGMAS:
             self.conn.execute(f"PRAGMA {pragma}")
         # The (subject, text, html) of the notices the engine queued for one determination:
-        # the floor writes as many outbox rows, as long.
-        self.mail = mail
+        # the floor writes as many outbox rows, stored as the engine stores them (compressed
+        # here, before the clock starts): the first body as the notice's reference in
+        # `mail_body`, each row's body compressed against it.
+        from notifications import bodies
+
+        packed = [bodies.pack(text, html) for _, text, html in mail]
+        self.reference = bodies.reference(packed[0])
+        self.mail = [
+            (subject, bodies.delta(packed[0], own))
+            for (subject, _, _), own in zip(mail, packed, strict=True)
+        ]
         self.count = 0
 
     def determine(self, agreement_id: int) -> float:
@@ -343,14 +353,20 @@ class Floor:
             ("deadline closed by determine", agreement_id, agreement_id),
         )
         self.count += 1
+        # A digest of its own per determination, computed as the engine computes one.
+        ref = hashlib.sha256(b"%d" % self.count + self.reference).digest()[:16]
+        conn.execute(
+            "INSERT INTO mail_body (digest, content) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (ref, self.reference),
+        )
         conn.executemany(
             "INSERT INTO outbox (agreement_id, notice, occurrence, recipient, idempotency_key,"
-            " message_id, subject, body_text, body_html, status, attempts, next_attempt_at,"
+            " message_id, subject, body_ref, body, status, attempts, next_attempt_at,"
             " last_error, created_at, sent_at) VALUES (?, 'review_determined', ?, ?, ?, ?, ?,"
             " ?, ?, 'pending', 0, ?, NULL, ?, NULL)",
             [(agreement_id, f"floor.{self.count}", f"r{n}@floor.example",
-              f"floor.{self.count}.{n}", f"<floor.{self.count}.{n}@pal>", subject, text, html,
-              now, now) for n, (subject, text, html) in enumerate(self.mail)],
+              f"floor.{self.count}.{n}", f"<floor.{self.count}.{n}@pal>", subject, ref, body,
+              now, now) for n, (subject, body) in enumerate(self.mail)],
         )  # fmt: skip
         conn.execute("COMMIT")
         return time.perf_counter() - began
@@ -361,17 +377,25 @@ class Floor:
 
 def engine_mail(path: Path, agreement_id: int) -> list[tuple[str, str, str]]:
     """The outbox rows the engine's determination of `agreement_id` queued."""
+    from notifications import bodies
+    from storage.db import make_engine
+
     conn = sqlite3.connect(path)
     try:
-        rows = conn.execute(
-            "SELECT subject, body_text, body_html FROM outbox WHERE agreement_id = ?"
-            " AND notice = 'review_determined'",
+        ids = [row_id for (row_id,) in conn.execute(
+            "SELECT id FROM outbox WHERE agreement_id = ? AND notice = 'review_determined'"
+            " ORDER BY id",
             (agreement_id,),
-        ).fetchall()
+        )]  # fmt: skip
     finally:
         conn.close()
-    assert rows, "the engine's determination queued no notice"
-    return [(str(a), str(b), str(c)) for a, b, c in rows]
+    assert ids, "the engine's determination queued no notice"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            return [tuple(message) for message in bodies.read(connection, ids).values()]
+    finally:
+        engine.dispose()
 
 
 def _floor_statuses(

@@ -11,9 +11,11 @@ Prints one table, measured in this run, with each value next to its target:
    interleaved. Target: the larger within 1.5x of the smaller.
 2. Due rows processed per second in one sweep of 10,000 due reminders (`plan_due` step -30,
    `plan_reminder`, three people on file each: 30,000 outbox rows), next to the raw `sqlite3`
-   floor for the same writes (per due row: UPDATE the timer, INSERT its outbox rows; 500 due rows
-   per transaction as the sweep's batch; WAL, synchronous=FULL), run before and after the sweep
-   on copies of the same database. Target: sweep >= 1/3 of floor.
+   floor for the same writes (per due row: UPDATE the timer, INSERT its notice's reference body
+   into `mail_body` and its outbox rows with their bodies compressed against it, as
+   notifications.bodies stores them, compressed before the clock starts; 500 due rows per
+   transaction as the sweep's batch; WAL, synchronous=FULL), run before and after the sweep on
+   copies of the same database. Target: sweep >= 1/3 of floor.
 3. Messages per second to a loopback SMTP server (aiosmtpd `Controller` on 127.0.0.1 in its own
    process, a handler that accepts everything) through `notifications.dispatch.deliver_all_due`
    with `SmtpTransport`, next to a bare aiosmtplib client sending the same messages, prebuilt with
@@ -412,18 +414,31 @@ class Store:
         return datetime.combine(warm_day, clock_time(12, 0), tzinfo=TZ).astimezone(UTC)
 
     def add_outbox(self, count: int, samples: Sequence[Content], at: datetime) -> None:
-        """`count` pending messages (subject and bodies from real rendered notices)."""
+        """`count` pending messages (subject and bodies from real rendered notices), stored as
+        pal stores them: each run of three samples a notice, its first body the reference."""
+        from notifications import bodies
+
         stamp = _ts(at)
         rows = []
+        references = {}
         for n, outbox_id in enumerate(self._ids("outbox", count)):
             subject, text, html = samples[n % len(samples)]
+            first = samples[n % len(samples) // NOTICE_SIZE * NOTICE_SIZE]
+            reference = bodies.pack(first[1], first[2])
+            ref = bodies.digest(reference)
+            references[ref] = bodies.reference(reference)
+            body = bodies.delta(reference, bodies.pack(text, html))
             key = f"bench:{outbox_id}"
             rows.append((outbox_id, "plan_reminder", "bench", f"super{n}@d{n}.example", key,
-                         _message_id(key), subject, text, html, stamp, stamp))  # fmt: skip
+                         _message_id(key), subject, ref, body, stamp, stamp))  # fmt: skip
         self.conn.execute("BEGIN")
         self.conn.executemany(
+            "INSERT INTO mail_body (digest, content) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            references.items(),
+        )
+        self.conn.executemany(
             "INSERT INTO outbox (id, agreement_id, notice, occurrence, recipient, idempotency_key,"
-            " message_id, subject, body_text, body_html, status, attempts, next_attempt_at,"
+            " message_id, subject, body_ref, body, status, attempts, next_attempt_at,"
             " last_error, created_at, sent_at)"
             " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, ?, NULL)",
             rows,
@@ -515,12 +530,16 @@ def bench_idle_sweep(cfg: Config, tmp: Path, template: Path) -> list[Row]:
 # --------------------------------------------------------------------------------------------
 
 
-# Per due row: the timer UPDATE's parameters, and one INSERT's parameters per outbox row.
-FloorItem = tuple[tuple[Any, ...], list[tuple[Any, ...]]]
+# Per due row: the timer UPDATE's parameters, its reference body's INSERT parameters, and one
+# INSERT's parameters per outbox row.
+FloorItem = tuple[tuple[Any, ...], tuple[bytes, bytes], list[tuple[Any, ...]]]
+# The recipients of each reminder: the samples come in runs of this many, one notice each.
+NOTICE_SIZE = 3
 
 
 class DueFloor:
-    """Per due row: UPDATE its timer, INSERT its outbox rows; `batch` due rows per transaction."""
+    """Per due row: UPDATE its timer, INSERT its reference body and its outbox rows; `batch` due
+    rows per transaction."""
 
     def __init__(self, path: Path) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
@@ -530,16 +549,18 @@ class DueFloor:
     def run(self, work: Sequence[FloorItem], batch: int) -> float:
         conn = self.conn
         update = "UPDATE timer SET status = ?, done_at = ?, outcome = ? WHERE id = ?"
+        reference = "INSERT INTO mail_body (digest, content) VALUES (?, ?) ON CONFLICT DO NOTHING"
         insert = (
             "INSERT INTO outbox (agreement_id, notice, occurrence, recipient, idempotency_key,"
-            " message_id, subject, body_text, body_html, status, attempts, next_attempt_at,"
+            " message_id, subject, body_ref, body, status, attempts, next_attempt_at,"
             " last_error, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         began = time.perf_counter()
         for start in range(0, len(work), batch):
             conn.execute("BEGIN IMMEDIATE")
-            for timer_params, outbox_rows in work[start : start + batch]:
+            for timer_params, reference_params, outbox_rows in work[start : start + batch]:
                 conn.execute(update, timer_params)
+                conn.execute(reference, reference_params)
                 for row in outbox_rows:
                     conn.execute(insert, row)
             conn.execute("COMMIT")
@@ -549,7 +570,12 @@ class DueFloor:
 
 
 def _floor_work(path: Path, now: datetime, samples: dict[str, Content]) -> list[FloorItem]:
-    """The parameters of the floor's writes for every timer due at `now` (built untimed)."""
+    """The parameters of the floor's writes for every timer due at `now` (built untimed, the
+    bodies compressed as pal compresses them). Each reminder's reference body is the
+    superintendent's sample made its own (the agreement named in it), as each district's
+    reminder differs from the others': every due row stores a new reference, as in the sweep."""
+    from notifications import bodies
+
     conn = sqlite3.connect(path)
     due = conn.execute(
         "SELECT t.id, t.agreement_id, a.district_code FROM timer t"
@@ -563,16 +589,33 @@ def _floor_work(path: Path, now: datetime, samples: dict[str, Content]) -> list[
     for timer_id, agreement_id, code in due:
         n = int(code[1:])
         rows = []
+        _, first_text, first_html = samples["superintendent"]
+        reference = bodies.pack(f"{first_text}agreement {agreement_id}\n", first_html)
+        ref = bodies.digest(reference)
         for role, email in (("superintendent", f"super{n}@d{n}.example"),
                             ("board_president", f"board{n}@d{n}.example"),
                             ("liaison", LIAISON)):  # fmt: skip
             subject, text, html = samples[role]
+            body = bodies.delta(reference, bodies.pack(text, html))
             occurrence = f"timer{timer_id}"
             key = f"a{agreement_id}:plan_reminder:{occurrence}:{email}"
             rows.append((agreement_id, "plan_reminder", occurrence, email, key, _message_id(key),
-                         subject, text, html, "pending", 0, stamp, None, stamp, None))  # fmt: skip
-        work.append((("done", stamp, "sent", timer_id), rows))
+                         subject, ref, body, "pending", 0, stamp, None, stamp, None))  # fmt: skip
+        work.append((("done", stamp, "sent", timer_id), (ref, bodies.reference(reference)), rows))
     return work
+
+
+def _messages(path: Path, ids: Sequence[int]) -> dict[int, Content]:
+    """The subject and bodies of outbox rows, read back as pal stores them."""
+    from notifications import bodies
+    from storage.db import make_engine
+
+    engine = make_engine(url(path))
+    try:
+        with engine.connect() as connection:
+            return dict(bodies.read(connection, ids))
+    finally:
+        engine.dispose()
 
 
 def bench_due_sweep(cfg: Config, tmp: Path, template: Path) -> tuple[list[Row], list[Content]]:
@@ -593,12 +636,13 @@ def bench_due_sweep(cfg: Config, tmp: Path, template: Path) -> tuple[list[Row], 
     # Subject and bodies of real rendered reminders, per recipient role, for the floor's rows.
     conn = sqlite3.connect(store.path)
     outbox = conn.execute(
-        "SELECT o.recipient, c.role, o.subject, o.body_text, o.body_html FROM outbox o"
-        " JOIN contact c ON c.email = o.recipient WHERE o.notice = 'plan_reminder' ORDER BY o.id"
+        "SELECT o.id, c.role FROM outbox o JOIN contact c ON c.email = o.recipient"
+        " WHERE o.notice = 'plan_reminder' ORDER BY o.id"
     ).fetchall()
     conn.close()
-    samples = {role: (subject, text, html) for _, role, subject, text, html in outbox}
-    mail_samples = [(subject, text, html) for _, _, subject, text, html in outbox[:30]]
+    messages = _messages(store.path, [outbox_id for outbox_id, _ in outbox])
+    samples = {role: messages[outbox_id] for outbox_id, role in outbox}
+    mail_samples = [messages[outbox_id] for outbox_id, _ in outbox[: 10 * NOTICE_SIZE]]
     work = _floor_work(store.path, now, samples)
     if len(work) != cfg.due_rows:
         raise RuntimeError(f"{len(work)} timers due at now, expected {cfg.due_rows}")
@@ -733,15 +777,14 @@ def _reset_outbox(path: Path, first_id: int, due_at: datetime) -> None:
 
 
 def bench_smtp(cfg: Config, tmp: Path, template: Path, samples: Sequence[Content]) -> list[Row]:
+    from types import SimpleNamespace
+
     from sqlmodel import Session, col, select
 
+    from notifications import bodies
     from notifications.mime import build_message
     from storage.db import make_engine
-
-    try:
-        from storage.service_models import Outbox
-    except ImportError:  # where it lived before
-        from storage.models import Outbox  # type: ignore[attr-defined,no-redef]
+    from storage.service_models import Outbox
 
     now = datetime.now(UTC)
     warm_at, due_at = now - timedelta(hours=2), now - timedelta(minutes=1)
@@ -754,7 +797,12 @@ def bench_smtp(cfg: Config, tmp: Path, template: Path, samples: Sequence[Content
     engine = make_engine(url(store.path))
     with Session(engine) as session:  # the prebuilt messages for the bare client (untimed)
         rows = session.exec(select(Outbox).order_by(col(Outbox.id))).all()
-        built = [build_message(row, MAIL_FROM) for row in rows]
+        stored = bodies.read(session, [row.id for row in rows if row.id is not None])
+        built = [
+            build_message(SimpleNamespace(**row.model_dump(), text=message.text,
+                                          html=message.html), MAIL_FROM)
+            for row, message in zip(rows, stored.values(), strict=True)
+        ]  # fmt: skip
     warm_msgs, timed_msgs = built[:WARMUP_MAIL], built[WARMUP_MAIL:]
 
     bare_s: list[float] = []
