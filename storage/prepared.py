@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Executable
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
 
@@ -253,12 +253,14 @@ def _read(plan: _Plan, rows: list[Any]) -> list[Any]:
 
 
 def _from_sqlalchemy(result: Any) -> Outcome:
-    if result.returns_rows:  # RETURNING rows stand for the inserted key
-        return Outcome(result.all(), result.rowcount)
-    inserted = None
-    if result.context.isinsert and not result.context.executemany:
-        inserted = (result.inserted_primary_key or (None,))[0]
-    return Outcome([], result.rowcount, inserted)
+    context = result.context
+    if context.isinsert and not context.executemany:
+        try:
+            inserted = (result.inserted_primary_key or (None,))[0]
+        except InvalidRequestError:  # the statement's own RETURNING rows stand for the key
+            return Outcome(result.all(), result.rowcount)
+        return Outcome([], result.rowcount, inserted)
+    return Outcome(result.all() if result.returns_rows else [], result.rowcount)
 
 
 def _wrapped(connection: Connection, sql: str, params: Any, exc: sqlite3.Error) -> Exception:

@@ -194,3 +194,27 @@ def test_with_a_statement_listener_attached_sqlalchemy_runs_every_statement(
     finally:
         sa.event.remove(sa.Engine, "before_cursor_execute", capture)
     assert any(s.startswith("SELECT agreement.id") for s in seen)
+
+
+def test_on_either_database_it_gives_the_inserted_id_returned_rows_and_counts(db_url: str) -> None:
+    """On SQLite directly and on PostgreSQL through SQLAlchemy: an INSERT gives its new id, one
+    with RETURNING its rows, an UPDATE its count, a SELECT its rows."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        returning = Prepared(
+            insert(tables.DISTRICT).returning(tables.DISTRICT.c.code, tables.DISTRICT.c.psa)
+        )
+        names = Prepared(select(tables.DISTRICT.c.name).order_by(tables.DISTRICT.c.code))
+        day, at = date(2020, 1, 1), datetime(2020, 1, 1, tzinfo=UTC)
+        with transaction(engine) as session:
+            assert returning.execute(session, {"code": "D1", "name": "Lake"}).all() == [
+                ("D1", False)
+            ]
+            first = AUDIT.execute(session, _audit_values("a", day, at, None, 1)).inserted_id
+            second = AUDIT.execute(session, _audit_values("b", day, at, None, 2)).inserted_id
+            assert second == first + 1
+            assert RENAME.execute(session, {"old": "Lake", "new": "Pond"}).rowcount == 1
+            assert names.execute(session).scalars() == ["Pond"]
+    finally:
+        engine.dispose()
