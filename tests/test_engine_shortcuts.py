@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from helpers import DETROIT, DIRECTOR, Pal, signed_agreement
 
 from config.rules import load_rules
+from states.context import Context
 from states.errors import NotAllowedInState, NotFound
 from states.registry import process
 from storage.db import make_engine, transaction
 from storage.models import Agreement
 from workflow import deadlines
-from states.context import Context
 from workflow.actors import Actor
 from workflow.cases import STORES
 from workflow.engine import Request, apply
