@@ -77,11 +77,29 @@ def test_a_delta_read_against_the_wrong_reference_is_an_error() -> None:
         (bodies.reference(wrong), delta),
         (bodies.reference(reference), delta[:-3]),
         (bodies.reference(reference), delta + b"x"),
-        (b"\x02" + bodies.reference(reference)[1:], delta),
-        (bodies.reference(reference), b"\x02" + delta[1:]),
+        (b"\x7f" + bodies.reference(reference)[1:], delta),
+        (bodies.reference(reference), b"\x7f" + delta[1:]),
     ):
         with pytest.raises(bodies.BodyFormatError):
             bodies.unpack(stored_reference, stored_delta)
+
+
+def test_a_greeting_changed_is_a_splice_and_a_body_changed_throughout_a_zlib_delta() -> None:
+    """A body that changes one stretch of its reference's text and HTML is stored as a splice;
+    one that changes more than SPLICE_LIMIT bytes as a zlib delta; both read back exactly, and
+    neither reads against another reference."""
+    paragraph = "The partnership plan for Lake District is due on Monday, March 2, 2020. " * 30
+    reference = bodies.pack(f"Dear Jo,\n{paragraph}", f"<p>Dear Jo,</p><p>{paragraph}</p>")
+    greeting = ("Dear Sam Lee,\n" + paragraph, f"<p>Dear Sam Lee,</p><p>{paragraph}</p>")
+    throughout = (paragraph.replace("a", "o"), paragraph.upper())
+    wrong = bodies.reference(bodies.pack("Dear Jo,", paragraph))
+
+    for body, format_byte in ((greeting, bodies.SPLICE), (throughout, bodies.FORMAT)):
+        delta = bodies.delta(reference, bodies.pack(*body))
+        assert delta[:1] == format_byte
+        assert bodies.unpack(bodies.reference(reference), delta) == body
+        with pytest.raises(bodies.BodyFormatError):
+            bodies.unpack(wrong, delta)
 
 
 # --- in the database ---------------------------------------------------------------------------
