@@ -31,8 +31,10 @@ from storage.prepared import Prepared
 
 log = logging.getLogger("pal.notifications")
 
-_TAKEN = select(tables.OUTBOX.c.idempotency_key).where(
-    tables.OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True))
+_TAKEN = Prepared(
+    select(tables.OUTBOX.c.idempotency_key).where(
+        tables.OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True))
+    )
 )
 # Keys looked up per query: well under SQLite's limit on bound parameters.
 _CHUNK = 900
@@ -281,7 +283,7 @@ def _taken(session: Session, keys: list[str]) -> set[str]:
     taken: set[str] = set()
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
-        taken.update(session.scalars(_TAKEN, {"keys": chunk}))
+        taken.update(_TAKEN.execute(session, {"keys": chunk}).scalars())
     return taken
 
 

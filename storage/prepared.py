@@ -28,6 +28,9 @@ from sqlmodel import Session
 
 Processor = Callable[[Any], Any] | None
 _REQUIRED = object()  # a parameter the caller must give (no value bound in the statement)
+# How many lengths of its lists a statement keeps rendered: a batch of keys may take any of
+# hundreds, and each rendering holds that many placeholders.
+_LENGTHS_KEPT = 64
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,9 @@ def _bound(plan: _Plan, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]
         lengths = tuple(len(items) for items in lists.values())
         known = plan.by_lengths.get(lengths)
         if known is None:
-            known = plan.by_lengths[lengths] = _expand(plan, values)
+            known = _expand(plan, values)
+            if len(plan.by_lengths) < _LENGTHS_KEPT:
+                plan.by_lengths[lengths] = known
         sql, places = known
         bound = []
         for name, index, processor, given in places:
