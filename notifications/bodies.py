@@ -92,16 +92,31 @@ def reference(packed: bytes) -> bytes:
     return _deflate(packed)
 
 
-def delta(reference_packed: bytes, packed: bytes) -> bytes:
+def delta(
+    reference_packed: bytes,
+    packed: bytes,
+    frames: Sequence[tuple[int, int]] | None = None,
+) -> bytes:
     """A packed body as stored in an outbox row: what it changes of its notice's reference (a
-    splice), or, where it changes too much for that, compressed against it."""
-    cuts = [
-        _cut(ours, theirs)
-        for ours, theirs in zip(_halves(reference_packed), _halves(packed), strict=True)
-    ]
+    splice), or, where it changes too much for that, compressed against it.
+
+    `frames`, when the renderer knows them: for the text and the HTML, how many bytes at the
+    start and at the end the notice's bodies share. They spare searching for the changed
+    stretch, and are checked (a wrong one is searched around as if not given)."""
+    halves = _halves(reference_packed)
+    if packed == reference_packed:  # the reference's own recipient: nothing to search for
+        cuts = [(len(half), 0, b"") for half in halves]
+    else:
+        given: Sequence[tuple[int, int] | None] = frames or (None, None)
+        cuts = [
+            _cut(ours, theirs, frame)
+            for ours, theirs, frame in zip(halves, _halves(packed), given, strict=True)
+        ]
     if sum(len(stretch) for _, _, stretch in cuts) > SPLICE_LIMIT:
         return _deflate(packed, reference_packed)
-    checksums = _CHECKSUMS.pack(zlib.crc32(reference_packed), zlib.crc32(packed))
+    made_from = zlib.crc32(reference_packed)
+    makes = made_from if packed is reference_packed else zlib.crc32(packed)
+    checksums = _CHECKSUMS.pack(made_from, makes)
     return (
         SPLICE
         + checksums
@@ -133,9 +148,20 @@ def _halves(packed: bytes) -> tuple[bytes, bytes]:
     return packed[_LENGTH.size : end], packed[end:]
 
 
-def _cut(reference: bytes, own: bytes) -> tuple[int, int, bytes]:
+def _cut(
+    reference: bytes, own: bytes, frame: tuple[int, int] | None = None
+) -> tuple[int, int, bytes]:
     """How `own` is made from `reference`: its first `kept` bytes, a new stretch, and its last
-    `tail` bytes (the longest such that they do not overlap)."""
+    `tail` bytes (the longest such that they do not overlap, unless `frame` gives them)."""
+    if frame is not None:
+        kept, tail = frame
+        fits = kept + tail <= min(len(reference), len(own))
+        if (
+            fits
+            and reference[:kept] == own[:kept]
+            and reference[len(reference) - tail :] == own[len(own) - tail :]
+        ):
+            return kept, tail, own[kept : len(own) - tail]
     kept = _common(reference, own, len(min(reference, own, key=len)), from_end=False)
     room = min(len(reference), len(own)) - kept
     tail = _common(reference, own, room, from_end=True)

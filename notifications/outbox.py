@@ -309,10 +309,11 @@ def _rows(
         reference = packed[0]
         ref = bodies.digest(reference)
         references[ref] = reference
+        frames = content.frames()
         for person, message, own in zip(people, messages, packed, strict=True):
             key = prefix + person.email
             taken.add(key)
-            body = (message.subject, ref, bodies.delta(reference, own))
+            body = (message.subject, ref, bodies.delta(reference, own, frames))
             rows.append(_outbox_tuple(item, key, person.email, stamps, body, "pending"))
     for role in recipients.missing:
         key = prefix + f"role:{role}"

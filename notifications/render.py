@@ -186,6 +186,13 @@ class Renderer:
         return tuple(segments), holes
 
 
+def _frame(part: _Part) -> tuple[int, int]:
+    segments, holes = part
+    if not holes:
+        return len(segments[0].encode("utf-8")), 0
+    return len(segments[0].encode("utf-8")), len(segments[-1].encode("utf-8"))
+
+
 @dataclass(frozen=True)
 class Addressable:
     renderer: Renderer
@@ -210,6 +217,14 @@ class Addressable:
         except Exception:
             # Whatever a hole raises, the plain render raises (or shows it was the split's).
             return self.renderer.render(self.notice, {**self.values, RECIPIENT: person})
+
+    def frames(self) -> tuple[tuple[int, int], ...] | None:
+        """For the text and then the HTML: how many bytes (UTF-8) at its start and at its end
+        every recipient's body shares, being the shared render's, or None when each recipient's
+        is rendered whole. What lies between is where recipients may differ."""
+        if self.shared is None:
+            return None
+        return tuple(_frame(part) for part in self.shared[1:])
 
     def _fill(self, part: _Part, person: Any, contexts: dict[Template, Context]) -> str:
         segments, holes = part

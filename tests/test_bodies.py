@@ -167,3 +167,24 @@ def test_a_notice_enqueued_twice_stores_nothing_twice(seeded: Pal) -> None:
     assert first[0][0] == again[0][0] == again[1][0]
     [(count,)] = execute(seeded.db_url, "SELECT count(*) FROM mail_body")
     assert count == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    first=similar | st.tuples(texts, texts),
+    other=similar | st.tuples(texts, texts),
+    frames=st.tuples(
+        st.tuples(st.integers(0, 4000), st.integers(0, 4000)),
+        st.tuples(st.integers(0, 4000), st.integers(0, 4000)),
+    ),
+)
+def test_frames_given_right_or_wrong_never_change_what_reads_back(
+    first: tuple[str, str], other: tuple[str, str], frames: Any
+) -> None:
+    """The renderer's frames only spare a search: any frames, even wrong ones, give a delta
+    that reads back exactly the body given."""
+    reference = bodies.pack(*first)
+
+    stored = bodies.reference(reference), bodies.delta(reference, bodies.pack(*other), frames)
+
+    assert bodies.unpack(*stored) == other
