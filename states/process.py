@@ -352,6 +352,10 @@ class Process:
             return state
         return spec.dest
 
+    def allows(self, state: str, event: str) -> bool:
+        """Whether `event` may fire from `state` (what the machine says, looked up in a set)."""
+        return (state, event) in self._moves
+
     def allowed_events(self, state: str) -> list[str]:
         triggers: list[str] = self.machine.get_triggers(state)
         return [name for name in self.event_names if name in triggers]

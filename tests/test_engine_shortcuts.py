@@ -34,13 +34,15 @@ def store(db_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def test_destination_is_the_machines_answer_for_every_state_and_event() -> None:
+def test_destination_and_allows_are_the_machines_answer_for_every_state_and_event() -> None:
     definition = process("agreement")
     for spec in definition.events:
         if spec.creates:
             continue
         for state in definition.states:
-            if definition.machine.get_transitions(trigger=spec.name, source=state):
+            allowed = bool(definition.machine.get_transitions(trigger=spec.name, source=state))
+            assert definition.allows(state, spec.name) == allowed
+            if allowed:
                 stays = spec.dest is None or state in spec.stays_in
                 assert definition.destination(state, spec.name) == (state if stays else spec.dest)
             else:

@@ -232,7 +232,7 @@ def _follow_up(
     rules = load_rules(row.rules_version)
     if SYSTEM_ACTOR.role not in rules.permissions.get(follower.permission_key, frozenset()):
         return
-    if follower.name not in definition.allowed_events(row.state):
+    if not definition.allows(row.state, follower.name):
         return
     case = None
     if follower.guard is not None or follower.looks_at_case:
