@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy import BindParameter, bindparam, select, union
 from sqlmodel import Session
 
 from states.rules import DISTRICT_ROLES
@@ -33,16 +34,25 @@ _DERIVED = {"liaison", "signatories", "district_all"}
 _VALUES: BindParameter[Any] = bindparam("values", expanding=True)
 _DISTRICTS = Prepared(select(tables.DISTRICT).where(tables.DISTRICT.c.code.in_(_VALUES)))
 # Everyone a batch of notices may go to, in one query: the people of the districts, those
-# holding the roles that are not a district's, and the liaisons named.
-_PEOPLE = Prepared(
-    select(tables.CONTACT)
-    .where(
-        tables.CONTACT.c.district_code.in_(bindparam("codes", expanding=True))
-        | tables.CONTACT.c.role.in_(bindparam("roles", expanding=True))
-        | tables.CONTACT.c.email.in_(bindparam("emails", expanding=True))
-    )
-    .order_by(tables.CONTACT.c.email)
-)
+# holding the roles that are not a district's, and the liaisons named. A UNION of one indexed
+# lookup per list given (an OR of the three would scan the whole table), built once for each
+# combination of lists.
+_LOOKUPS = {
+    "codes": tables.CONTACT.c.district_code,
+    "roles": tables.CONTACT.c.role,
+    "emails": tables.CONTACT.c.email,
+}
+
+
+@cache
+def _people(given: tuple[str, ...]) -> Prepared:
+    lookups = [
+        select(tables.CONTACT).where(_LOOKUPS[name].in_(bindparam(name, expanding=True)))
+        for name in given
+    ]
+    return Prepared(union(*lookups).order_by("email") if len(lookups) > 1 else lookups[0])
+
+
 _SIGNED = Prepared(
     select(tables.SIGNATURE.c.agreement_id, tables.SIGNATURE.c.party)
     .where(tables.SIGNATURE.c.agreement_id.in_(_VALUES))
@@ -108,8 +118,10 @@ class Directory:
         by_role: dict[str, list[Any]] = defaultdict(list)
         by_email: dict[str, Any] = {}
         wanted_codes, wanted_roles = set(codes), set(global_roles)
-        people = {"codes": codes, "roles": global_roles, "emails": liaisons}
-        for person in _PEOPLE.execute(session, people).rows:
+        lists = {"codes": codes, "roles": global_roles, "emails": liaisons}
+        given = {name: values for name, values in lists.items() if values}
+        found = _people(tuple(given)).execute(session, given).rows if given else []
+        for person in found:
             if person.district_code in wanted_codes:
                 # Keyed by district, and by district and role: resolving is then a lookup.
                 by_district[person.district_code].append(person)
