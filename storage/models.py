@@ -43,7 +43,7 @@ class Contact(SQLModel, table=True):
     model_config = DEFER
     email: str = Field(primary_key=True)
     name: str
-    role: str
+    role: str = Field(index=True)
     district_code: str | None = Field(default=None, foreign_key="district.code", index=True)
 
 
