@@ -27,7 +27,7 @@ from states.context import Context
 from states.registry import process
 from states.rules import RuleSet
 from storage import tables
-from storage.prepared import Prepared
+from storage.prepared import Prepared, run_many
 
 log = logging.getLogger("pal.notifications")
 
@@ -186,8 +186,8 @@ def enqueue_many(session: Session, owed: Sequence[Notice], ctx: Context) -> int:
             insert(tables.OUTBOX), [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
         )
     else:
-        connection.exec_driver_sql(direct.mail_body_sql, stored)
-        connection.exec_driver_sql(direct.sql, rows)
+        run_many(session, direct.mail_body_sql, stored)
+        run_many(session, direct.sql, rows)
     return len(rows)
 
 

@@ -129,6 +129,20 @@ class Prepared:
         return self._plans[key]
 
 
+def run_many(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run `sql`, already in the driver's own terms (compiled for it, values bound as it takes
+    them), once per row: on SQLite's driver directly when nothing watches statements, otherwise
+    through SQLAlchemy's `exec_driver_sql` (which such a watcher sees)."""
+    connection, driver = _driver(session)
+    if driver is None:
+        connection.exec_driver_sql(sql, list(rows))
+        return
+    try:
+        driver.executemany(sql, rows)
+    except sqlite3.Error as exc:
+        raise _wrapped(connection, sql, rows, exc) from exc
+
+
 _HELD = "pal.prepared.driver"
 
 
