@@ -74,10 +74,11 @@ class Agreement(SQLModel, table=True):
 
 class Signature(SQLModel, table=True):
     model_config = DEFER
+    # The unique constraint's index serves lookups by agreement too.
     __table_args__ = (UniqueConstraint("agreement_id", "party"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    agreement_id: int = Field(foreign_key="agreement.id")
     party: str
     signed_on: date
     recorded_by: str
@@ -164,10 +165,11 @@ class Review(SQLModel, table=True):
     """One review of an agreement (the RGA, the 24- or the 36-month review)."""
 
     model_config = DEFER
+    # The unique constraint's index serves lookups by agreement too.
     __table_args__ = (UniqueConstraint("agreement_id", "kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    agreement_id: int = Field(foreign_key="agreement.id")
     kind: str
     opened_on: date
     determined_on: date | None = None

@@ -16,11 +16,16 @@ class Timer(SQLModel, table=True):
 
     model_config = DEFER
 
-    __table_args__ = (Index("ix_timer_status_fire_at", "status", "fire_at"),)
+    # By what is due (the sweep), by agreement, and by deadline (a deadline's ladder, whose
+    # index serves lookups by deadline alone too).
+    __table_args__ = (
+        Index("ix_timer_status_fire_at", "status", "fire_at"),
+        Index("ix_timer_ladder_step", "deadline_id", "ladder", "fire_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreement.id", index=True)
-    deadline_id: int = Field(foreign_key="deadline.id", index=True)
+    deadline_id: int = Field(foreign_key="deadline.id")
     ladder: str
     offset_days: int
     notice: str | None = None
