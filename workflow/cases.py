@@ -56,6 +56,7 @@ _SIGNED = Prepared(
     .select_from(tables.DISTRICT)
     .outerjoin(tables.SIGNATURE, tables.SIGNATURE.c.agreement_id == bindparam("agreement"))
     .where(tables.DISTRICT.c.code == bindparam("code"))
+    .order_by(tables.SIGNATURE.c.id)  # in the order recorded
 )
 _ADD_SIGNATURE = Prepared(insert(tables.SIGNATURE))
 _DISTRICT = Prepared(

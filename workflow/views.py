@@ -79,9 +79,12 @@ def list_agreements(
 def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> list[dict[str, Any]]:
     ids = [a.id for a in agreements]
     signatures: dict[int, dict[str, str]] = defaultdict(dict)
-    for sig in records(
-        session, select(tables.SIGNATURE).where(tables.SIGNATURE.c.agreement_id.in_(ids))
-    ):
+    signed = (
+        select(tables.SIGNATURE)
+        .where(tables.SIGNATURE.c.agreement_id.in_(ids))
+        .order_by(tables.SIGNATURE.c.id)  # in the order recorded
+    )
+    for sig in records(session, signed):
         signatures[sig.agreement_id][sig.party] = sig.signed_on.isoformat()
     deadlines: dict[int, list[dict[str, Any]]] = defaultdict(list)
     query = (
