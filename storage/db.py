@@ -8,8 +8,10 @@ instead of one failing at commit. PostgreSQL needs none of this; the same code r
 from __future__ import annotations
 
 import sqlite3
+import threading
 import warnings
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,6 +114,10 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
                 return
             _IDENTITY[engine] = (path, found.st_dev, found.st_ino)
 
+    @event.listens_for(engine, "engine_disposed")
+    def _disposed(disposed: Engine) -> None:
+        _let_go(disposed)
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
@@ -163,15 +169,100 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]
     gives it (busy: StoreBusy, exit 5; read-only, full, unreachable: StoreUnavailable, exit 6...).
     """
     check_alive(engine)
-    bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
     try:
-        with Session(bind, expire_on_commit=False) as session, session.begin():
-            yield session
+        held = _held(engine, read_only)
+        if held is None:
+            bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
+            with Session(bind, expire_on_commit=False) as session, session.begin():
+                yield session
+        else:
+            with held.connection.begin():
+                try:
+                    yield held.session
+                    held.session.flush()
+                finally:
+                    held.session.close()  # leaves the connection's transaction to the `with`
     except DBAPIError as exc:
         classified = classify(exc, engine.url)
         if classified is None:
             raise
         raise classified from exc
+
+
+class _Held:
+    """A connection to a SQLite database that one thread keeps between its transactions, with
+    a session bound to it: taking a connection from the pool and making a session for each
+    transaction cost more than a small transaction's own work."""
+
+    __slots__ = ("connection", "disposals", "engine", "session")
+
+    def __init__(self, engine: Engine, read_only: bool) -> None:
+        bind = engine.execution_options(**{_READ_ONLY: True}) if read_only else engine
+        self.engine = engine
+        self.disposals = _DISPOSALS.get(engine, 0)
+        self.connection = bind.connect()
+        # The session joins each transaction of the connection and never ends one itself.
+        self.session = Session(
+            bind=self.connection, expire_on_commit=False, join_transaction_mode="rollback_only"
+        )
+
+    def close(self) -> None:
+        """Close the connection itself, not back into a pool that may be disposed of already: the
+        last connection to a database to close checkpoints its WAL into the file."""
+        self.session.close()
+        fairy = self.connection.connection
+        driver = fairy.dbapi_connection
+        fairy.detach()
+        self.connection.close()
+        if driver is not None:
+            driver.close()
+
+
+_LOCAL = threading.local()
+# How many times each engine was disposed of: a held connection made before is let go.
+_DISPOSALS: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+# The databases a thread keeps a connection to (the most recently used ones): a process works on
+# one, and tests on many, whose connections must not pile up.
+_HELD_PER_THREAD = 4
+
+
+def _let_go(engine: Engine) -> None:
+    """Close this thread's held connections to `engine`, disposed of: its owner lets its
+    connections go (the last one to close checkpoints the WAL into the file, which may be copied
+    or replaced next). Other threads' are closed at their next use."""
+    _DISPOSALS[engine] = _DISPOSALS.get(engine, 0) + 1
+    held_here: OrderedDict[tuple[int, bool], _Held] | None = getattr(_LOCAL, "held", None)
+    for key in [key for key, held in (held_here or {}).items() if held.engine is engine]:
+        assert held_here is not None
+        held_here.pop(key).close()
+
+
+def _held(engine: Engine, read_only: bool) -> _Held | None:
+    """This thread's held connection to `engine`'s SQLite file, or None to take one from the
+    pool: on PostgreSQL, for an in-memory database, or while the held one is in a transaction
+    already (a transaction opened inside another)."""
+    if engine.dialect.name != "sqlite" or sqlite_path(str(engine.url)) is None:
+        return None
+    held_here: OrderedDict[tuple[int, bool], _Held] | None = getattr(_LOCAL, "held", None)
+    if held_here is None:
+        held_here = _LOCAL.held = OrderedDict()
+    key = (id(engine), read_only)
+    held = held_here.get(key)
+    if held is not None and (
+        held.engine is not engine
+        or held.disposals != _DISPOSALS.get(engine, 0)
+        or held.connection.invalidated
+    ):
+        # An engine since collected whose id was reused; one disposed of since (its owner let
+        # its connections go: the file may be replaced next); or a broken connection.
+        held_here.pop(key).close()
+        held = None
+    if held is None:
+        held = held_here[key] = _Held(engine, read_only)
+        while len(held_here) > _HELD_PER_THREAD:
+            held_here.popitem(last=False)[1].close()
+    held_here.move_to_end(key)
+    return None if held.connection.in_transaction() else held
 
 
 def check_schema(engine: Engine) -> None:

@@ -1,0 +1,91 @@
+"""A thread keeps its connection to a SQLite database between transactions (storage.db): reused,
+let go when the engine is disposed of, never shared by two transactions at once, and bounded."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import insert, text
+
+from storage import db, tables
+from storage.db import make_engine, transaction
+from storage.migrate import upgrade
+
+
+def _engine(path: Path) -> sa.Engine:
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    return engine
+
+
+def _driver(engine: sa.Engine, *, read_only: bool = False) -> object:
+    with transaction(engine, read_only=read_only) as session:
+        return session.connection().connection.driver_connection
+
+
+def test_a_threads_transactions_on_one_database_share_one_connection(tmp_path: Path) -> None:
+    """Two write transactions in a row run on the same driver connection; a read-only one on a
+    connection of its own (it begins differently)."""
+    engine = _engine(tmp_path / "pal.db")
+    try:
+        first, second = _driver(engine), _driver(engine)
+        assert first is second
+        assert _driver(engine, read_only=True) is not first
+    finally:
+        engine.dispose()
+
+
+def test_a_transaction_inside_another_gets_a_connection_of_its_own(tmp_path: Path) -> None:
+    """A transaction opened while the held connection is in one takes a pooled connection, and
+    reads what was committed."""
+    engine = _engine(tmp_path / "pal.db")
+    try:
+        with transaction(engine) as session:
+            session.execute(insert(tables.DISTRICT).values(code="D1", name="Lake"))
+        with transaction(engine, read_only=True) as outer:
+            outer_driver = outer.connection().connection.driver_connection
+            with transaction(engine, read_only=True) as inner:
+                assert inner.connection().connection.driver_connection is not outer_driver
+                names = inner.execute(text("SELECT name FROM district")).scalars().all()
+        assert names == ["Lake"]
+    finally:
+        engine.dispose()
+
+
+def test_disposing_of_the_engine_closes_the_held_connection_and_the_file_holds_everything(
+    tmp_path: Path,
+) -> None:
+    """After dispose the last connection is closed: the WAL is checkpointed into the file, so a
+    copy of the file alone holds every committed row."""
+    engine = _engine(tmp_path / "pal.db")
+    with transaction(engine) as session:
+        session.execute(insert(tables.DISTRICT).values(code="D1", name="Lake"))
+    engine.dispose()
+
+    assert not (tmp_path / "pal.db-wal").exists()
+    shutil.copyfile(tmp_path / "pal.db", tmp_path / "copy.db")
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    try:
+        assert copy.execute("SELECT code FROM district").fetchall() == [("D1",)]
+    finally:
+        copy.close()
+
+
+def test_a_thread_holds_connections_to_a_few_databases_at_most(tmp_path: Path) -> None:
+    """Working on more databases than it keeps, a thread closes the least recently used
+    connection: connections do not pile up."""
+    engines = [_engine(tmp_path / f"db{n}.db") for n in range(db._HELD_PER_THREAD + 2)]
+    try:
+        for engine in engines:
+            _driver(engine)
+        held = db._LOCAL.held
+        assert len(held) == db._HELD_PER_THREAD
+        assert {key[0] for key in held} == {
+            id(engine) for engine in engines[-db._HELD_PER_THREAD :]
+        }
+    finally:
+        for engine in engines:
+            engine.dispose()
