@@ -58,10 +58,13 @@ BPMN = Path(__file__).resolve().with_name("agreement.bpmn")
 CPU_VS_SPIFF_TARGET = 2 / 3  # pal CPU per step <= 2/3 of SpiffWorkflow's
 CPU_VS_DIY_TARGET = 3.0  # pal CPU per step <= 3x the hand-written floor's
 RATE_VS_SPIFF_TARGET = 1.1  # pal / SpiffWorkflow durable steps per second >= 1.1
-# The issue's target: half of "about 20 KB per case" today. This script measured 42,922 bytes
-# per case (pages; 33,581 of records) at 9be30c1, 2,000 agreements: outbox 34,059 (11 emails,
-# text and HTML), timer 6,017, audit 1,268, deadline 968, agreement 221, others 389.
-BYTES_TARGET = 10_000
+# The issue's target: at most half of today's bytes per stored case. Its "about 20 KB" was
+# measured before the reviews (issue 8) added the review and the four review_opened emails to
+# this lifecycle; this script measured 42,922 bytes per case (pages; 33,581 of records) at
+# 9be30c1, the commit this work started from, 2,000 agreements: outbox 34,059 (11 emails, text
+# and HTML), timer 6,017, audit 1,268, deadline 968, agreement 221, others 389.
+BYTES_TODAY = 42_922
+BYTES_TARGET = BYTES_TODAY // 2
 
 STEPS = (  # one transaction each
     "identify",
@@ -549,6 +552,7 @@ def bytes_rows(pal: Arm, spiff: Arm, diy: Arm) -> list[Row]:
     rows = [
         Row(f"pal bytes per stored case ({pal.cases} cases, pages)", f"{pal_total:,.0f} B",
             f"<= {BYTES_TARGET:,}", pal_total <= BYTES_TARGET),
+        Row(f"  share of the {BYTES_TODAY:,} B at 9be30c1", f"{pal_total / BYTES_TODAY:.2f}"),
         Row("  of which records (dbstat payload, no page slack)",
             f"{sum(per_case(pal, 'payload').values()):,.0f} B"),
         Row("  emails queued per case", f"{emails / pal.cases:.1f}"),
