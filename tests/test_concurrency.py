@@ -279,7 +279,9 @@ def test_a_change_committed_between_read_and_write_is_detected(
     """Session A reads, session B commits an escalation, A's open_rga fails and changes nothing.
 
     On SQLite a write transaction starts with BEGIN IMMEDIATE and would simply queue B behind A,
-    so A reads in a deferred transaction there: its stale snapshot cannot be upgraded to a write.
+    so A reads in a deferred transaction there: the engine reads A's stale snapshot, and the
+    version check refuses the write. On PostgreSQL (read committed) the engine's own read of the
+    row sees B's commit, and open_rga is refused for the state the agreement is in now.
     """
     agreement = signed_agreement(seeded)
     after_b: list[object] = []
@@ -296,7 +298,8 @@ def test_a_change_committed_between_read_and_write_is_detected(
             apply(first, Request("open_rga", DIRECTOR_ACTOR, case=agreement),
                   Context(now=NOW))  # fmt: skip
 
-    with pytest.raises(ConcurrentModification):
+    refused = ConcurrentModification if backend == "sqlite" else NotAllowedInState
+    with pytest.raises(refused):
         interleave()
     assert snapshot(db_url) == after_b[0]
     assert show(seeded, agreement)["state"] == "next_level_accountability"
