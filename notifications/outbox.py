@@ -140,18 +140,22 @@ def enqueue_transition_notices(
         extra["renewed_from"] = agreement.renewed_from
     occurrence = f"{event}.v{agreement.version}"
     owed = [Notice(agreement, n.notice, occurrence, n.to, upcoming, extra) for n in notices]
-    return enqueue_many(session, owed, ctx)
+    return enqueue_many(session, owed, ctx, fresh=True)
 
 
 def enqueue(session: Session, owed: Notice, ctx: Context) -> int:
     return enqueue_many(session, [owed], ctx)
 
 
-def enqueue_many(session: Session, owed: Sequence[Notice], ctx: Context) -> int:
+def enqueue_many(
+    session: Session, owed: Sequence[Notice], ctx: Context, *, fresh: bool = False
+) -> int:
     """Add one outbox row per person owed each notice; returns how many rows were added.
 
     Set-based whatever the number of notices: one directory load, one lookup of the keys already
-    taken, one rendering per notice and one multi-row INSERT.
+    taken, one rendering per notice and one multi-row INSERT. `fresh`: the notices' keys cannot
+    be taken by an earlier transaction (a transition's occurrence names the agreement version it
+    made), so they are not looked up; the unique key would refuse a duplicate all the same.
     """
     if not owed:
         return 0
@@ -161,9 +165,10 @@ def enqueue_many(session: Session, owed: Sequence[Notice], ctx: Context) -> int:
         session, [item.agreement for item in owed], roles, parties=tell_parties
     )
     addressed = [(item, directory.resolve(item.agreement, item.roles)) for item in owed]
-    taken = _taken(session, [key for item, to in addressed for key in _keys(item, to)])
-    connection = session.connection()
-    direct = _direct_insert(connection.dialect)
+    keys = [] if fresh else [key for item, to in addressed for key in _keys(item, to)]
+    taken = _taken(session, keys) if keys else set()
+    dialect = session.get_bind().dialect
+    direct = _direct_insert(dialect)
     if direct is None:
         stamps = (ctx.now, ctx.now)
     else:
@@ -177,10 +182,9 @@ def enqueue_many(session: Session, owed: Sequence[Notice], ctx: Context) -> int:
         return 0
     stored = [(ref, bodies.reference(packed)) for ref, packed in references.items()]
     if direct is None:
-        keys = ("digest", "content")
         session.execute(
-            bodies.insert_if_absent(connection.dialect.name),
-            [dict(zip(keys, r, strict=True)) for r in stored],
+            bodies.insert_if_absent(dialect.name),
+            [{"digest": digest, "content": content} for digest, content in stored],
         )
         session.execute(
             insert(tables.OUTBOX), [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
