@@ -241,7 +241,7 @@ def _held(engine: Engine, read_only: bool) -> _Held | None:
     """This thread's held connection to `engine`'s SQLite file, or None to take one from the
     pool: on PostgreSQL, for an in-memory database, or while the held one is in a transaction
     already (a transaction opened inside another)."""
-    if engine.dialect.name != "sqlite" or sqlite_path(str(engine.url)) is None:
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return None
     held_here: OrderedDict[tuple[int, bool], _Held] | None = getattr(_LOCAL, "held", None)
     if held_here is None:

@@ -150,22 +150,34 @@ def _driver(session: Session) -> tuple[Connection, Any]:
     """The session's connection, and SQLite's own connection under it, or None when SQLAlchemy
     must run the statement. Worked out once per transaction of the session: asking the session
     for its connection costs more than running a statement."""
-    root = session.get_transaction()
+    marker = _transaction_of(session)
     held = session.info.get(_HELD)
-    if root is not None and held is not None and held[0] is root:
-        connection, driver = held[1], held[2]
+    if marker is not None and held is not None and held[0] is marker:
+        return held[1], held[2]
+    bind = session.bind
+    if isinstance(bind, Connection) and bind.in_transaction():
+        connection = bind  # a session joined to its connection's transaction (storage.db)
     else:
         connection = session.connection()
-        dialect = connection.dialect
-        direct = (
-            dialect.name == "sqlite"
-            and dialect.positional
-            # Something watches statements (tracing, a test counting them): let it see them.
-            and not connection.dispatch.before_cursor_execute
-        )
-        driver = connection.connection.driver_connection if direct else None
-        session.info[_HELD] = (session.get_transaction(), connection, driver)
+    dialect = connection.dialect
+    direct = (
+        dialect.name == "sqlite"
+        and dialect.positional
+        # Something watches statements (tracing, a test counting them): let it see them.
+        and not connection.dispatch.before_cursor_execute
+    )
+    driver = connection.connection.driver_connection if direct else None
+    session.info[_HELD] = (_transaction_of(session), connection, driver)
     return connection, driver
+
+
+def _transaction_of(session: Session) -> Any:
+    """What changes with each transaction of `session`: its connection's transaction when it is
+    bound to a connection, else its own."""
+    bind = session.bind
+    if isinstance(bind, Connection):
+        return bind.get_transaction()
+    return session.get_transaction()
 
 
 def _compile(statement: Executable, connection: Connection, names: tuple[str, ...]) -> _Plan | None:
