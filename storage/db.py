@@ -181,7 +181,11 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]
                     yield held.session
                     held.session.flush()
                 finally:
-                    held.session.close()  # leaves the connection's transaction to the `with`
+                    session = held.session
+                    # Leaves the connection's transaction to the `with`; a session that was
+                    # never used (the engine's statements go to the driver) has nothing to end.
+                    if session.in_transaction() or session.identity_map or session.new:
+                        session.close()
     except DBAPIError as exc:
         classified = classify(exc, engine.url)
         if classified is None:

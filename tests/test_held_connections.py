@@ -7,12 +7,14 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import insert, text
 
 from storage import db, tables
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
+from storage.models import District
 
 
 def _engine(path: Path) -> sa.Engine:
@@ -89,3 +91,25 @@ def test_a_thread_holds_connections_to_a_few_databases_at_most(tmp_path: Path) -
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_what_a_failed_transaction_added_is_not_written_by_the_next(tmp_path: Path) -> None:
+    """An object added to the session of a transaction that then fails is dropped with it: the
+    next transaction on the same held connection does not write it."""
+    engine = _engine(tmp_path / "pal.db")
+
+    def add_then_fail() -> None:
+        with transaction(engine) as session:
+            session.add(District(code="D9", name="Never"))
+            raise RuntimeError("refused")
+
+    try:
+        with pytest.raises(RuntimeError, match="refused"):
+            add_then_fail()
+        with transaction(engine) as session:
+            session.execute(insert(tables.DISTRICT).values(code="D1", name="Lake"))
+        with engine.connect() as connection:
+            codes = connection.execute(text("SELECT code FROM district")).scalars().all()
+        assert codes == ["D1"]
+    finally:
+        engine.dispose()

@@ -158,10 +158,9 @@ class AgreementStore:
     def insert(self, session: Session, values: Mapping[str, Any]) -> AgreementRow:
         row = {**_NEW, **values}
         try:
-            # A savepoint, so the losing side of a race fails cleanly with a clear error.
-            with session.begin_nested():
-                inserted = _INSERT.execute(session, {k: v for k, v in row.items() if k != "id"})
+            inserted = _INSERT.execute(session, {k: v for k, v in row.items() if k != "id"})
         except IntegrityError as exc:  # another identify of this district won the race
+            # Refused as a clear error; the caller's transaction is rolled back with it.
             raise NotAllowedInState(
                 f"district {values['district_code']} already has an active agreement"
             ) from exc
