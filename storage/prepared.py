@@ -74,6 +74,7 @@ class _Plan:
     returns: bool
     row_type: Any  # a named tuple class for the result rows, or None
     readers: tuple[Processor, ...]
+    fill: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # the driver's values (no lists)
     # For a statement with lists: its SQL and values' places, per length of each list.
     by_lengths: dict[tuple[int, ...], tuple[str, tuple[_Place, ...]]]
 
@@ -209,8 +210,38 @@ def _compile(statement: Executable, connection: Connection, names: tuple[str, ..
     readers = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
     row_type = namedtuple("Row", [c.keyname for c in columns], rename=True) if columns else None
     return _Plan(
-        compiled.string, compiled, tuple(binds), expanding, bool(columns), row_type, readers, {}
+        compiled.string,
+        compiled,
+        tuple(binds),
+        expanding,
+        bool(columns),
+        row_type,
+        readers,
+        _filler(binds),
+        {},
     )
+
+
+def _filler(
+    binds: Sequence[tuple[str, Processor, Any]],
+) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function giving the driver's values for a statement's parameters: the values bound in
+    the statement itself are processed once, here; the parameters' at each call."""
+    template = [
+        _REQUIRED if given is _REQUIRED else (processor(given) if processor else given)
+        for _, processor, given in binds
+    ]
+    asked = [(i, name, processor) for i, (name, processor, given) in enumerate(binds)
+             if given is _REQUIRED]  # fmt: skip
+
+    def fill(values: Mapping[str, Any]) -> tuple[Any, ...]:
+        out = template.copy()
+        for i, name, processor in asked:
+            value = values[name]
+            out[i] = processor(value) if processor is not None else value
+        return tuple(out)
+
+    return fill
 
 
 def _bound(plan: _Plan, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
@@ -235,11 +266,7 @@ def _bound(plan: _Plan, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]
                 value = values[name] if given is _REQUIRED else given
             bound.append(processor(value) if processor is not None else value)
         return sql, tuple(bound)
-    bound = []
-    for name, processor, given in plan.binds:
-        value = values[name] if given is _REQUIRED else given
-        bound.append(processor(value) if processor is not None else value)
-    return plan.sql, tuple(bound)
+    return plan.sql, plan.fill(values)
 
 
 def _expand(plan: _Plan, values: Mapping[str, Any]) -> tuple[str, tuple[_Place, ...]]:
