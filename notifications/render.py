@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
@@ -68,7 +68,17 @@ class Rendered:
     html: str
 
 
-def make_environment(loader: BaseLoader, cls: type[Environment] = Environment) -> Environment:
+class _FlatGlobals(Environment):
+    """An environment whose templates see its globals as one plain dict, not jinja's ChainMap
+    over them: every render copies its template's globals into a new context, and copying a
+    ChainMap costs a Python call per key. The globals are set before any template is loaded
+    (make_environment) and never changed, so a template's copy of them never goes stale."""
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
+
+
+def make_environment(loader: BaseLoader, cls: type[Environment] = _FlatGlobals) -> Environment:
     env = cls(
         loader=loader,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -298,7 +308,7 @@ _UNSUPPORTED: tuple[type[nodes.Node], ...] = (
 _SPECIAL_NAMES = {"self", "super", _HOLE}
 
 
-class _SplitEnvironment(Environment):
+class _SplitEnvironment(_FlatGlobals):
     """Loads each template rewritten with holes (see the module docstring)."""
 
     plain: Environment
