@@ -73,13 +73,8 @@ def pack(text: str, html: str) -> bytes:
 
 
 def unpacked(packed: bytes) -> Body:
-    if len(packed) < _LENGTH.size:
-        raise BodyFormatError("a packed body shorter than its length prefix")
-    (length,) = _LENGTH.unpack_from(packed)
-    end = _LENGTH.size + length
-    if end > len(packed):
-        raise BodyFormatError("a packed body shorter than its text's length")
-    return Body(packed[_LENGTH.size : end].decode("utf-8"), packed[end:].decode("utf-8"))
+    text, html = _halves(packed)
+    return Body(text.decode("utf-8"), html.decode("utf-8"))
 
 
 def digest(reference_packed: bytes) -> bytes:

@@ -224,3 +224,20 @@ def mailed(seeded: Pal, smtp_server: smtp_server_module.SmtpServer) -> Pal:  # n
     """The seeded registry with pal sending through the test SMTP server."""
     use_smtp(seeded, smtp_server.host, smtp_server.port)
     return seeded
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every message rendered while the test runs, in order."""
+    from notifications import render
+
+    seen: list[render.Rendered] = []
+    original = render.Addressable.to
+
+    def recording(self: render.Addressable, person: Any) -> render.Rendered:
+        message = original(self, person)
+        seen.append(message)
+        return message
+
+    monkeypatch.setattr(render.Addressable, "to", recording)
+    return seen

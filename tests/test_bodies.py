@@ -105,21 +105,6 @@ def test_a_greeting_changed_is_a_splice_and_a_body_changed_throughout_a_zlib_del
 # --- in the database ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def rendered(monkeypatch: pytest.MonkeyPatch) -> list[render.Rendered]:
-    """Every message rendered while the test runs, in order."""
-    seen: list[render.Rendered] = []
-    original = render.Addressable.to
-
-    def recording(self: render.Addressable, person: Any) -> render.Rendered:
-        message = original(self, person)
-        seen.append(message)
-        return message
-
-    monkeypatch.setattr(render.Addressable, "to", recording)
-    return seen
-
-
 def test_a_notice_to_four_people_stores_its_body_once_and_four_small_deltas(
     seeded: Pal, rendered: list[render.Rendered]
 ) -> None:

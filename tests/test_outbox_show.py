@@ -5,26 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from helpers import DIRECTOR, Pal, assert_error, fire, ok, signed_agreement
 from service_support import outbox
 
 from notifications import render
-
-
-@pytest.fixture
-def rendered(monkeypatch: pytest.MonkeyPatch) -> list[render.Rendered]:
-    """Every message rendered while the test runs, in order."""
-    seen: list[render.Rendered] = []
-    original = render.Addressable.to
-
-    def recording(self: render.Addressable, person: Any) -> render.Rendered:
-        message = original(self, person)
-        seen.append(message)
-        return message
-
-    monkeypatch.setattr(render.Addressable, "to", recording)
-    return seen
 
 
 def review_opened(pal: Pal, rendered: list[render.Rendered]) -> list[dict[str, Any]]:

@@ -87,11 +87,7 @@ def _transition(
     if spec.looks_at_case:  # only an event that looks at its case pays for loading it
         same = looked_at is not None and day == row.last_event_on
         case = looked_at if same else store.case_of(session, row, spec.reads, day)
-    values = _resolve(session, spec, request.data, case, rules)
-    if spec.guard is not None:
-        spec.guard(case, values, rules)
-    _check_note(spec, case, rules, request.note)
-    changes = spec.effect(case, values, rules, day) if spec.effect else Changes()
+    values, changes = _decide(session, spec, request, case, rules, day)
     source = row.state
     claim(session, store, row, {"state": dest, "last_event_on": day, "updated_at": ctx.now,
                                 **changes.columns})  # fmt: skip
@@ -136,16 +132,30 @@ def _create(
         raise BadInput(f"{spec.name} needs what the new {definition.name} belongs to")
     case = store.new_case(session, request.parent)
     day = effective_date(request.on, ctx, previous=None)
-    values = _resolve(session, spec, request.data, case, rules)
-    if spec.guard is not None:
-        spec.guard(case, values, rules)
-    _check_note(spec, case, rules, request.note)
-    changes = spec.effect(case, values, rules, day) if spec.effect else Changes()
+    values, changes = _decide(session, spec, request, case, rules, day)
     assert spec.dest is not None
     return _start(
         session, store, spec.name, spec.dest, changes, request, rules, day, ctx,
         {**values, **changes.audited, "rules": rules.version},
     )  # fmt: skip
+
+
+def _decide(
+    session: Session,
+    spec: EventSpec,
+    request: Request,
+    case: Any,
+    rules: RuleSet,
+    day: date,
+) -> tuple[dict[str, Any], Changes]:
+    """The event's checked data and what it changes: its fields, its guard, its note, then its
+    effect, all before anything is written."""
+    values = _resolve(session, spec, request.data, case, rules)
+    if spec.guard is not None:
+        spec.guard(case, values, rules)
+    _check_note(spec, case, rules, request.note)
+    changes = spec.effect(case, values, rules, day) if spec.effect else Changes()
+    return values, changes
 
 
 def _check_note(spec: EventSpec, case: Any, rules: RuleSet, note: str | None) -> None:
