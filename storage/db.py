@@ -263,8 +263,10 @@ def _held(engine: Engine, read_only: bool) -> _Held | None:
         held = None
     if held is None:
         held = held_here[key] = _Held(engine, read_only)
-        while len(held_here) > _HELD_PER_THREAD:
-            held_here.popitem(last=False)[1].close()
+        # The least recently used go first; never one in a transaction (one opened around this).
+        idle = [k for k, h in held_here.items() if k != key and not h.connection.in_transaction()]
+        for old in idle[: max(0, len(held_here) - _HELD_PER_THREAD)]:
+            held_here.pop(old).close()
     held_here.move_to_end(key)
     return None if held.connection.in_transaction() else held
 

@@ -113,3 +113,24 @@ def test_what_a_failed_transaction_added_is_not_written_by_the_next(tmp_path: Pa
         assert codes == ["D1"]
     finally:
         engine.dispose()
+
+
+def test_a_connection_in_a_transaction_is_never_let_go_for_another_database(
+    tmp_path: Path,
+) -> None:
+    """Working on more databases inside a transaction on a first one keeps the first one's
+    connection: its transaction commits what it wrote."""
+    first = _engine(tmp_path / "first.db")
+    others = [_engine(tmp_path / f"db{n}.db") for n in range(db._HELD_PER_THREAD + 1)]
+    try:
+        with transaction(first) as session:
+            session.execute(insert(tables.DISTRICT).values(code="D1", name="Lake"))
+            for engine in others:
+                _driver(engine)
+            session.execute(insert(tables.DISTRICT).values(code="D2", name="Pond"))
+        with first.connect() as connection:
+            codes = connection.execute(text("SELECT code FROM district ORDER BY code"))
+            assert codes.scalars().all() == ["D1", "D2"]
+    finally:
+        for engine in (first, *others):
+            engine.dispose()
