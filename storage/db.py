@@ -118,6 +118,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     def _disposed(disposed: Engine) -> None:
         _let_go(disposed)
 
+    _HOLDABLE.add(engine)
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
@@ -223,6 +225,8 @@ class _Held:
 
 
 _LOCAL = threading.local()
+# The SQLite engines `make_engine` made: they let their held connections go when disposed of.
+_HOLDABLE: weakref.WeakSet[Engine] = weakref.WeakSet()
 # How many times each engine was disposed of: a held connection made before is let go.
 _DISPOSALS: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 # The databases a thread keeps a connection to (the most recently used ones): a process works on
@@ -245,8 +249,8 @@ def _held(engine: Engine, read_only: bool) -> _Held | None:
     """This thread's held connection to `engine`'s SQLite file, or None to take one from the
     pool: on PostgreSQL, for an in-memory database, or while the held one is in a transaction
     already (a transaction opened inside another)."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
-        return None
+    if engine not in _HOLDABLE or engine.url.database in (None, "", ":memory:"):
+        return None  # PostgreSQL, an in-memory database, or an engine not made by make_engine
     held_here: OrderedDict[tuple[int, bool], _Held] | None = getattr(_LOCAL, "held", None)
     if held_here is None:
         held_here = _LOCAL.held = OrderedDict()

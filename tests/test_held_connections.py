@@ -134,3 +134,19 @@ def test_a_connection_in_a_transaction_is_never_let_go_for_another_database(
     finally:
         for engine in (first, *others):
             engine.dispose()
+
+
+def test_an_engine_not_made_by_make_engine_takes_a_pooled_connection_each_time(
+    tmp_path: Path,
+) -> None:
+    """Only engines that let go of held connections when disposed of keep one: a plain
+    SQLAlchemy engine's transactions take a connection from its pool each time."""
+    _engine(tmp_path / "pal.db").dispose()
+    plain = sa.create_engine(f"sqlite:///{tmp_path / 'pal.db'}")
+    try:
+        with transaction(plain) as session:
+            session.execute(text("SELECT 1"))
+        held = getattr(db._LOCAL, "held", {})
+        assert all(h.engine is not plain for h in held.values())
+    finally:
+        plain.dispose()
