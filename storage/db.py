@@ -179,14 +179,20 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]
                 yield session
         else:
             with held.connection.begin():
+                session = held.session
                 try:
-                    yield held.session
-                    held.session.flush()
+                    yield session
+                    session.flush()
+                except BaseException:
+                    # Objects the session holds end as SQLAlchemy's own rollback leaves them
+                    # (added ones transient again, loaded ones expired), as on the pooled path.
+                    if _used(session):
+                        session.rollback()
+                    raise
                 finally:
-                    session = held.session
                     # Leaves the connection's transaction to the `with`; a session that was
                     # never used (the engine's statements go to the driver) has nothing to end.
-                    if session.in_transaction() or session.identity_map or session.new:
+                    if _used(session):
                         session.close()
     except DBAPIError as exc:
         classified = classify(exc, engine.url)
@@ -195,9 +201,14 @@ def transaction(engine: Engine, *, read_only: bool = False) -> Iterator[Session]
         raise classified from exc
 
 
+def _used(session: Session) -> bool:
+    """Whether a held session holds anything: a transaction of its own, or ORM objects."""
+    return bool(session.in_transaction() or session.identity_map or session.new)
+
+
 class _Held:
-    """A connection to a SQLite database that one thread keeps between its transactions, with
-    a session bound to it: taking a connection from the pool and making a session for each
+    """A connection to a SQLite database that the main thread keeps between its transactions,
+    with a session bound to it: taking a connection from the pool and making a session for each
     transaction cost more than a small transaction's own work."""
 
     __slots__ = ("connection", "disposals", "engine", "session")
@@ -235,9 +246,10 @@ _HELD_PER_THREAD = 4
 
 
 def _let_go(engine: Engine) -> None:
-    """Close this thread's held connections to `engine`, disposed of: its owner lets its
-    connections go (the last one to close checkpoints the WAL into the file, which may be copied
-    or replaced next). Other threads' are closed at their next use."""
+    """Close the held connections to `engine`, disposed of: its owner lets its connections go
+    (the last one to close checkpoints the WAL into the file, which may be copied or replaced
+    next). Only the main thread holds any; disposed of from another thread, they are closed at
+    their next use."""
     _DISPOSALS[engine] = _DISPOSALS.get(engine, 0) + 1
     held_here: OrderedDict[tuple[int, bool], _Held] | None = getattr(_LOCAL, "held", None)
     for key in [key for key, held in (held_here or {}).items() if held.engine is engine]:
@@ -251,6 +263,10 @@ def _held(engine: Engine, read_only: bool) -> _Held | None:
     already (a transaction opened inside another)."""
     if engine not in _HOLDABLE or engine.url.database in (None, "", ":memory:"):
         return None  # PostgreSQL, an in-memory database, or an engine not made by make_engine
+    if threading.current_thread() is not threading.main_thread():
+        # Worker threads (the service's jobs, delivery's `to_thread`) take pooled connections:
+        # disposing of the engine could not close theirs, and the WAL would stay open.
+        return None
     held_here: OrderedDict[tuple[int, bool], _Held] | None = getattr(_LOCAL, "held", None)
     if held_here is None:
         held_here = _LOCAL.held = OrderedDict()

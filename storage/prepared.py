@@ -90,6 +90,7 @@ class Prepared:
 
     def execute(self, session: Session, params: Mapping[str, Any] | None = None) -> Outcome:
         values = params or {}
+        _flush_pending(session)
         connection, driver = _driver(session)
         plan = self._plan(connection, tuple(values)) if driver is not None else None
         if plan is None:
@@ -100,13 +101,15 @@ class Prepared:
             rows = cursor.fetchall() if plan.returns else []
         except sqlite3.Error as exc:
             raise _wrapped(connection, sql, positional, exc) from exc
-        return Outcome(_read(plan, rows), cursor.rowcount, cursor.lastrowid)
+        inserted = cursor.lastrowid if plan.compiled.isinsert else None
+        return Outcome(_read(plan, rows), cursor.rowcount, inserted)
 
     def executemany(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run the statement once per row of values (all rows give the same names); returns
         how many rows it changed."""
         if not rows:
             return 0
+        _flush_pending(session)
         connection, driver = _driver(session)
         plan = self._plan(connection, tuple(rows[0])) if driver is not None else None
         if plan is None:
@@ -172,6 +175,13 @@ def _driver(session: Session) -> tuple[Connection, Any]:
     return connection, driver
 
 
+def _flush_pending(session: Session) -> None:
+    """Write the ORM objects the session holds pending first, so the statement sees them (as
+    `session.get` and ORM queries, which flush on their own, would)."""
+    if session.new or session.identity_map:
+        session.flush()
+
+
 def _transaction_of(session: Session) -> Any:
     """What changes with each transaction of `session`: its connection's transaction when it is
     bound to a connection, else its own."""
@@ -187,10 +197,16 @@ def _compile(statement: Executable, connection: Connection, names: tuple[str, ..
     dialect = connection.dialect
     compiled = statement.compile(dialect=dialect, column_keys=list(names))  # type: ignore[attr-defined]
     assert isinstance(compiled, SQLCompiler)
-    # Columns left out whose default SQLAlchemy supplies: a constant is bound as one.
-    defaults = {c.key: c.default for c in (*compiled.insert_prefetch, *compiled.update_prefetch)}
+    # Columns left out whose default (INSERT) or onupdate (UPDATE) SQLAlchemy supplies: a
+    # constant is bound as one.
+    defaults = {
+        **{c.key: c.default for c in compiled.insert_prefetch},
+        **{c.key: c.onupdate for c in compiled.update_prefetch},
+    }
     if not all(getattr(default, "is_scalar", False) for default in defaults.values()):
         return None
+    if any(bind.expanding and bind.type._is_tuple_type for bind in compiled.binds.values()):
+        return None  # a list of tuples: SQLAlchemy expands each tuple itself
     binds = []
     for name in compiled.positiontup or ():
         bind = compiled.binds[name]
