@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from lifecycle import PRAGMAS, Row, print_table
+from lifecycle import PRAGMAS, Row, finish, print_table
 
 if TYPE_CHECKING:
     from states.context import Context
@@ -542,10 +542,7 @@ def main(argv: list[str] | None = None) -> int:
         f" {tempfile.gettempdir()}"
     )
     print_table(rows)
-    missed = [r.name.strip() for r in rows if r.ok is False]
-    print(f"total {time.perf_counter() - began:.1f} s; "
-          + (f"{len(missed)} target(s) missed" if missed else "all targets met"))  # fmt: skip
-    return 1 if (missed and args.check) else 0
+    return finish(rows, began, check=args.check)
 
 
 if __name__ == "__main__":

@@ -520,6 +520,15 @@ def print_table(rows: list[Row]) -> None:
         print(f"{r.name:<{name_w}}  {r.measured:>{value_w}}  {r.target:<{target_w}}  {result}")
 
 
+def finish(rows: list[Row], began: float, *, check: bool) -> int:
+    """Print the run's total time and whether every target was met; the exit code: 1 when
+    `--check` was given and a target was missed, else 0 (a report)."""
+    missed = [r.name.strip() for r in rows if r.ok is False]
+    print(f"total {time.perf_counter() - began:.1f} s; "
+          + (f"{len(missed)} target(s) missed" if missed else "all targets met"))  # fmt: skip
+    return 1 if (missed and check) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (a few seconds)")
@@ -553,10 +562,7 @@ def main(argv: list[str] | None = None) -> int:
         f" sqlite {sqlite3.sqlite_version}, temp dir {tempfile.gettempdir()}"
     )
     print_table(rows)
-    missed = [r.name.strip() for r in rows if r.ok is False]
-    print(f"total {time.perf_counter() - began:.1f} s; "
-          + (f"{len(missed)} target(s) missed" if missed else "all targets met"))  # fmt: skip
-    return 1 if (missed and args.check) else 0
+    return finish(rows, began, check=args.check)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from lifecycle import PRAGMAS, EngineBench, Row, print_table
+from lifecycle import PRAGMAS, EngineBench, Row, finish, print_table
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = Path(__file__).resolve().with_name("agreement.bpmn")
@@ -658,10 +658,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = measure(cfg, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    missed = [r.name.strip() for r in rows if r.ok is False]
-    print(f"total {time.perf_counter() - began:.1f} s; "
-          + (f"{len(missed)} target(s) missed" if missed else "all targets met"))  # fmt: skip
-    return 1 if (missed and args.check) else 0
+    return finish(rows, began, check=args.check)
 
 
 if __name__ == "__main__":

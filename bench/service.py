@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from lifecycle import PAL, PRAGMAS, PYTHON, Row, _env, print_table
+from lifecycle import PAL, PRAGMAS, PYTHON, Row, _env, finish, print_table
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -1005,11 +1005,8 @@ def main(argv: list[str] | None = None) -> int:
         f" sqlite {sqlite3.sqlite_version}, temp dir {tempfile.gettempdir()}"
     )
     print_table(rows)
-    missed = [r.name.strip() for r in rows if r.ok is False]
     print(", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages))
-    print(f"total {time.perf_counter() - began:.1f} s; "
-          + (f"{len(missed)} target(s) missed" if missed else "all targets met"))  # fmt: skip
-    return 1 if (missed and args.check) else 0
+    return finish(rows, began, check=args.check)
 
 
 if __name__ == "__main__":
