@@ -175,10 +175,21 @@ import sys
 from datetime import datetime
 from storage.db import make_engine
 from states.context import Context
-from workflow.sweep import sweep
+import time
+import workflow.sweep as sweeping
+
+# Every claim after the first waits a moment, so the kill lands between committed batches however
+# fast a batch has become (the sweep itself runs unchanged).
+claim, claims = sweeping._claim, []
+def slow_claim(*args, **kwargs):
+    if claims:
+        time.sleep(0.05)
+    claims.append(1)
+    return claim(*args, **kwargs)
+sweeping._claim = slow_claim
 
 url, now, batch = sys.argv[1], datetime.fromisoformat(sys.argv[2]), int(sys.argv[3])
-sweep(make_engine(url), Context(now=now), batch=batch)
+sweeping.sweep(make_engine(url), Context(now=now), batch=batch)
 print("sweep finished", flush=True)
 """
 
