@@ -202,13 +202,22 @@ class Store:
         self.conn.close()
 
     def add_people(self) -> None:
-        self.conn.executemany(
-            "INSERT INTO contact (email, name, role, district_code) VALUES (?, ?, ?, NULL)",
+        self._people(
             [
-                ("director@mde.example", "Dana Director", "director"),
-                (LIAISON, "Lee Liaison", "liaison"),
-                ("state.super@mde.example", "Sam State", "state_superintendent"),
-            ],
+                ("director@mde.example", "Dana Director", "director", None),
+                (LIAISON, "Lee Liaison", "liaison", None),
+                ("state.super@mde.example", "Sam State", "state_superintendent", None),
+            ]
+        )
+
+    def _people(self, people: list[tuple[str, str, str, str | None]]) -> None:
+        """People on file, each holding one role since before any recorded date."""
+        self.conn.executemany(
+            "INSERT INTO person (email, name) VALUES (?, ?)", [p[:2] for p in people]
+        )
+        self.conn.executemany(
+            "INSERT INTO assignment (email, role, district_code) VALUES (?, ?, ?)",
+            [(email, role, code) for email, _, role, code in people],
         )
 
     def _add_districts(self, count: int, contacts: bool) -> list[str]:
@@ -227,10 +236,7 @@ class Store:
                                code))  # fmt: skip
                 people.append((f"board{n}@d{n}.example", f"Board President {n}", "board_president",
                                code))  # fmt: skip
-            self.conn.executemany(
-                "INSERT INTO contact (email, name, role, district_code) VALUES (?, ?, ?, ?)",
-                people,
-            )
+            self._people(people)
         return codes
 
     def _insert(
@@ -636,7 +642,7 @@ def bench_due_sweep(cfg: Config, tmp: Path, template: Path) -> tuple[list[Row], 
     # Subject and bodies of real rendered reminders, per recipient role, for the floor's rows.
     conn = sqlite3.connect(store.path)
     outbox = conn.execute(
-        "SELECT o.id, c.role FROM outbox o JOIN contact c ON c.email = o.recipient"
+        "SELECT o.id, a.role FROM outbox o JOIN assignment a ON a.email = o.recipient"
         " WHERE o.notice = 'plan_reminder' ORDER BY o.id"
     ).fetchall()
     conn.close()

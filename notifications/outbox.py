@@ -122,14 +122,18 @@ def enqueue_transition_notices(
     day: date,
     ctx: Context,
     note: str | None = None,
+    named: Mapping[str, str] | None = None,
 ) -> int:
-    """Enqueue the notices `event` owes (`note`: the reason given, which they may tell)."""
+    """Enqueue the notices `event` owes (`note`: the reason given, which they may tell;
+    `named`: people the event names by a role of its own, e.g. the liaison it replaces)."""
     notices = rules.notices_for(event)
     if not notices:
         return 0
     session.flush()
     reason = note.strip() if note else ""
     extra: dict[str, Any] = {"event_day": day, "note": reason or None}
+    if named:
+        extra["named"] = dict(named)
     # Plain records, not ORM objects: notices read a deadline's kind and dates only.
     found = _OPEN_DEADLINES.execute(session, {"agreement": agreement.id}).rows
     if any("deadlines" in NEEDS.get(n.notice, ()) for n in notices):
@@ -162,9 +166,17 @@ def enqueue_many(
     roles = {role for item in owed for role in item.roles}
     tell_parties = any(mentions(item.notice, "missing_parties") for item in owed)
     directory = Directory.load(
-        session, [item.agreement for item in owed], roles, parties=tell_parties
+        session,
+        [item.agreement for item in owed],
+        roles,
+        day=ctx.today,
+        parties=tell_parties,
+        named=[email for item in owed for email in item.extra.get("named", {}).values()],
     )
-    addressed = [(item, directory.resolve(item.agreement, item.roles)) for item in owed]
+    addressed = [
+        (item, directory.resolve(item.agreement, item.roles, item.extra.get("named")))
+        for item in owed
+    ]
     keys = [] if fresh else [key for item, to in addressed for key in _keys(item, to)]
     taken = _taken(session, keys) if keys else set()
     dialect = session.get_bind().dialect
@@ -375,6 +387,11 @@ class _Facts:
             ],
             **item.extra,
         }
+        if "named" in item.extra:
+            # Each person the event names, as on file (None when they hold the role no more).
+            values["named"] = {
+                role: directory.by_email.get(email) for role, email in item.extra["named"].items()
+            }
         if item.notice in NEEDS:
             self.add_review(item, values)
         return values

@@ -8,17 +8,19 @@ One agreement or five hundred cost the same number of queries.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, bindparam, select, union
+from sqlalchemy import BindParameter, and_, bindparam, select, union
 from sqlmodel import Session
 
 from states.rules import DISTRICT_ROLES
 from storage import tables
 from storage.prepared import Prepared
+from storage.roles import held_on
 
 # Whom each signing party stands for when a notice goes to "signatories".
 PARTY_ROLES = {
@@ -28,29 +30,43 @@ PARTY_ROLES = {
     "mde": "director",
 }
 # Roles that are not looked up by the role column of a contact.
-_DERIVED = {"liaison", "signatories", "district_all"}
+_DERIVED = {"liaison", "signatories", "district_all", "former_liaison"}
+# Roles an event names its own person for (`Changes.named`): looked up among the liaisons.
+_NAMED = {"former_liaison"}
 
 # Built once: building a statement costs more than running it on SQLite.
 _VALUES: BindParameter[Any] = bindparam("values", expanding=True)
 _DISTRICTS = Prepared(select(tables.DISTRICT).where(tables.DISTRICT.c.code.in_(_VALUES)))
-# Everyone a batch of notices may go to, in one query: the people of the districts, those
-# holding the roles that are not a district's, and the liaisons named. A UNION of one indexed
-# lookup per list given (an OR of the three would scan the whole table), built once for each
-# combination of lists.
+# Everyone a batch of notices may go to, as held on the day: the people of the districts, those
+# holding the roles that are not a district's, and the liaisons named (as long as they hold the
+# role). A UNION of one indexed lookup per list given (an OR of the three would scan the whole
+# table), built once for each combination of lists.
+_ASSIGNMENT, _PERSON = tables.ASSIGNMENT, tables.PERSON
 _LOOKUPS = {
-    "codes": tables.CONTACT.c.district_code,
-    "roles": tables.CONTACT.c.role,
-    "emails": tables.CONTACT.c.email,
+    "codes": _ASSIGNMENT.c.district_code.in_(bindparam("codes", expanding=True)),
+    "roles": _ASSIGNMENT.c.role.in_(bindparam("roles", expanding=True)),
+    "emails": and_(
+        _ASSIGNMENT.c.email.in_(bindparam("emails", expanding=True)),
+        _ASSIGNMENT.c.role == "liaison",
+    ),
 }
 
 
 @cache
 def _people(given: tuple[str, ...]) -> Prepared:
     lookups = [
-        select(tables.CONTACT).where(_LOOKUPS[name].in_(bindparam(name, expanding=True)))
+        select(
+            _PERSON.c.email, _PERSON.c.name, _PERSON.c.phone,
+            _ASSIGNMENT.c.role, _ASSIGNMENT.c.district_code,
+        )
+        .join(_PERSON, _PERSON.c.email == _ASSIGNMENT.c.email)
+        .where(_LOOKUPS[name], held_on(bindparam("day")))
         for name in given
-    ]
-    return Prepared(union(*lookups).order_by("email") if len(lookups) > 1 else lookups[0])
+    ]  # fmt: skip
+    if len(lookups) == 1:
+        return Prepared(lookups[0])
+    everyone = union(*lookups).subquery()
+    return Prepared(select(everyone).order_by(everyone.c.email))
 
 
 _SIGNED = Prepared(
@@ -101,13 +117,16 @@ class Directory:
         agreements: Sequence[AgreementLike],
         roles: Iterable[str],
         *,
+        day: date,
         parties: bool = True,
+        named: Iterable[str] = (),
     ) -> Directory:
-        """Everything needed to address notices to `roles`; the parties who signed each
-        agreement too when `parties` (notices that tell them) or `roles` names the signatories."""
+        """Everything needed to address notices to `roles` as held on `day`; the parties who
+        signed each agreement too when `parties` (notices that tell them) or `roles` names the
+        signatories."""
         codes = sorted({a.district_code for a in agreements})
         ids = sorted({a.id for a in agreements if a.id is not None})
-        liaisons = sorted({a.liaison_email for a in agreements if a.liaison_email})
+        liaisons = sorted({a.liaison_email for a in agreements if a.liaison_email} | set(named))
         global_roles = sorted(
             {r for r in roles if r not in DISTRICT_ROLES and r not in _DERIVED}
             | ({"director"} if "signatories" in roles else set())
@@ -120,7 +139,7 @@ class Directory:
         wanted_codes, wanted_roles = set(codes), set(global_roles)
         lists = {"codes": codes, "roles": global_roles, "emails": liaisons}
         given = {name: values for name, values in lists.items() if values}
-        found = _people(tuple(given)).execute(session, given).rows if given else []
+        found = _people(tuple(given)).execute(session, {**given, "day": day}).rows if given else []
         for person in found:
             if person.district_code in wanted_codes:
                 # Keyed by district, and by district and role: resolving is then a lookup.
@@ -128,7 +147,8 @@ class Directory:
                 by_district[f"{person.district_code}\x00{person.role}"].append(person)
             if person.role in wanted_roles:
                 by_role[person.role].append(person)
-            by_email[person.email] = person
+            if person.role == "liaison":
+                by_email[person.email] = person
         signed: dict[int, list[str]] = defaultdict(list)
         if parties or "signatories" in roles:
             for row in _SIGNED.execute(session, {"values": ids}).rows:
@@ -144,12 +164,24 @@ class Directory:
     def liaison(self, agreement: AgreementLike) -> Any | None:
         return self.by_email.get(agreement.liaison_email) if agreement.liaison_email else None
 
-    def resolve(self, agreement: AgreementLike, roles: Iterable[str]) -> Recipients:
+    def resolve(
+        self,
+        agreement: AgreementLike,
+        roles: Iterable[str],
+        named: Mapping[str, str] | None = None,
+    ) -> Recipients:
+        """Who holds each of `roles` for `agreement`; a role the event names someone for
+        (`named`, e.g. the liaison it replaced) is that person, as long as they hold the role."""
         district = self.district(agreement)
         result = Recipients()
         for role in self._expand(agreement, roles):
             if role == "authorizer" and not district.psa:
                 continue  # only a PSA has an authorizer
+            if role in _NAMED:
+                email = (named or {}).get(role)
+                found = self.by_email.get(email) if email else None
+                result.add([found] if found is not None else [], role)
+                continue
             result.add(self._people(agreement, role), role)
         return result
 

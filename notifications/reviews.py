@@ -49,9 +49,9 @@ _REVIEWS = (
         tables.REVIEW.c.opened_on,
         tables.REVIEW.c.determined_on,
         tables.REVIEW.c.determined_by,
-        tables.CONTACT.c.name.label("determined_by_name"),
+        tables.PERSON.c.name.label("determined_by_name"),
     )
-    .outerjoin(tables.CONTACT, tables.CONTACT.c.email == tables.REVIEW.c.determined_by)
+    .outerjoin(tables.PERSON, tables.PERSON.c.email == tables.REVIEW.c.determined_by)
     .where(tables.REVIEW.c.agreement_id.in_(bindparam("ids", expanding=True)))
     .order_by(tables.REVIEW.c.agreement_id, tables.REVIEW.c.id)
 )
@@ -61,9 +61,9 @@ _STEPS = (
         tables.REVIEW_STEP.c.step,
         tables.REVIEW_STEP.c.done_on,
         tables.REVIEW_STEP.c.recorded_by,
-        tables.CONTACT.c.name.label("recorded_by_name"),
+        tables.PERSON.c.name.label("recorded_by_name"),
     )
-    .outerjoin(tables.CONTACT, tables.CONTACT.c.email == tables.REVIEW_STEP.c.recorded_by)
+    .outerjoin(tables.PERSON, tables.PERSON.c.email == tables.REVIEW_STEP.c.recorded_by)
     .where(tables.REVIEW_STEP.c.review_id.in_(bindparam("ids", expanding=True)))
     .order_by(tables.REVIEW_STEP.c.review_id, tables.REVIEW_STEP.c.id)
 )

@@ -186,6 +186,22 @@ def _all_options(case: AgreementCase, rules: RuleSet) -> tuple[str, ...]:
     return rules.accountability_options
 
 
+def _not_the_liaison(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:
+    if values["liaison"] == case.liaison_email:
+        raise NotAllowedInState(f"{values['liaison']} is already the liaison")
+
+
+def _liaison_reassigned(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    former = case.liaison_email
+    return Changes(
+        {"liaison_email": values["liaison"]},
+        audited={"former_liaison": former},
+        named={"former_liaison": former} if former else {},
+    )
+
+
 # --- the plan: schools, benchmarks, measurements ------------------------------------------------
 
 
@@ -464,6 +480,14 @@ AGREEMENT = Process(
             "needs_assessment",
             fields=(Field("liaison", kind="person", roles=("liaison", "director")),),
             effect=_liaison_named,
+        ),
+        EventSpec(
+            "assign_liaison",
+            "assign another partnership liaison",
+            ACTIVE,
+            fields=(Field("liaison", kind="person", roles=("liaison", "director")),),
+            guard=_not_the_liaison,
+            effect=_liaison_reassigned,
         ),
         EventSpec(
             "record_signature",

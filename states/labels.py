@@ -20,6 +20,7 @@ ROLE_LABELS = {
     # Derived recipients of notices.
     "signatories": "the parties who signed the plan",
     "district_all": "everyone on file for the district",
+    "former_liaison": "the partnership liaison replaced",
 }
 PARTY_LABELS = {
     "board": "Board of Education",

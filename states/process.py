@@ -157,6 +157,9 @@ class Changes:
     waived_because: str = ""
     # What the audit row records besides the event's data (what the effect worked out).
     audited: Mapping[str, Any] = field(default_factory=dict)
+    # People its notices may go to by a role of this event's own (rule data names it in `to`),
+    # each an email: `former_liaison` for the liaison a reassignment replaces.
+    named: Mapping[str, str] = field(default_factory=dict)
 
 
 Guard = Callable[[Any, Mapping[str, Any], "RuleSet"], None]

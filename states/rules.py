@@ -6,7 +6,7 @@ identified under, so changing a rule never changes an agreement already running.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -93,11 +93,13 @@ class RuleSet:
     def required_parties(self, psa: bool) -> tuple[str, ...]:
         return (*self.signatories, *self.psa_signatories) if psa else self.signatories
 
-    def check_may(self, action: str, role: str) -> None:
+    def check_may(self, action: str, roles: str | Sequence[str]) -> None:
+        """Refuse unless one of `roles` (a person may hold several) may take `action`."""
+        held = (roles,) if isinstance(roles, str) else tuple(roles)
         allowed = self.permissions.get(action, frozenset())
-        if role not in allowed:
+        if not allowed.intersection(held):
             who = ", ".join(sorted(allowed)) or "nobody"
-            raise PermissionDenied(f"a {role} may not {action} (allowed: {who})")
+            raise PermissionDenied(f"a {' or '.join(held)} may not {action} (allowed: {who})")
 
     def parse_consequences(self, raw: str | None, psa: bool) -> tuple[str, ...]:
         if raw is None:

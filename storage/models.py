@@ -39,12 +39,29 @@ class School(SQLModel, table=True):
     high_school: bool = False  # a high school has a graduation-rate benchmark
 
 
-class Contact(SQLModel, table=True):
+class Person(SQLModel, table=True):
+    """Someone on file, known by email. What they do is in their role assignments."""
+
     model_config = DEFER
     email: str = Field(primary_key=True)
     name: str
+    phone: str | None = None
+
+
+class Assignment(SQLModel, table=True):
+    """A person holding a role (in a district, for a district role) over a span of days.
+
+    Held from `started_on` (None: since before any date was recorded) up to the day before
+    `ended_on` (None: still held). Notices go to whoever holds the role on the day they are made.
+    """
+
+    model_config = DEFER
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(foreign_key="person.email", index=True)
     role: str = Field(index=True)
     district_code: str | None = Field(default=None, foreign_key="district.code", index=True)
+    started_on: date | None = None
+    ended_on: date | None = None
 
 
 class Agreement(SQLModel, table=True):
@@ -55,7 +72,7 @@ class Agreement(SQLModel, table=True):
     state: str = Field(index=True)
     rules_version: str
     consequences: str  # comma list, in the order given
-    liaison_email: str | None = Field(default=None, foreign_key="contact.email")
+    liaison_email: str | None = Field(default=None, foreign_key="person.email")
     identified_on: date
     signed_on: date | None = None
     escalation_option: str | None = None

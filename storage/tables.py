@@ -11,13 +11,14 @@ from sqlalchemy import Table
 from storage.models import (
     Agreement,
     AgreementSchool,
+    Assignment,
     Audit,
     Benchmark,
-    Contact,
     Deadline,
     Determination,
     District,
     Measurement,
+    Person,
     Review,
     ReviewStep,
     School,
@@ -26,10 +27,10 @@ from storage.models import (
 from storage.service_models import Heartbeat, MailBody, Outbox, Timer
 
 AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
+ASSIGNMENT: Table = Assignment.__table__  # type: ignore[attr-defined]
 AGREEMENT_SCHOOL: Table = AgreementSchool.__table__  # type: ignore[attr-defined]
 AUDIT: Table = Audit.__table__  # type: ignore[attr-defined]
 BENCHMARK: Table = Benchmark.__table__  # type: ignore[attr-defined]
-CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
 DEADLINE: Table = Deadline.__table__  # type: ignore[attr-defined]
 DETERMINATION: Table = Determination.__table__  # type: ignore[attr-defined]
 DISTRICT: Table = District.__table__  # type: ignore[attr-defined]
@@ -37,6 +38,7 @@ HEARTBEAT: Table = Heartbeat.__table__  # type: ignore[attr-defined]
 MAIL_BODY: Table = MailBody.__table__  # type: ignore[attr-defined]
 MEASUREMENT: Table = Measurement.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
+PERSON: Table = Person.__table__  # type: ignore[attr-defined]
 REVIEW: Table = Review.__table__  # type: ignore[attr-defined]
 REVIEW_STEP: Table = ReviewStep.__table__  # type: ignore[attr-defined]
 SCHOOL: Table = School.__table__  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from notifications import bodies
 from storage.db import make_engine
-from storage.migrate import MIGRATIONS, upgrade
+from storage.migrate import downgrade, upgrade
 from storage.types import UTCDateTime
 
 T0 = datetime(2018, 6, 1, 12, 0, tzinfo=UTC)
@@ -55,17 +55,6 @@ def _row_0005(n: int, row: tuple[str, ...]) -> dict[str, Any]:
     values = (notice, occurrence, recipient, f"key{n}", f"<m{n}@pal>", f"subject {n}", text, html,
               status, 0, T0, T0)  # fmt: skip
     return dict(zip(_COLUMNS_0005, values, strict=True))
-
-
-def downgrade(engine: sa.Engine, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
 
 
 def _columns(engine: sa.Engine, table: str) -> set[str]:

@@ -48,7 +48,7 @@ from sqlmodel import select
 
 from states.context import Context
 from storage.db import make_engine, transaction
-from storage.models import Contact, District
+from storage.models import Assignment, District, Person
 from storage.service_models import Timer
 from workflow import sweep as sweep_module
 from workflow.actors import Actor
@@ -211,7 +211,12 @@ def many_agreements(db_url: str, count: int) -> list[int]:
             for code in codes:
                 for role in ("superintendent", "board_president"):
                     email = person(code, role)
-                    session.add(Contact(email=email, name=role, role=role, district_code=code))
+                    session.add(Person(email=email, name=role))
+            session.flush()
+            for code in codes:
+                for role in ("superintendent", "board_president"):
+                    email = person(code, role)
+                    session.add(Assignment(email=email, role=role, district_code=code))
             session.flush()
             for code in codes:
                 agreement = apply(

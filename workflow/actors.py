@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session
 
 from states.errors import BadInput, NotFound, PermissionDenied
 from states.rules import SYSTEM
-from storage.models import Contact
+from storage.roles import roles_held
 from workflow.text import quoted
 
 # RFC 5322 dot-atom local part (no quoted strings: a quote breaks the headers that carry it) and
@@ -26,6 +27,12 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 class Actor:
     email: str
     role: str
+    # The other roles the person holds today: a permission given to any of them counts.
+    more_roles: tuple[str, ...] = ()
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return (self.role, *self.more_roles)
 
 
 SYSTEM_ACTOR = Actor(SYSTEM, SYSTEM)
@@ -81,14 +88,17 @@ def normalize_email(raw: str) -> str:
     return email
 
 
-def person(session: Session, raw_email: str | None) -> Actor:
-    """The person acting. `system` is refused: automated steps are never in a person's name."""
+def person(session: Session, raw_email: str | None, day: date) -> Actor:
+    """The person acting, with the roles they hold on `day`. `system` is refused: automated
+    steps are never in a person's name."""
     if not raw_email:
         raise BadInput("who is acting? give --by EMAIL or set PAL_ACTOR")
     if raw_email.strip().lower() == SYSTEM:
         raise PermissionDenied("'system' is reserved for automated steps")
     email = normalize_email(raw_email)
-    contact = session.get(Contact, email)
-    if contact is None:
+    found = roles_held(session, email, day)
+    if found is None:
         raise NotFound(f"no person {email} on file (add them with `pal contact add`)")
-    return Actor(email, contact.role)
+    if not found:
+        raise PermissionDenied(f"{email} holds no role today")
+    return Actor(email, found[0], tuple(found[1:]))

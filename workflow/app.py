@@ -51,7 +51,7 @@ class App:
         check_alive(self.engine)
 
     def person(self, session: Session, by: str | None) -> Actor:
-        return person(session, by or self.settings.actor)
+        return person(session, by or self.settings.actor, self.context().today)
 
     def clerk(self, by: str | None) -> Actor:
         """Who registers reference data: named, but not necessarily on file yet (bootstrap)."""

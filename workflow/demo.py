@@ -104,6 +104,8 @@ SLIPPING = ("off_track_progress", "off_track_progress", "off_track_limited")
 REACH = {"on_track": (1.02, 1.2), "off_track_progress": (0.3, 0.8),
          "off_track_limited": (-0.3, -0.05)}  # fmt: skip
 NEVER_SIGNS = 12  # overdue notices, the State Superintendent is told, escalates
+SUPERINTENDENT_LEAVES = 3  # a new superintendent takes over during the plan window
+LIAISON_REASSIGNED = 4  # another liaison takes the agreement over during the plan window
 ESCALATED_AT_36 = frozenset({5, 30})  # off track at 36 months: two options, with the reason
 EXIT_WITH_NOTE = frozenset({11, 26})  # a school still off track: the director explains the exit
 OVERRIDDEN = 2  # the RGA conference agrees a better status for one school, with its reason
@@ -328,6 +330,21 @@ def _script_district(
     )
     _script_benchmarks(at, case, district, add_days(identified_on, 21), liaison)
     window = 60 if rules == "2017-04" else 90
+    if index == SUPERINTENDENT_LEAVES:
+        # Mid-way through the plan window the superintendent leaves: later reminders reach the
+        # new one only.
+        at(
+            add_days(identified_on, window // 2),
+            f"new superintendent for {code}",
+            lambda s, c: _superintendent_change(s, c, by["director"], code, index),
+        )
+    if index == LIAISON_REASSIGNED:
+        at(
+            add_days(identified_on, window // 2),
+            f"assign_liaison {agreement_id}",
+            lambda s, c: _fire(s, c, case, "assign_liaison", by["director"],
+                               {"liaison": LIAISONS[(index + 1) % 3]}),
+        )  # fmt: skip
     if index == NEVER_SIGNS:
         at(
             add_days(identified_on, window + 40),
@@ -366,6 +383,21 @@ def _script_district(
     _script_benchmarks(at, renewal, again, add_days(renewed_on, 14), liaison)
     _script_plan(at, renewal, resigned_on, psa, liaison)
     return _script_reviews(at, renewal, resigned_on, again, by, liaison)
+
+
+def _superintendent_change(
+    session: Session, ctx: Context, clerk: Actor, code: str, index: int
+) -> None:
+    slug = PLACES[index - 1].lower().replace(" ", "")
+    registry.end_contact(
+        session, email=f"superintendent@{slug}.example", role="superintendent",
+        district_code=code, on=ctx.today, actor=clerk, ctx=ctx,
+    )  # fmt: skip
+    registry.add_contact(
+        session, email=f"new.superintendent@{slug}.example",
+        name=f"{PLACES[index - 1]} New Superintendent", role="superintendent",
+        district_code=code, on=ctx.today, actor=clerk, ctx=ctx,
+    )  # fmt: skip
 
 
 class _Fixed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from sqlmodel import Session
@@ -19,9 +20,10 @@ def after_transition(
     day: date,
     ctx: Context,
     note: str | None = None,
+    named: Mapping[str, str] | None = None,
 ) -> None:
     """Enqueue the notices `event` owes, in the caller's transaction (`note`: the reason given,
-    for notices that tell it)."""
+    for notices that tell it; `named`: people the event names by a role of its own)."""
     from notifications.outbox import enqueue_transition_notices
 
-    enqueue_transition_notices(session, agreement, rules, event, day, ctx, note=note)
+    enqueue_transition_notices(session, agreement, rules, event, day, ctx, note=note, named=named)

@@ -16,7 +16,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
@@ -27,8 +27,8 @@ from states.errors import BadInput, ConcurrentModification, NotAllowedInState, N
 from states.process import Changes, EventSpec, Field, Process
 from states.registry import process
 from states.rules import RuleSet
-from storage import tables
 from storage.prepared import Prepared
+from storage.roles import roles_held
 from workflow import audit, deadlines
 from workflow.actors import SYSTEM_ACTOR, Actor, normalize_email
 from workflow.cases import STORES, AgreementStore
@@ -80,7 +80,7 @@ def _transition(
     """Apply `spec` to the case `row` (as read in this transaction); `looked_at`: the case as
     of the row's last event with what `spec` reads, when the caller has it already."""
     rules = load_rules(row.rules_version)
-    rules.check_may(spec.permission_key, request.actor.role)
+    rules.check_may(spec.permission_key, request.actor.roles)
     dest = definition.destination(row.state, spec.name)
     day = effective_date(request.on, ctx, row.last_event_on)
     case = None
@@ -106,7 +106,7 @@ def _transition(
     if spec.successor is None:
         if not final:  # a case that has ended opens no deadlines, but is still told about
             deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
-        after_transition(session, row, rules, spec.name, day, ctx, request.note)
+        after_transition(session, row, rules, spec.name, day, ctx, request.note, changes.named)
     if spec.follow_up is not None:
         _follow_up(session, definition, spec, store, row, request, values, ctx)
     return row
@@ -127,7 +127,7 @@ def _create(
     ctx: Context,
 ) -> Any:
     rules = load_rules(request.rules_version or ctx.rules_version or DEFAULT_RULES_VERSION)
-    rules.check_may(spec.permission_key, request.actor.role)
+    rules.check_may(spec.permission_key, request.actor.roles)
     if request.parent is None:
         raise BadInput(f"{spec.name} needs what the new {definition.name} belongs to")
     case = store.new_case(session, request.parent)
@@ -150,7 +150,7 @@ def _decide(
 ) -> tuple[dict[str, Any], Changes]:
     """The event's checked data and what it changes: its fields, its guard, its note, then its
     effect, all before anything is written."""
-    values = _resolve(session, spec, request.data, case, rules)
+    values = _resolve(session, spec, request.data, case, rules, day)
     if spec.guard is not None:
         spec.guard(case, values, rules)
     _check_note(spec, case, rules, request.note)
@@ -271,6 +271,7 @@ def _resolve(
     given: Mapping[str, str | Mapping[str, str]],
     case: Any,
     rules: RuleSet,
+    today: date,
 ) -> dict[str, Any]:
     """The event's data, checked against its fields: unknown or missing names are refused."""
     unknown = sorted(set(given) - {f.name for f in spec.fields})
@@ -286,7 +287,7 @@ def _resolve(
         if isinstance(raw, Mapping):
             if item.kind != "pairs":
                 raise BadInput(f"{spec.name} takes one value for {item.name}")
-            values[item.name] = _value(session, item, raw, case, rules) if raw else None
+            values[item.name] = _value(session, item, raw, case, rules, today) if raw else None
             continue
         # A blank choice list is a choice, and refused as one ("unknown ... (empty)").
         if raw is None or (not raw.strip() and not item.many):
@@ -299,12 +300,17 @@ def _resolve(
             elif raw is not None or item.kind == "text":
                 values[item.name] = None
             continue
-        values[item.name] = _value(session, item, raw.strip(), case, rules)
+        values[item.name] = _value(session, item, raw.strip(), case, rules, today)
     return values
 
 
 def _value(
-    session: Session, item: Field, raw: str | Mapping[str, str], case: Any, rules: RuleSet
+    session: Session,
+    item: Field,
+    raw: str | Mapping[str, str],
+    case: Any,
+    rules: RuleSet,
+    today: date,
 ) -> Any:
     if item.kind == "pairs":
         pairs: dict[str, str] = item.parse(raw)
@@ -314,11 +320,12 @@ def _value(
     assert isinstance(raw, str)
     if item.kind == "person":
         email = normalize_email(raw)
-        role = _ROLE_OF.execute(session, {"email": email}).scalar()
-        if role is None:
+        roles = roles_held(session, email, today)
+        if roles is None:
             raise NotFound(f"no person {email} on file")
-        if role not in item.roles:
-            raise BadInput(f"{email} is a {role}, not a {' or '.join(item.roles)}")
+        if not set(roles).intersection(item.roles):
+            held = " and ".join(roles) or "holds no role today"
+            raise BadInput(f"{email} is {held}, not a {' or '.join(item.roles)}")
         return email  # audited as on file, not as typed
     if item.kind == "choice":
         return item.check_choice(raw, case, rules)
@@ -365,11 +372,6 @@ def _audit(
         note=note if note is not None else request.note,
         data={k: list(v) if isinstance(v, tuple) else v for k, v in data.items()},
     )
-
-
-_ROLE_OF = Prepared(
-    select(tables.CONTACT.c.role).where(tables.CONTACT.c.email == bindparam("email"))
-)
 
 
 @cache

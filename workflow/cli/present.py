@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -64,10 +65,54 @@ def contact_added(email: str, role: str) -> str:
     return f"contact {email} added as {role}"
 
 
+def contact_ended(email: str, role: str, district_code: str | None, on: date) -> str:
+    where = f" in {district_code}" if district_code else ""
+    return f"contact {email} holds the role of {_role(role)}{where} no more from {on}"
+
+
+def contact_edited(email: str) -> str:
+    return f"contact {email} updated"
+
+
 def contact_rows(rows: list[dict[str, Any]]) -> str:
     return "\n".join(
-        f"{r['email']:<32} {r['role']:<20} {r['district_code'] or '-':<10} {r['name']}"
+        f"{r['email']:<32} {_role(r['role']):<36} {r['district_code'] or '-':<10} {r['name']}"
+        + (f", {r['phone']}" if r["phone"] else "")
+        + _held(r["started_on"], r["ended_on"])
         for r in rows
+    )
+
+
+def _role(role: str) -> str:
+    from states.labels import ROLE_LABELS
+
+    return ROLE_LABELS.get(role, role).removeprefix("the ")
+
+
+def _held(started: str | None, ended: str | None) -> str:
+    if started and ended:
+        return f"  (from {started}, ended {ended})"
+    if ended:
+        return f"  (ended {ended})"
+    return f"  (from {started})" if started else ""
+
+
+def district_edited(code: str) -> str:
+    return f"district {code} updated"
+
+
+def school_edited(code: str) -> str:
+    return f"school {code} updated"
+
+
+def school_rows(rows: list[dict[str, Any]]) -> str:
+    def marks(r: dict[str, Any]) -> str:
+        found = [m for m, on in (("CSI", r["csi"]), ("high school", r["high_school"]),
+                                 ("alternative", r["alternative"])) if on]  # fmt: skip
+        return f"  ({', '.join(found)})" if found else ""
+
+    return "\n".join(
+        f"{r['code']:<12} {r['district_code']:<10} {r['name']}{marks(r)}" for r in rows
     )
 
 
