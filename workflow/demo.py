@@ -335,7 +335,7 @@ def _script_district(
         # new one only.
         at(
             add_days(identified_on, window // 2),
-            f"new superintendent for {code}",
+            f"superintendent replaced in {code}",
             lambda s, c: _superintendent_change(s, c, by["director"], code, index),
         )
     if index == LIAISON_REASSIGNED:
@@ -614,6 +614,8 @@ def _actor(email: str, role: str) -> Actor:
 LABELS = {
     "identify": "identified",
     "start_assessment": "liaisons named",
+    "assign_liaison": "liaisons reassigned",
+    "superintendent": "superintendents replaced",
     "benchmarks": "benchmark files imported",
     "sign": "signatures",
     "measurements": "measurement files imported",
