@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
@@ -19,9 +21,15 @@ def after_transition(
     day: date,
     ctx: Context,
     note: str | None = None,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    told: tuple[str, ...] = (),
 ) -> None:
     """Enqueue the notices `event` owes, in the caller's transaction (`note`: the reason given,
-    for notices that tell it)."""
+    for notices that tell it; `extra`: what a correction's notice tells; `told`: who a notice
+    to `told_before` goes to)."""
     from notifications.outbox import enqueue_transition_notices
 
-    enqueue_transition_notices(session, agreement, rules, event, day, ctx, note=note)
+    enqueue_transition_notices(
+        session, agreement, rules, event, day, ctx, note=note, extra=extra, told=told
+    )
