@@ -419,7 +419,7 @@ def _always_note(case: AgreementCase, rules: RuleSet) -> str | None:
 
 
 def _reason_needed(case: AgreementCase | None, rules: RuleSet) -> str | None:
-    return "a correction records why it was made (--reason)"
+    return "a correction records why it was made"
 
 
 def _signature_withdrawn(
