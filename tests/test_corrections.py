@@ -280,3 +280,19 @@ def test_migrate_refuses_bad_input_and_changes_nothing(seeded: Pal) -> None:
     refused(seeded, 4, *base, "--rules", "2017-10", "--by", LIAISON)
     refused(seeded, 2, "agreement", "migrate", agreement, "--rules", "2017-10", "--reason", " ",
             "--by", DIRECTOR)  # fmt: skip
+
+
+def test_a_corrected_review_opening_moves_the_review_and_its_step_deadlines(seeded: Pal) -> None:
+    """The RGA opened 2019-11-01, corrected to 2019-11-04: the review, its step deadlines and the
+    RGA deadline it met (now late) all follow."""
+    agreement = signed_agreement(seeded)
+    fire(seeded, agreement, "open_rga", by=DIRECTOR, on="2019-11-01")
+    ok(seeded, "agreement", "correct", agreement, "--on", "2019-11-04", "--reason", "typo",
+       "--by", DIRECTOR)  # fmt: skip
+    opened = execute(seeded.db_url, "SELECT opened_on FROM review WHERE agreement_id = :id",
+                     id=agreement)  # fmt: skip
+    assert str(opened[0][0]) == "2019-11-04"
+    view = show(seeded, agreement)
+    assert deadline(view, "rga_due")["status"] == "met_late"
+    evidence = {d["status"]: d["due"] for d in view["deadlines"] if d["kind"] == "evidence_due"}
+    assert evidence == {"corrected": "2019-12-01", "open": "2019-12-04"}
