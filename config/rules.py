@@ -148,3 +148,38 @@ def _display(path: Path) -> str:
         return str(path.relative_to(SHIPPED.parent.parent))
     except ValueError:
         return str(path)
+
+
+def parent_of(version: str) -> str | None:
+    """The version `version` extends, or None for a base version."""
+    path = _path(version)
+    try:
+        with path.open("rb") as handle:
+            parent = tomllib.load(handle).get("extends")
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BadRules(f"{_display(path)}: cannot read: {exc}") from exc
+    return str(parent) if parent is not None else None
+
+
+def flattened(version: str) -> dict[str, Any]:
+    """The rule data of `version` (with what it extends) as one value per key: `permissions.
+    identify`, `deadlines[plan_due].days`, `timers[plan_due/plan_due/plan_reminder].to`."""
+    flat: dict[str, Any] = {}
+    _flatten(_merged(version, ())[0], "", flat)
+    return flat
+
+
+def _flatten(value: Any, key: str, flat: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for name, item in value.items():
+            _flatten(item, f"{key}.{name}" if key else str(name), flat)
+        return
+    identity = _IDENTITY.get(key)
+    if identity is not None and isinstance(value, list):
+        for entry in value:
+            named = "/".join(str(part) for part in _ident(entry, identity) if part is not None)
+            for name, item in entry.items():
+                if name not in identity:
+                    _flatten(item, f"{key}[{named}].{name}", flat)
+        return
+    flat[key] = value

@@ -24,6 +24,7 @@ from notifications.recipients import Directory, Recipients
 from notifications.render import mentions, render_once
 from notifications.reviews import NEEDS, ReviewBook, due_step, review_name
 from states.context import Context
+from states.corrections import TOLD
 from states.registry import process
 from states.rules import RuleSet
 from storage import tables
@@ -123,15 +124,19 @@ def enqueue_transition_notices(
     ctx: Context,
     note: str | None = None,
     named: Mapping[str, str] | None = None,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    told: tuple[str, ...] = (),
 ) -> int:
     """Enqueue the notices `event` owes (`note`: the reason given, which they may tell;
-    `named`: people the event names by a role of its own, e.g. the liaison it replaces)."""
+    `named`: people the event names by a role of its own, e.g. the liaison it replaces;
+    `extra`: more values for them; `told`: the roles a notice to `told_before` names)."""
     notices = rules.notices_for(event)
     if not notices:
         return 0
     session.flush()
     reason = note.strip() if note else ""
-    extra: dict[str, Any] = {"event_day": day, "note": reason or None}
+    extra = {"event_day": day, "note": reason or None, **(extra or {})}
     if named:
         extra["named"] = dict(named)
     # Plain records, not ORM objects: notices read a deadline's kind and dates only.
@@ -143,8 +148,16 @@ def enqueue_transition_notices(
     if agreement.renewed_from is not None:
         extra["renewed_from"] = agreement.renewed_from
     occurrence = f"{event}.v{agreement.version}"
-    owed = [Notice(agreement, n.notice, occurrence, n.to, upcoming, extra) for n in notices]
+    owed = [Notice(agreement, n.notice, occurrence, _told(n.to, told), upcoming, extra)
+            for n in notices]  # fmt: skip
     return enqueue_many(session, owed, ctx, fresh=True)
+
+
+def _told(roles: tuple[str, ...], told: tuple[str, ...]) -> tuple[str, ...]:
+    """`roles` with `told_before` standing for `told` (whoever was told of what a correction
+    corrects)."""
+    expanded = (r for role in roles for r in (told if role == TOLD else (role,)))
+    return tuple(dict.fromkeys(expanded))
 
 
 def enqueue(session: Session, owed: Notice, ctx: Context) -> int:

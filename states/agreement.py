@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from states.corrections import CORRECT_DATE, TrailEntry, date_corrected
 from states.errors import BadInput, NotAllowedInState
 from states.labels import (
     BENCHMARK_KIND_LABELS,
@@ -96,6 +97,8 @@ class AgreementCase:
     review: OpenReview | None = None
     reviews_held: tuple[str, ...] = ()
     statuses: Mapping[str, str] = field(default_factory=dict)
+    # Every audit row of the agreement, oldest first (`trail`: what a date correction reads).
+    trail: tuple[TrailEntry, ...] = ()
 
 
 # --- identify -----------------------------------------------------------------------------------
@@ -428,6 +431,131 @@ def _note_unless_all_on_track(case: AgreementCase, rules: RuleSet) -> str | None
 def _always_note(case: AgreementCase, rules: RuleSet) -> str | None:
     return "the reason must be recorded, and the district is told it"
 
+# --- corrections and rule versions (see states/corrections.py) ----------------------------------
+
+
+def _reason_needed(case: AgreementCase | None, rules: RuleSet) -> str | None:
+    return "a correction records why it was made"
+
+
+def _signature_withdrawn(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    party = values["party"]
+    if party not in case.signatures:
+        raise NotAllowedInState(f"the {PARTY_LABELS[party]} has no signature on file to withdraw")
+    return Changes(removes=(Child("signature", {"party": party}),))
+
+
+def _measurement_withdrawn(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    record = {"benchmark_id": _benchmark_id(values), "measured_on": values["on"]}
+    return Changes(removes=(Child("measurement", record),))
+
+
+def _step_names(case: AgreementCase, rules: RuleSet) -> tuple[str, ...]:
+    return tuple(STEP_EVENTS)
+
+
+def _may_withdraw_step(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:
+    review = _running_review(case, rules)
+    step = values["step"]
+    if review.determined_on is not None:
+        raise NotAllowedInState(f"this review was determined on {review.determined_on}")
+    if step not in review.done:
+        raise NotAllowedInState(f"the {STEP_LABELS[step]} of this review is not recorded")
+    latest = review.steps[-1].step
+    if latest != step:
+        raise NotAllowedInState(
+            f"the {STEP_LABELS[latest]} was recorded after it: withdraw that first"
+        )
+
+
+def _step_withdrawn(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    event = STEP_EVENTS[values["step"]]
+    met = tuple(rule.kind for rule in rules.deadlines if event in rule.met_by)
+    return Changes(removes=(Child("review_step", {"step": values["step"]}),), reopen=met)
+
+
+def _corrected(
+    case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    from states.registry import process
+
+    return date_corrected(case.trail, values["on"], day, rules, process("agreement"))
+
+
+def _migrated(
+    case: AgreementCase | None, values: Mapping[str, Any], rules: RuleSet, day: date
+) -> Changes:
+    wanted = values["rules"]
+    if wanted == rules.version:
+        raise NotAllowedInState(f"the agreement already follows rules {wanted}")
+    return Changes(
+        {"rules_version": wanted},
+        rules_version=wanted,
+        audited={"from": rules.version, "to": wanted},
+    )
+
+
+CORRECTIONS = (
+    EventSpec(
+        "withdraw_signature",
+        "withdraw a signature recorded in error",
+        ("needs_assessment",),
+        fields=(Field("party", kind="choice", choices=_parties, choices_are="the parties"),),
+        effect=_signature_withdrawn,
+        note_required=_reason_needed,
+        corrective=True,
+    ),
+    EventSpec(
+        "withdraw_measurement",
+        "withdraw a measurement recorded in error",
+        ACTIVE,
+        fields=(Field("benchmark"), Field("on", kind="date")),
+        guard=_plan_benchmark,
+        effect=_measurement_withdrawn,
+        reads=frozenset({"plan"}),
+        note_required=_reason_needed,
+        corrective=True,
+    ),
+    EventSpec(
+        "withdraw_step",
+        "withdraw a review step recorded in error",
+        REVIEW_STATES,
+        fields=(
+            Field("step", kind="choice", choices=_step_names, choices_are="the review steps"),
+        ),
+        guard=_may_withdraw_step,
+        effect=_step_withdrawn,
+        reads=frozenset({"review"}),
+        note_required=_reason_needed,
+        corrective=True,
+    ),
+    EventSpec(
+        CORRECT_DATE,
+        "correct the date of the latest step",
+        ACTIVE,
+        fields=(Field("on", kind="date"),),
+        effect=_corrected,
+        reads=frozenset({"trail"}),
+        note_required=_reason_needed,
+        corrective=True,
+    ),
+    EventSpec(
+        "migrate_rules",
+        "move the agreement to another version of the rules",
+        ACTIVE,
+        fields=(Field("rules"),),
+        effect=_migrated,
+        note_required=_reason_needed,
+        corrective=True,
+    ),
+)
+
 
 AGREEMENT = Process(
     name="agreement",
@@ -442,6 +570,9 @@ AGREEMENT = Process(
         "benchmark add": "add_benchmark",
         "benchmark measure": "record_measurement",
         "review determine": "determine",
+        "unsign": "withdraw_signature",
+        "correct": CORRECT_DATE,
+        "migrate": "migrate_rules",
     },
     steps=STEP_EVENTS,
     events=(
@@ -472,6 +603,7 @@ AGREEMENT = Process(
             ),
             guard=_no_running_agreement,
             effect=_identified,
+            dated=("identified_on",),
         ),
         EventSpec(
             "start_assessment",
@@ -498,6 +630,7 @@ AGREEMENT = Process(
             ),
             guard=_may_sign,
             effect=_signature,
+            dated=("signature.signed_on",),
             follow_up="sign",
             follow_up_note=_last_signature,
         ),
@@ -508,6 +641,7 @@ AGREEMENT = Process(
             "signed",
             guard=_all_signed,
             effect=_signed,
+            dated=("signed_on",),
         ),
         EventSpec(
             "add_benchmark",
@@ -563,6 +697,7 @@ AGREEMENT = Process(
             ("signed",),
             "rga",
             effect=_opens_review("rga"),
+            dated=("review.opened_on",),
         ),
         *(
             EventSpec(
@@ -573,6 +708,7 @@ AGREEMENT = Process(
                 guard=_is_next(step),
                 effect=_step_done(step),
                 reads=frozenset({"review"}),
+                dated=("review_step.done_on",),
             )
             for step, event in STEP_EVENTS.items()
         ),
@@ -589,6 +725,7 @@ AGREEMENT = Process(
             guard=_may_determine,
             effect=_determined,
             reads=frozenset({"measurements", "review"}),
+            correctable=False,  # the statuses were worked out as of its date
         ),
         EventSpec(
             "open_review_24",
@@ -599,6 +736,7 @@ AGREEMENT = Process(
             guard=_not_held("review_24"),
             effect=_opens_review("review_24"),
             reads=frozenset({"review"}),
+            dated=("review.opened_on",),
         ),
         EventSpec(
             "open_review_36",
@@ -606,6 +744,7 @@ AGREEMENT = Process(
             ("implementing",),
             "review_36",
             effect=_opens_review("review_36"),
+            dated=("review.opened_on",),
         ),
         EventSpec(
             "exit",
@@ -630,6 +769,7 @@ AGREEMENT = Process(
                 link_back="renewed_from",
                 link_on="renewed_as",
             ),
+            correctable=False,  # it started the next agreement
         ),
         EventSpec(
             "escalate",
@@ -648,6 +788,7 @@ AGREEMENT = Process(
             effect=_escalated,
             note_required=_always_note,
         ),
+        *CORRECTIONS,
     ),
 )
 PARTIES = tuple(PARTY_LABELS)

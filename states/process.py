@@ -160,6 +160,29 @@ class Changes:
     # People its notices may go to by a role of this event's own (rule data names it in `to`),
     # each an email: `former_liaison` for the liaison a reassignment replaces.
     named: Mapping[str, str] = field(default_factory=dict)
+    # Corrections (see `Redate`): records taken out of the current record (a signature recorded
+    # in error), each named by its kind and the values that identify it; the audit row keeps
+    # everything about them. `reopen`: deadline kinds met by a withdrawn record, open again.
+    removes: tuple[Child, ...] = ()
+    reopen: tuple[str, ...] = ()
+    # The effective date of the latest step moved; its deadlines and timers recomputed.
+    redate: Redate | None = None
+    # A deliberate move to another rule version: open deadlines recomputed under it.
+    rules_version: str | None = None
+    # Who a notice addressed to `told_before` (TOLD) goes to: the roles told of what is corrected.
+    told: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Redate:
+    """A correction of the effective date of a step (an event and the follow-up it fired):
+    `events` moved from `old` to `new`; `records` are the (kind, field) of records they
+    appended that hold that date (the latest record of each kind is re-dated)."""
+
+    events: tuple[str, ...]
+    old: date
+    new: date
+    records: tuple[tuple[str, str], ...] = ()
 
 
 Guard = Callable[[Any, Mapping[str, Any], "RuleSet"], None]
@@ -171,7 +194,8 @@ NoteRule = Callable[[Any, "RuleSet"], str | None]
 # (schools and benchmarks), `measurements` (the plan with each benchmark's latest measurement
 # on or before the event's day), `review` (the latest review with its steps, and the statuses
 # last determined).
-READS = frozenset({"history", "plan", "measurements", "review"})
+# `trail` (every audit row of the case: what corrections look at) was added for corrections.
+READS = frozenset({"history", "plan", "measurements", "review", "trail"})
 
 
 @dataclass(frozen=True)
@@ -211,6 +235,16 @@ class EventSpec:
     permission: str = ""  # key of the rule data's permission table; the event's name if empty
     reads: frozenset[str] = frozenset()
     note_required: NoteRule | None = None
+    # Where the event keeps its effective date besides the case's last event: columns of the
+    # case (`signed_on`) and fields of the records it appends (`signature.signed_on`). A date
+    # correction moves them.
+    dated: tuple[str, ...] = ()
+    # Whether the event's date can be corrected afterwards (not when its outcome was worked
+    # out as of its date, or it handed over to a successor).
+    correctable: bool = True
+    # A corrective step (a withdrawal, a date correction, a move to another rule version):
+    # not an event of the case's life that a date correction could move.
+    corrective: bool = False
 
     def __post_init__(self) -> None:
         if not self.reads <= READS:

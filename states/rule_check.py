@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from states.corrections import TOLD
 from states.errors import BadRules
 from states.labels import CONSEQUENCE_LABELS, PARTY_LABELS, ROLE_LABELS
 from states.process import Process
 from states.review import STEPS
 from states.rules import ROLES, SYSTEM
 
-RECIPIENTS = frozenset(ROLE_LABELS) - {SYSTEM}
+RECIPIENTS = (frozenset(ROLE_LABELS) - {SYSTEM}) | {TOLD}
 ACTORS = frozenset({*ROLES, SYSTEM})
 
 _TOP = {

@@ -112,7 +112,9 @@ class Deadline(SQLModel, table=True):
     due_on: date
     # When the deadline passes: the local midnight ending `due_on`, in UTC.
     due_at: datetime = utc_column()
-    status: str = "open"  # open | met | met_late | cancelled | waived (no longer needed)
+    # open | met | met_late | cancelled | waived (no longer needed); after a correction:
+    # corrected | migrated (reopened from the right date or rules) | reopened (its record withdrawn)
+    status: str = "open"
     opened_on: date
     closed_on: date | None = None
 

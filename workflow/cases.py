@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from states.agreement import TERMINAL, AgreementCase
 from states.context import Context
+from states.corrections import TrailEntry
 from states.errors import NotAllowedInState, NotFound
 from states.process import Child
 from states.review import Measured, OpenReview, PlannedBenchmark, SchoolResult, StepDone
@@ -143,6 +144,7 @@ class AgreementStore:
             review=review,
             reviews_held=held,
             statuses=statuses,
+            trail=trail_of(session, row.id) if "trail" in reads else (),
         )
 
     def new_case(self, session: Session, parent: str) -> AgreementCase:
@@ -201,6 +203,20 @@ class AgreementStore:
     def subject(self, row: AgreementRow) -> tuple[str, int | None]:
         """How the audit log names the case, and the agreement it belongs to."""
         return f"agreement:{row.id}", row.id
+
+    def remove_child(self, session: Session, row: AgreementRow, child: Child) -> dict[str, Any]:
+        """Take the record `child` names out of the current record; returns all it held."""
+        from workflow.corrections import remove_record
+
+        return remove_record(session, row.id, child)
+
+    def redate_child(
+        self, session: Session, row: AgreementRow, kind: str, name: str, old: date, new: date
+    ) -> None:
+        """Move the date `name` of the case's latest record of `kind` from `old` to `new`."""
+        from workflow.corrections import redate_record
+
+        redate_record(session, row.id, kind, name, old, new)
 
 
 def _since_entered(session: Session, row: AgreementRow) -> tuple[tuple[str, Any], ...]:
@@ -431,3 +447,24 @@ _NEW: dict[str, Any] = {
 }  # fmt: skip
 
 STORES: Mapping[str, AgreementStore] = {"agreement": AgreementStore()}
+
+
+_TRAIL = Prepared(
+    core_select(
+        tables.AUDIT.c.id,
+        tables.AUDIT.c.event,
+        tables.AUDIT.c.effective_on,
+        tables.AUDIT.c.actor,
+        tables.AUDIT.c.data,
+    )
+    .where(tables.AUDIT.c.agreement_id == bindparam("agreement"))
+    .order_by(tables.AUDIT.c.id)
+)
+
+
+def trail_of(session: Session, agreement_id: int) -> tuple[TrailEntry, ...]:
+    """Every audit row of the agreement, oldest first (what a date correction looks at)."""
+    return tuple(
+        TrailEntry(entry.id, entry.event, entry.effective_on, entry.actor, entry.data or {})
+        for entry in _TRAIL.execute(session, {"agreement": agreement_id}).rows
+    )

@@ -31,6 +31,19 @@ def open_for_event(
         return 0
     due = {rule.kind: rule.due(on) for rule in opened}
     assert len(due) == len(opened), "one deadline of each kind"
+    _open(session, agreement, rules, due, on, ctx)
+    return len(opened)
+
+
+def _open(
+    session: Session,
+    agreement: AnyAgreement,
+    rules: RuleSet,
+    due: dict[str, date],
+    on: date,
+    ctx: Context,
+) -> None:
+    """Open a deadline of each kind in `due`, opened `on`, each with its timer ladder."""
     values: dict[str, Any] = {"agreement_id": agreement.id, "opened_on": on}
     for i, (kind, due_on) in enumerate(due.items()):
         values |= {f"kind{i}": kind, f"due_on{i}": due_on, f"due_at{i}": end_of_day(due_on, ctx.tz)}
@@ -52,7 +65,6 @@ def open_for_event(
         for step in rules.timers_for(kind)
     ]
     _SCHEDULE.executemany(session, timers)
-    return len(opened)
 
 
 @cache
@@ -197,3 +209,152 @@ def rearm_waiting(session: Session, agreement: AnyAgreement, on: date, ctx: Cont
 
 def _rowcount(result: Any) -> int:
     return int(result.rowcount)
+
+
+# --- corrections: deadlines recomputed from a corrected date or under other rules ----------------
+
+# A deadline closed because it was worked out from a date since corrected, or under the rule
+# version the agreement no longer follows: reopened at once from the right date or rules.
+CORRECTED = "corrected"
+MIGRATED = "migrated"
+# A deadline met by a record since withdrawn: open again (as a new row) until it is met again.
+REOPENED = "reopened"
+
+_OPEN_ROWS = (
+    select(
+        tables.DEADLINE.c.id,
+        tables.DEADLINE.c.kind,
+        tables.DEADLINE.c.due_on,
+        tables.DEADLINE.c.opened_on,
+    )
+    .where(
+        tables.DEADLINE.c.agreement_id == bindparam("agreement"),
+        tables.DEADLINE.c.status == "open",
+    )
+    .order_by(tables.DEADLINE.c.id)
+)
+
+
+def _close_and_stop(
+    session: Session, agreement: AnyAgreement, ids: list[int], status: str, on: date, why: str
+) -> None:
+    """Close the deadlines `ids` with `status`; their pending and waiting timers stop (the ones
+    already run stay as they are)."""
+    if not ids:
+        return
+    session.execute(
+        update(tables.DEADLINE)
+        .where(tables.DEADLINE.c.id.in_(ids))
+        .values(status=status, closed_on=on)
+    )
+    session.execute(
+        update(tables.TIMER)
+        .where(
+            tables.TIMER.c.deadline_id.in_(ids),
+            tables.TIMER.c.status.in_(("pending", "waiting")),
+        )
+        .values(status="cancelled", outcome=why)
+    )
+
+
+def recompute_opened(
+    session: Session, agreement: AnyAgreement, rules: RuleSet, redate: Any, on: date, ctx: Context
+) -> list[tuple[str, date, date]]:
+    """The open deadlines `redate.events` opened on `redate.old`: closed as `corrected` and
+    opened again from `redate.new` with fresh timers. Returns (kind, due before, due now)."""
+    opened = (rule for event in redate.events for rule in rules.deadlines_opened_by(event))
+    kinds = {rule.kind: rule for rule in opened}
+    found = [
+        row
+        for row in session.execute(_OPEN_ROWS, {"agreement": agreement.id}).all()
+        if row.kind in kinds and row.opened_on == redate.old
+    ]
+    why = f"deadline corrected: its date moved from {redate.old} to {redate.new}"
+    _close_and_stop(session, agreement, [row.id for row in found], CORRECTED, on, why)
+    due = {row.kind: kinds[row.kind].due(redate.new) for row in found}
+    if due:
+        _open(session, agreement, rules, due, redate.new, ctx)
+    return [(row.kind, row.due_on, due[row.kind]) for row in found]
+
+
+def recompute_for_rules(
+    session: Session, agreement: AnyAgreement, rules: RuleSet, on: date, ctx: Context
+) -> list[tuple[str, date, date | None]]:
+    """Every open deadline closed as `migrated` and opened again under `rules`, from the date
+    it was opened, with that version's timers (a kind those rules do not have stays closed).
+    Returns (kind, due before, due now or None)."""
+    found = session.execute(_OPEN_ROWS, {"agreement": agreement.id}).all()
+    why = f"deadline recomputed under rules {rules.version}"
+    _close_and_stop(session, agreement, [row.id for row in found], MIGRATED, on, why)
+    known = {rule.kind: rule for rule in rules.deadlines}
+    by_day: dict[date, dict[str, date]] = {}
+    for row in found:
+        if row.kind in known:
+            by_day.setdefault(row.opened_on, {})[row.kind] = known[row.kind].due(row.opened_on)
+    for opened_on, due in by_day.items():
+        _open(session, agreement, rules, due, opened_on, ctx)
+    return [
+        (row.kind, row.due_on, by_day.get(row.opened_on, {}).get(row.kind)) for row in found
+    ]
+
+
+def redate_met(
+    session: Session,
+    agreement: AnyAgreement,
+    rules: RuleSet,
+    events: tuple[str, ...],
+    old: date,
+    new: date,
+) -> None:
+    """Deadlines `events` met on `old` are met on `new` instead (on time or late as that
+    makes them)."""
+    kinds = sorted({rule.kind for rule in rules.deadlines if set(events) & rule.met_by})
+    if not kinds:
+        return
+    session.execute(
+        update(tables.DEADLINE)
+        .where(
+            tables.DEADLINE.c.agreement_id == agreement.id,
+            tables.DEADLINE.c.kind.in_(kinds),
+            tables.DEADLINE.c.status.in_(("met", "met_late")),
+            tables.DEADLINE.c.closed_on == old,
+        )
+        .values(
+            status=case((tables.DEADLINE.c.due_on >= new, "met"), else_="met_late"),
+            closed_on=new,
+        )
+    )
+
+
+def reopen_met(
+    session: Session,
+    agreement: AnyAgreement,
+    rules: RuleSet,
+    kinds: tuple[str, ...],
+    on: date,
+    ctx: Context,
+) -> list[str]:
+    """The latest met deadline of each of `kinds` closes as `reopened` and opens again as a
+    new row with the same dates and a fresh timer ladder; returns the kinds reopened."""
+    reopened = []
+    for kind in kinds:
+        latest = session.execute(
+            select(tables.DEADLINE.c.id, tables.DEADLINE.c.due_on, tables.DEADLINE.c.opened_on)
+            .where(
+                tables.DEADLINE.c.agreement_id == agreement.id,
+                tables.DEADLINE.c.kind == kind,
+                tables.DEADLINE.c.status.in_(("met", "met_late")),
+            )
+            .order_by(tables.DEADLINE.c.id.desc())
+            .limit(1)
+        ).first()
+        if latest is None:
+            continue
+        session.execute(
+            update(tables.DEADLINE)
+            .where(tables.DEADLINE.c.id == latest.id)
+            .values(status=REOPENED)
+        )
+        _open(session, agreement, rules, {kind: latest.due_on}, latest.opened_on, ctx)
+        reopened.append(kind)
+    return reopened

@@ -110,6 +110,7 @@ ESCALATED_AT_36 = frozenset({5, 30})  # off track at 36 months: two options, wit
 EXIT_WITH_NOTE = frozenset({11, 26})  # a school still off track: the director explains the exit
 OVERRIDDEN = 2  # the RGA conference agrees a better status for one school, with its reason
 RENEWED = frozenset({7, 28})  # a school still off track at 36 months: renewed, and re-signed
+CORRECTED = 9  # the MDE signature was recorded two days early: the director corrects the date
 # Benchmark kinds: (kind, label, baseline range, 18- and 36-month gains, lower is better).
 KINDS = (
     ("on_track", "", (18.0, 32.0), 6.0, 12.0, False),
@@ -365,6 +366,13 @@ def _script_district(
         identified_on, window + rng.randint(3, 20) if late else rng.randint(35, window - 2)
     )
     _script_plan(at, case, signed_on, psa, liaison)
+    if index == CORRECTED:  # the RGA and the 24- and 36-month reviews are counted from it
+        signed_on = add_days(signed_on, 2)
+        at(add_days(signed_on, 1), f"correct {case}",
+           lambda s, c, on=signed_on: _fire(
+               s, c, case, "correct_date", by["director"], {"on": on.isoformat()},
+               note="the MDE signature was recorded the day it was sent, two days before it "
+               "was signed"))  # fmt: skip
     if index % 9 == 4:  # the RGA stalls after its evidence: the 24- and 36-month actions cannot run
         rga = add_months(signed_on, 18)
         _script_measurements(at, case, district, "rga", add_days(rga, 7), liaison)
@@ -626,6 +634,7 @@ LABELS = {
     "exit": "exits",
     "renew": "renewals",
     "escalate": "ESCALATED",
+    "correct": "dates corrected",
     "registered": "districts and people registered",
 }
 

@@ -29,7 +29,7 @@ from states.registry import process
 from states.rules import RuleSet
 from storage.prepared import Prepared
 from storage.roles import roles_held
-from workflow import audit, deadlines
+from workflow import audit, corrections, deadlines
 from workflow.actors import SYSTEM_ACTOR, Actor, normalize_email
 from workflow.cases import STORES, AgreementStore
 from workflow.effects import after_transition
@@ -89,7 +89,11 @@ def _transition(
         case = looked_at if same else store.case_of(session, row, spec.reads, day)
     values, changes = _decide(session, spec, request, case, rules, day)
     source = row.state
-    claim(session, store, row, {"state": dest, "last_event_on": day, "updated_at": ctx.now,
+    fixed = corrections.before_claim(session, store, row, changes) if corrections.is_correction(
+        changes) else None  # fmt: skip
+    # A corrective step is not an event of the case's life: the last event's date stays.
+    dated = {} if spec.corrective else {"last_event_on": day}
+    claim(session, store, row, {"state": dest, **dated, "updated_at": ctx.now,
                                 **changes.columns})  # fmt: skip
     for child in changes.children:
         store.add_child(session, row, child, request.actor, ctx)
@@ -99,14 +103,17 @@ def _transition(
         deadlines.rearm_waiting(session, row, day, ctx)
     if changes.waive:
         deadlines.waive(session, row, changes.waive, day, changes.waived_because)
-    audited = {**values, **changes.audited}
+    if fixed is not None:
+        fixed = corrections.after_claim(session, store, row, rules, changes, fixed, day, ctx)
+    audited = {**values, **changes.audited, **(fixed.audited if fixed else {})}
     if spec.successor is not None:
         audited |= _hand_over(session, definition, spec, store, row, request, day, ctx)
     _audit(session, store, row, spec.name, source, dest, request, day, ctx, audited)
     if spec.successor is None:
         if not final:  # a case that has ended opens no deadlines, but is still told about
             deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
-        after_transition(session, row, rules, spec.name, day, ctx, request.note, changes.named)
+        after_transition(session, row, rules, spec.name, day, ctx, request.note, changes.named,
+                         extra=fixed.notice if fixed else None, told=changes.told)  # fmt: skip
     if spec.follow_up is not None:
         _follow_up(session, definition, spec, store, row, request, values, ctx)
     return row

@@ -73,3 +73,12 @@ def demo(ctx: click.Context) -> None:
         # A demo never talks to a real mail server: the file backend, always.
         app.settings = app.settings.model_copy(update={"smtp_host": None})
         run_demo(app, click.echo)
+
+
+def _add_rules() -> None:
+    from workflow.cli import rules
+
+    cli.add_command(rules.rules)
+
+
+_add_rules()

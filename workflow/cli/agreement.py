@@ -167,3 +167,77 @@ def deadlines_command(
     with app_for(ctx) as app, app.read() as session:
         rows = open_deadlines(session, today=now or app.context().today, within=within)
     emit(rows, as_json, present.deadline_rows)
+
+
+# --- corrections and rule versions ----------------------------------------------------------------
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise BadInput("--reason must say why the correction is made")
+    return reason
+
+
+@agreement.command("unsign")
+@click.argument("agreement_id", type=RECORD_ID, metavar="ID")
+@click.option("--party", required=True, help="The party whose signature was recorded in error.")
+@click.option("--reason", required=True, help="Why it is withdrawn (kept in the audit log).")
+@by_option
+@pass_ctx
+def unsign(
+    ctx: click.Context, agreement_id: int, party: str, reason: str, by: str | None
+) -> None:
+    """Withdraw a signature recorded in error (only before the plan is signed)."""
+    from states.agreement import AGREEMENT
+    from workflow.engine import Request, apply
+
+    with app_for(ctx) as app, app.write() as session:
+        request = Request(AGREEMENT.commands["unsign"], app.person(session, by),
+                          case=agreement_id, note=_reason(reason),
+                          data={"party": party})  # fmt: skip
+        changed = apply(session, request, app.context())
+    say(present.signature_withdrawn(changed.id, party))
+
+
+@agreement.command("correct")
+@click.argument("agreement_id", type=RECORD_ID, metavar="ID")
+@click.option("--on", "corrected_on", type=ISO_DATE, required=True,
+              help="The date the latest step really took place.")  # fmt: skip
+@click.option("--reason", required=True, help="Why the date is corrected (told to the district).")
+@by_option
+@pass_ctx
+def correct(
+    ctx: click.Context, agreement_id: int, corrected_on: date, reason: str, by: str | None
+) -> None:
+    """Correct the date of the agreement's latest step (director); its deadlines follow."""
+    from states.agreement import AGREEMENT
+    from workflow.engine import Request, apply
+
+    with app_for(ctx) as app, app.write() as session:
+        request = Request(AGREEMENT.commands["correct"], app.person(session, by),
+                          case=agreement_id, note=_reason(reason),
+                          data={"on": corrected_on.isoformat()})  # fmt: skip
+        changed = apply(session, request, app.context())
+    say(present.date_corrected(changed.id, corrected_on))
+
+
+@agreement.command("migrate")
+@click.argument("agreement_id", type=RECORD_ID, metavar="ID")
+@click.option("--rules", "rules_version", required=True, metavar="VERSION",
+              help="The rule version to follow from now on (`pal rules list`).")  # fmt: skip
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@by_option
+@pass_ctx
+def migrate(
+    ctx: click.Context, agreement_id: int, rules_version: str, reason: str, by: str | None
+) -> None:
+    """Move the agreement to another rule version (director); open deadlines are recomputed."""
+    from states.agreement import AGREEMENT
+    from workflow.engine import Request, apply
+
+    with app_for(ctx) as app, app.write() as session:
+        request = Request(AGREEMENT.commands["migrate"], app.person(session, by),
+                          case=agreement_id, note=_reason(reason),
+                          data={"rules": rules_version})  # fmt: skip
+        changed = apply(session, request, app.context())
+    say(present.rules_migrated(changed.id, changed.rules_version))

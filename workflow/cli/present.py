@@ -12,6 +12,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from sqlalchemy.engine import URL
 
     from workflow.service import TickReport
@@ -475,3 +477,62 @@ def _plan_lines(view: dict[str, Any]) -> list[str]:
         lines.append(f"  review         {_review_title(review)}")
         lines.append(f"                 {_waiting_for(review)}")
     return lines
+
+
+# --- corrections and rule versions ----------------------------------------------------------------
+
+
+def signature_withdrawn(agreement_id: int | None, party: str) -> str:
+    return f"agreement {agreement_id}: signature of {party} withdrawn; it may sign again"
+
+
+def date_corrected(agreement_id: int | None, on: date) -> str:
+    return (
+        f"agreement {agreement_id}: its latest step now dated {on}; deadlines recomputed "
+        f"(pal agreement show {agreement_id})"
+    )
+
+
+def rules_migrated(agreement_id: int | None, version: str) -> str:
+    return f"agreement {agreement_id}: now follows rules {version}; open deadlines recomputed"
+
+
+def rule_versions(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no rule versions"
+    lines = []
+    for row in rows:
+        extends = f"extends {row['extends']}" if row["extends"] else "base version"
+        used = row["agreements"]
+        lines.append(
+            f"{row['version']}  {extends}; {used} agreement{'s' if used != 1 else ''}\n"
+            f"  {row['description']}"
+        )
+    return "\n".join(lines)
+
+
+def rule_version(view: dict[str, Any]) -> str:
+    if view["extends"] is None:
+        lines = [f"Rules {view['version']} (a base version): {view['description']}"]
+        lines += [f"  {item['key']} = {_rule_value(item['value'])}" for item in view["values"]]
+        return "\n".join(lines)
+    lines = [
+        f"Rules {view['version']}: {view['description']}",
+        f"  extends {view['extends']}; what differs:",
+    ]
+    for item in view["differences"]:
+        lines.append(
+            f"  {item['key']}: {_rule_value(item['extended'])} in {view['extends']}, "
+            f"{_rule_value(item['value'])} here"
+        )
+    if not view["differences"]:
+        lines.append("  nothing")
+    return "\n".join(lines)
+
+
+def _rule_value(value: Any) -> str:
+    if value is None:
+        return "(not set)"
+    if isinstance(value, list):
+        return "[" + ", ".join(_rule_value(item) for item in value) + "]"
+    return str(value)
