@@ -49,4 +49,5 @@ OPTIONAL: Mapping[str, Any] = {
     "open_deadlines": (),
     "renewed_from": None,
     "waits": False,  # an action that could not run waits for the agreement's next stage
+    "amendment": None,  # the amendment an amendment notice is about
 }

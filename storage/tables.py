@@ -42,3 +42,9 @@ REVIEW_STEP: Table = ReviewStep.__table__  # type: ignore[attr-defined]
 SCHOOL: Table = School.__table__  # type: ignore[attr-defined]
 SIGNATURE: Table = Signature.__table__  # type: ignore[attr-defined]
 TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
+
+# Amendments (migration 0010).
+from storage.amendment_models import Amendment, AmendmentSignature  # noqa: E402
+
+AMENDMENT: Table = Amendment.__table__  # type: ignore[attr-defined]
+AMENDMENT_SIGNATURE: Table = AmendmentSignature.__table__  # type: ignore[attr-defined]
