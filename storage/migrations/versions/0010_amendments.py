@@ -48,15 +48,21 @@ def upgrade() -> None:
         sa.Column("recorded_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("amendment_id", "party"),
     )
-    with op.batch_alter_table("benchmark") as batch:
-        batch.add_column(
-            sa.Column("amendment", sa.Integer(), nullable=False, server_default=sa.text("0"))
-        )
-        batch.add_column(sa.Column("lineage", sa.Integer(), nullable=True))
+    # Columns added in place (no table rebuild: measurements refer to benchmark rows). A
+    # lineage is always written with its row; the default only fills the rows already there
+    # before the UPDATE names each its own.
+    op.add_column(
+        "benchmark",
+        sa.Column("amendment", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    )
+    op.add_column(
+        "benchmark",
+        sa.Column("lineage", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    )
     op.execute("UPDATE benchmark SET lineage = id")
-    with op.batch_alter_table("benchmark") as batch:
-        batch.alter_column("lineage", existing_type=sa.Integer(), nullable=False)
-        batch.create_unique_constraint("uq_benchmark_lineage_amendment", ["lineage", "amendment"])
+    op.create_index(
+        "ux_benchmark_lineage_amendment", "benchmark", ["lineage", "amendment"], unique=True
+    )
 
 
 def downgrade() -> None:
@@ -66,9 +72,8 @@ def downgrade() -> None:
         raise RuntimeError(
             "cannot downgrade below 0010: agreements have amendments, which 0009 cannot hold"
         )
-    with op.batch_alter_table("benchmark") as batch:
-        batch.drop_constraint("uq_benchmark_lineage_amendment", type_="unique")
-        batch.drop_column("lineage")
-        batch.drop_column("amendment")
+    op.drop_index("ux_benchmark_lineage_amendment", table_name="benchmark")
+    op.drop_column("benchmark", "lineage")
+    op.drop_column("benchmark", "amendment")
     op.drop_table("amendment_signature")
     op.drop_table("amendment")
