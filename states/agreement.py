@@ -432,6 +432,7 @@ AGREEMENT = Process(
         "benchmark add": "add_benchmark",
         "benchmark measure": "record_measurement",
         "review determine": "determine",
+        "amend": "amend",  # `pal agreement amend` (the CLI's name; the library's below)
         "agreement amend": "amend",
         "benchmark add --amendment": "draft_add_benchmark",
         "benchmark edit": "draft_edit_benchmark",

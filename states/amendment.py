@@ -246,7 +246,7 @@ def consequences_set(
     case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
 ) -> Changes:
     record = {"amendment": _number(values), "consequences": values["consequences"]}
-    return Changes(children=(Child("draft_consequences", record),))
+    return Changes(children=(Child("draft_terms_consequences", record),))
 
 
 def all_options(case: AgreementCase, rules: RuleSet) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from workflow.actors import Actor
 # The record kinds the amendment events write (`Child.kind`).
 KINDS = frozenset({
     "amendment", "amendment_signature", "amendment_effective", "draft_benchmark",
-    "draft_benchmark_change", "draft_benchmark_removal", "draft_consequences",
+    "draft_benchmark_change", "draft_benchmark_removal", "draft_terms_consequences",
 })  # fmt: skip
 
 A, S, B = tables.AMENDMENT, tables.AMENDMENT_SIGNATURE, tables.BENCHMARK
@@ -146,7 +146,7 @@ def write(
         )
     elif child.kind == "draft_benchmark_removal":
         session.execute(delete(B).where(_draft_row(agreement_id, values)))
-    elif child.kind == "draft_consequences":
+    elif child.kind == "draft_terms_consequences":
         session.execute(
             update(A)
             .where(A.c.agreement_id == agreement_id, A.c.number == values["amendment"])
