@@ -147,6 +147,10 @@ def enqueue_transition_notices(
     upcoming = found[0] if found else None
     if agreement.renewed_from is not None:
         extra["renewed_from"] = agreement.renewed_from
+    if any(mentions(n.notice, "amendment.") for n in notices):  # the amendment notices
+        from notifications.amendments import latest_amendment
+
+        extra["amendment"] = latest_amendment(session, agreement.id)
     occurrence = f"{event}.v{agreement.version}"
     owed = [Notice(agreement, n.notice, occurrence, _told(n.to, told), upcoming, extra)
             for n in notices]  # fmt: skip

@@ -50,4 +50,5 @@ OPTIONAL: Mapping[str, Any] = {
     "renewed_from": None,
     "waits": False,  # an action that could not run waits for the agreement's next stage
     "correction": None,  # what a date correction moved (the notice date_corrected)
+    "amendment": None,  # the amendment an amendment notice is about
 }

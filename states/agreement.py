@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from states import amendment
+from states.amendment import AMENDABLE, AmendmentTerms
 from states.corrections import CORRECT_DATE, TrailEntry, date_corrected
 from states.errors import BadInput, NotAllowedInState
 from states.labels import (
@@ -99,6 +101,10 @@ class AgreementCase:
     statuses: Mapping[str, str] = field(default_factory=dict)
     # Every audit row of the agreement, oldest first (`trail`: what a date correction reads).
     trail: tuple[TrailEntry, ...] = ()
+    # Every version of the terms (`amendments`): 0, the plan as signed, once amended, then each
+    # amendment with its signatures; and the benchmarks of the one open (a draft), if any.
+    amendments: tuple[AmendmentTerms, ...] = ()
+    draft_benchmarks: tuple[PlannedBenchmark, ...] = ()
 
 
 # --- identify -----------------------------------------------------------------------------------
@@ -573,6 +579,13 @@ AGREEMENT = Process(
         "unsign": "withdraw_signature",
         "correct": CORRECT_DATE,
         "migrate": "migrate_rules",
+        "amend": "amend",  # `pal agreement amend` (the CLI's name; the library's below)
+        "agreement amend": "amend",
+        "benchmark add --amendment": "draft_add_benchmark",
+        "benchmark edit": "draft_edit_benchmark",
+        "benchmark remove": "draft_remove_benchmark",
+        "agreement consequences": "draft_consequences",
+        "sign --amendment": "record_amendment_signature",
     },
     steps=STEP_EVENTS,
     events=(
@@ -789,6 +802,124 @@ AGREEMENT = Process(
             note_required=_always_note,
         ),
         *CORRECTIONS,
+        # --- amendments of the terms (states/amendment.py) ---------------------------------
+        EventSpec(
+            "amend",
+            "open an amendment of the agreement's terms",
+            AMENDABLE,
+            fields=(Field("note"),),
+            guard=amendment.may_amend,
+            effect=amendment.amendment_opened,
+            reads=frozenset({"plan", "amendments"}),
+            correctable=False,  # its dates are the amendment's own records
+        ),
+        EventSpec(
+            "draft_add_benchmark",
+            "add a benchmark to an amendment",
+            AMENDABLE,
+            fields=(
+                Field("amendment"),
+                Field(
+                    "school",
+                    kind="choice",
+                    choices=_district_schools,
+                    choices_are="the district's schools",
+                ),
+                Field(
+                    "kind",
+                    kind="choice",
+                    choices=_benchmark_kinds,
+                    choices_are="the kinds of benchmark",
+                ),
+                Field("label", required=False),
+                Field("baseline", kind="number"),
+                Field("target_18", kind="number"),
+                Field("target_36", kind="number"),
+                Field(
+                    "direction",
+                    kind="choice",
+                    required=False,
+                    choices=_directions,
+                    default=_higher,
+                    choices_are="the directions",
+                ),
+            ),
+            guard=amendment.may_add_to_draft,
+            effect=amendment.added_to_draft,
+            reads=frozenset({"plan", "amendments"}),
+            correctable=False,  # its dates are the amendment's own records
+        ),
+        EventSpec(
+            "draft_edit_benchmark",
+            "change a benchmark of an amendment",
+            AMENDABLE,
+            fields=(
+                Field("amendment"),
+                Field("benchmark"),
+                Field("baseline", kind="number", required=False),
+                Field("target_18", kind="number", required=False),
+                Field("target_36", kind="number", required=False),
+                Field("label", required=False),
+            ),
+            guard=amendment.may_edit_draft,
+            effect=amendment.draft_edited,
+            reads=frozenset({"amendments"}),
+            correctable=False,  # its dates are the amendment's own records
+        ),
+        EventSpec(
+            "draft_remove_benchmark",
+            "remove a benchmark from an amendment",
+            AMENDABLE,
+            fields=(Field("amendment"), Field("benchmark")),
+            guard=amendment.may_remove_from_draft,
+            effect=amendment.removed_from_draft,
+            reads=frozenset({"amendments"}),
+            correctable=False,  # its dates are the amendment's own records
+        ),
+        EventSpec(
+            "draft_consequences",
+            "set the consequences of an amendment",
+            AMENDABLE,
+            fields=(
+                Field("amendment"),
+                Field(
+                    "consequences",
+                    kind="choice",
+                    many=True,
+                    choices=amendment.all_options,
+                    choices_are="the accountability options",
+                ),
+            ),
+            guard=amendment.may_set_consequences,
+            effect=amendment.consequences_set,
+            reads=frozenset({"amendments"}),
+            correctable=False,  # its dates are the amendment's own records
+        ),
+        EventSpec(
+            "record_amendment_signature",
+            "record a signature of an amendment",
+            AMENDABLE,
+            fields=(
+                Field("amendment"),
+                Field("party", kind="choice", choices=amendment.parties,
+                      choices_are="the parties"),
+            ),
+            guard=amendment.may_sign,
+            effect=amendment.signature,
+            reads=frozenset({"amendments"}),
+            correctable=False,  # its dates are the amendment's own records
+            follow_up="amendment_in_force",
+            follow_up_note=amendment.last_signature,
+        ),
+        EventSpec(
+            "amendment_in_force",
+            "put an amendment of the terms in force",
+            AMENDABLE,
+            guard=amendment.fully_signed,
+            effect=amendment.in_force,
+            reads=frozenset({"amendments"}),
+            correctable=False,  # its dates are the amendment's own records
+        ),
     ),
 )
 PARTIES = tuple(PARTY_LABELS)

@@ -193,9 +193,10 @@ NoteRule = Callable[[Any, "RuleSet"], str | None]
 # event names only what it uses: `history` (events since the case entered its state), `plan`
 # (schools and benchmarks), `measurements` (the plan with each benchmark's latest measurement
 # on or before the event's day), `review` (the latest review with its steps, and the statuses
-# last determined).
-# `trail` (every audit row of the case: what corrections look at) was added for corrections.
-READS = frozenset({"history", "plan", "measurements", "review", "trail"})
+# last determined), `trail` (every audit row of the case: what corrections look at),
+# `amendments` (every version of the terms with its signatures, and the benchmarks of the
+# amendment open, if any).
+READS = frozenset({"history", "plan", "measurements", "review", "trail", "amendments"})
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,11 @@ class Benchmark(SQLModel, table=True):
     lower_is_better: bool = False
     recorded_by: str
     recorded_at: datetime = utc_column()
+    # The version of the terms the row belongs to (0: the plan as signed; N: amendment N), and
+    # the id of the benchmark's first row, shared by its rows in every version (measurements
+    # name it).
+    amendment: int = 0
+    lineage: int | None = None
 
 
 class Measurement(SQLModel, table=True):

@@ -44,3 +44,45 @@ REVIEW_STEP: Table = ReviewStep.__table__  # type: ignore[attr-defined]
 SCHOOL: Table = School.__table__  # type: ignore[attr-defined]
 SIGNATURE: Table = Signature.__table__  # type: ignore[attr-defined]
 TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
+
+# Amendments (migration 0010): Core tables only (every command imports this module, and a
+# SQLModel class costs far more to define; the amendment records are read and written with
+# Core statements).
+from sqlalchemy import (  # noqa: E402
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlmodel import SQLModel  # noqa: E402
+
+from storage.types import UTCDateTime  # noqa: E402
+
+AMENDMENT: Table = Table(
+    "amendment",
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agreement_id", Integer, ForeignKey("agreement.id"), nullable=False),
+    # 0: the plan as signed (written when the first amendment opens); N: amendment N.
+    Column("number", Integer, nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("opened_by", String, nullable=True),
+    Column("note", String, nullable=True),
+    Column("consequences", String, nullable=False),  # comma list, as the agreement's
+    Column("in_force_on", Date, nullable=True),  # empty while a draft
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("agreement_id", "number"),
+)
+AMENDMENT_SIGNATURE: Table = Table(
+    "amendment_signature",
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("amendment_id", Integer, ForeignKey("amendment.id"), nullable=False),
+    Column("party", String, nullable=False),
+    Column("signed_on", Date, nullable=False),
+    Column("recorded_by", String, nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("amendment_id", "party"),
+)

@@ -42,6 +42,7 @@ from storage.models import (
     ReviewStep,
 )
 from storage.prepared import Prepared
+from workflow import amendments
 from workflow.actors import Actor
 
 _MAPPER = inspect(Agreement)
@@ -129,6 +130,7 @@ class AgreementStore:
         as_of = day or row.last_event_on
         benchmarks = _benchmarks(session, row, "measurements" in reads, as_of) if planned else ()
         review, held, statuses = _review(session, row) if "review" in reads else (None, (), {})
+        versions, draft = amendments.load(session, row.id) if "amendments" in reads else ((), ())
         return AgreementCase(
             district_code=row.district_code,
             psa=bool(signed[0].psa),
@@ -145,6 +147,8 @@ class AgreementStore:
             reviews_held=held,
             statuses=statuses,
             trail=trail_of(session, row.id) if "trail" in reads else (),
+            amendments=versions,
+            draft_benchmarks=draft,
         )
 
     def new_case(self, session: Session, parent: str) -> AgreementCase:
@@ -181,7 +185,11 @@ class AgreementStore:
         if child.kind == "covered_school":
             session.add(AgreementSchool(agreement_id=row.id, **values))
         elif child.kind == "benchmark":
-            session.add(Benchmark(agreement_id=row.id, **recorded, **values))
+            added = Benchmark(agreement_id=row.id, lineage=0, **recorded, **values)
+            session.add(added)
+            session.flush()
+            assert added.id is not None
+            amendments.own_lineage(session, added.id)
         elif child.kind == "measurement":
             _measured(session, Measurement(**recorded, **values))
         elif child.kind == "review":
@@ -192,6 +200,8 @@ class AgreementStore:
             session.add(ReviewStep(review_id=review, **recorded, **values))
         elif child.kind == "determination":
             _record_determination(session, row.id, values, actor)
+        elif child.kind in amendments.KINDS:
+            amendments.write(session, row, child, actor, ctx)
         else:
             raise ValueError(f"agreement has no records of kind {child.kind!r}")
         session.flush()
@@ -263,7 +273,8 @@ _OPEN_REVIEW = Prepared(insert(tables.REVIEW))
 # building ORM objects for them costs more than reading them.
 _PLAN = (
     core_select(
-        tables.BENCHMARK.c.id,
+        # A benchmark is named by its lineage, the same in every version of the terms.
+        tables.BENCHMARK.c.lineage.label("id"),
         tables.BENCHMARK.c.school_code,
         tables.BENCHMARK.c.kind,
         tables.BENCHMARK.c.label,
@@ -272,8 +283,13 @@ _PLAN = (
         tables.BENCHMARK.c.target_36,
         tables.BENCHMARK.c.lower_is_better,
     )
-    .where(tables.BENCHMARK.c.agreement_id == bindparam("agreement"))
-    .order_by(tables.BENCHMARK.c.id)
+    .where(
+        tables.BENCHMARK.c.agreement_id == bindparam("agreement"),
+        # The version of the terms in force on the day (workflow.amendments).
+        tables.BENCHMARK.c.amendment
+        == amendments.in_force_number(bindparam("agreement"), bindparam("day")),
+    )
+    .order_by(tables.BENCHMARK.c.lineage)
 )
 _EARLIER = tables.MEASUREMENT.alias("earlier")
 # Each benchmark's latest measurement on or before the day, and no other: a plan may hold
@@ -305,6 +321,7 @@ def _benchmarks(
     session: Session, row: AgreementRow, with_measurements: bool, day: date
 ) -> tuple[PlannedBenchmark, ...]:
     measured: dict[int, list[Measured]] = {}
+    as_of = day
     if with_measurements:
         rows = session.execute(_MEASURED, {"agreement": row.id, "day": day}).all()
         as_stored = bool(rows) and isinstance(rows[0][2], str)
@@ -323,7 +340,7 @@ def _benchmarks(
             lower_is_better=bool(b.lower_is_better),
             measurements=tuple(measured.get(b.id, ())),
         )
-        for b in session.execute(_PLAN, {"agreement": row.id}).all()
+        for b in session.execute(_PLAN, {"agreement": row.id, "day": as_of}).all()
     )
 
 

@@ -33,7 +33,7 @@ from states.labels import STATUS_LABELS
 from storage.migrate import upgrade
 from storage.models import Agreement, Determination, District, Review, School
 from storage.service_models import Outbox, Timer
-from workflow import plan, registry, reviews
+from workflow import amend, plan, registry, reviews
 from workflow.actors import Actor
 from workflow.app import App
 from workflow.engine import Request, apply
@@ -111,6 +111,7 @@ EXIT_WITH_NOTE = frozenset({11, 26})  # a school still off track: the director e
 OVERRIDDEN = 2  # the RGA conference agrees a better status for one school, with its reason
 RENEWED = frozenset({7, 28})  # a school still off track at 36 months: renewed, and re-signed
 CORRECTED = 9  # the MDE signature was recorded two days early: the director corrects the date
+AMENDED = 1  # a year after signing, a 36-month target is lowered by an amendment, re-signed
 # Benchmark kinds: (kind, label, baseline range, 18- and 36-month gains, lower is better).
 KINDS = (
     ("on_track", "", (18.0, 32.0), 6.0, 12.0, False),
@@ -373,6 +374,8 @@ def _script_district(
                s, c, case, "correct_date", by["director"], {"on": on.isoformat()},
                note="the MDE signature was recorded the day it was sent, two days before it "
                "was signed"))  # fmt: skip
+    if index == AMENDED:
+        _script_amendment(at, case, add_months(signed_on, 12), psa, liaison)
     if index % 9 == 4:  # the RGA stalls after its evidence: the 24- and 36-month actions cannot run
         rga = add_months(signed_on, 18)
         _script_measurements(at, case, district, "rga", add_days(rga, 7), liaison)
@@ -442,6 +445,34 @@ def _script_plan(
             add_days(signed_on, offset - len(parties) + 1),
             f"sign {case} {party}",
             lambda s, c, p=party: _fire(s, c, case, "record_signature", liaison, {"party": p}),
+        )
+
+
+def _script_amendment(
+    at: Callable[..., None], case: _Fixed, day: date, psa: bool, liaison: Actor
+) -> None:
+    """An amendment: the liaison opens it and lowers the plan's first benchmark's 36-month
+    target halfway back to its 18-month one; every party signs it over the next days, and the
+    last signature puts it in force (the clocks stay where they were)."""
+
+    def open_and_change(session: Session, ctx: Context) -> object:
+        agreement_id = case.id(session)
+        first = plan.list_benchmarks(session, agreement_id)[0]
+        number = amend.open_amendment(
+            session, agreement_id, "36-month target revised after the first year's data",
+            liaison, ctx,
+        )  # fmt: skip
+        lowered = (first["target_18"] + first["target_36"]) / 2
+        return amend.edit_draft(session, first["id"], number, {"target_36": f"{lowered:g}"},
+                                liaison, ctx)  # fmt: skip
+
+    at(day, f"amend {case}", open_and_change)
+    parties = ["board", "superintendent", *(["authorizer"] if psa else []), "mde"]
+    for offset, party in enumerate(parties, start=3):
+        at(
+            add_days(day, offset),
+            f"amendment {case} {party}",
+            lambda s, c, p=party: amend.sign(s, case.id(s), 1, p, liaison, c),
         )
 
 
@@ -636,6 +667,8 @@ LABELS = {
     "escalate": "ESCALATED",
     "correct": "dates corrected",
     "registered": "districts and people registered",
+    "amend": "amendments opened and changed",
+    "amendment": "amendment signatures",
 }
 
 
@@ -707,6 +740,7 @@ def _summary(app: App, echo: Echo, csv_dir: Path) -> None:
     echo(f"benchmarks and measurements imported from {files} CSV files in {csv_dir}/")
     echo(
         f"mail written to {app.settings.mail_dir}/ ; try `pal agreement show 12`, "
+        f"`pal agreement show {AMENDED} --amendment 1`, "
         "`pal review show 2`, `pal outbox list --status unaddressed`, `pal status`"
     )
 

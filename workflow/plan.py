@@ -79,11 +79,15 @@ def measure(
 ) -> None:
     """Record a measurement of a benchmark, taken on `on`."""
     found = session.execute(
-        select(tables.BENCHMARK.c.agreement_id).where(tables.BENCHMARK.c.id == benchmark_id)
-    ).scalar_one_or_none()
+        select(tables.BENCHMARK.c.agreement_id, tables.BENCHMARK.c.lineage).where(
+            tables.BENCHMARK.c.id == benchmark_id
+        )
+    ).first()
     if found is None:
         raise NotFound(f"no benchmark {benchmark_id}")
-    _record(session, found, str(benchmark_id), str(value), on, evidence, actor, ctx)
+    # Measurements belong to the benchmark in every version of the terms: to its lineage.
+    agreement_id, lineage = found
+    _record(session, agreement_id, str(lineage), str(value), on, evidence, actor, ctx)
 
 
 def import_measurements(

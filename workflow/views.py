@@ -49,6 +49,12 @@ def agreement_view(session: Session, agreement_id: int, *, history: bool = True)
         for code, name in covered.items()
     ]
     view["review"] = None if latest is None else _review_summary(session, agreement, latest)
+    if signed:  # the terms are amended only once the plan is signed
+        from workflow.amendment_views import amendment_list
+
+        view["amendments"] = amendment_list(session, agreement_id)
+    else:
+        view["amendments"] = []
     return view
 
 
@@ -204,7 +210,11 @@ def list_benchmarks(session: Session, agreement_id: int) -> list[dict[str, Any]]
     return _benchmarks_of(session, agreement_id)
 
 
-def _benchmarks_of(session: Session, agreement_id: int) -> list[dict[str, Any]]:
+def _benchmarks_of(
+    session: Session, agreement_id: int, amendment: int | None = None
+) -> list[dict[str, Any]]:
+    """The benchmarks of one version of the terms (default: the one in force), each named by
+    its lineage, with the lineage's measurements."""
     query = (
         select(tables.MEASUREMENT)
         .join(tables.BENCHMARK, tables.BENCHMARK.c.id == tables.MEASUREMENT.c.benchmark_id)
@@ -218,12 +228,15 @@ def _benchmarks_of(session: Session, agreement_id: int) -> list[dict[str, Any]]:
         )
     query = (
         select(tables.BENCHMARK)
-        .where(tables.BENCHMARK.c.agreement_id == agreement_id)
-        .order_by(tables.BENCHMARK.c.id)
+        .where(
+            tables.BENCHMARK.c.agreement_id == agreement_id,
+            tables.BENCHMARK.c.amendment == _version(agreement_id, amendment),
+        )
+        .order_by(tables.BENCHMARK.c.lineage)
     )
     return [
         {
-            "id": b.id,
+            "id": b.lineage,
             "school": b.school_code,
             "kind": b.kind,
             "label": b.label,
@@ -231,7 +244,7 @@ def _benchmarks_of(session: Session, agreement_id: int) -> list[dict[str, Any]]:
             "target_18": b.target_18,
             "target_36": b.target_36,
             "direction": "lower" if b.lower_is_better else "higher",
-            "measurements": measured.get(b.id, []),
+            "measurements": measured.get(b.lineage, []),
         }
         for b in records(session, query)
     ]
@@ -244,14 +257,17 @@ def _high_schools(session: Session, codes: list[str]) -> set[str]:
     return {row.code for row in records(session, query)}
 
 
-def _covered_schools(session: Session, agreement_id: int) -> dict[str, str]:
-    """The schools the agreement covers (named at identification, or with benchmarks), by code,
-    with their names."""
+def _covered_schools(
+    session: Session, agreement_id: int, amendment: int | None = None
+) -> dict[str, str]:
+    """The schools the agreement covers (named at identification, or with benchmarks in the
+    version of the terms shown, by default the one in force), by code, with their names."""
     named = select(tables.AGREEMENT_SCHOOL.c.school_code.label("code")).where(
         tables.AGREEMENT_SCHOOL.c.agreement_id == agreement_id
     )
     planned = select(tables.BENCHMARK.c.school_code.label("code")).where(
-        tables.BENCHMARK.c.agreement_id == agreement_id
+        tables.BENCHMARK.c.agreement_id == agreement_id,
+        tables.BENCHMARK.c.amendment == _version(agreement_id, amendment),
     )
     covered = named.union(planned).subquery()
     query = (
@@ -420,3 +436,12 @@ def _computed(session: Session, agreement: Any, review: Any, today: date) -> lis
         }
         for r in results
     ]
+
+
+def _version(agreement_id: int, amendment: int | None) -> Any:
+    """The version of the terms `amendment` names, as SQL; None: the one in force."""
+    from sqlalchemy import literal
+
+    from workflow.amendments import latest_in_force
+
+    return literal(amendment) if amendment is not None else latest_in_force(agreement_id)

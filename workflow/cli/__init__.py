@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from workflow.cli import agreement, plan, present, registry, review, service
+from workflow.cli import amend as _amend  # noqa: F401  (adds the amendment commands)
 from workflow.cli.common import PalGroup, app_for, pass_ctx, say
 
 

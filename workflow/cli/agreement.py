@@ -8,6 +8,7 @@ import click
 
 from states.errors import BadInput
 from workflow.cli import present
+from workflow.cli.amendment_number import AMENDMENT
 from workflow.cli.common import (
     DAYS,
     ISO_DATE,
@@ -83,11 +84,20 @@ def list_(ctx: click.Context, state: str | None, district_code: str | None, as_j
 @agreement.command("show")
 @click.argument("agreement_id", type=RECORD_ID, metavar="ID")
 @json_option
+@click.option("--amendment", type=AMENDMENT, metavar="N",
+              help="Show version N of the terms (0: the plan as signed).")  # fmt: skip
 @pass_ctx
-def show(ctx: click.Context, agreement_id: int, as_json: bool) -> None:
+def show(ctx: click.Context, agreement_id: int, as_json: bool, amendment: int | None) -> None:
     """Show one agreement: state, dates, deadlines, signatures, history."""
     from workflow.views import agreement_view
 
+    if amendment is not None:
+        from workflow.amendment_views import amendment_view
+
+        with app_for(ctx) as app, app.read() as session:
+            terms = amendment_view(session, agreement_id, amendment)
+        emit(terms, as_json, present.amendment_text)
+        return
     with app_for(ctx) as app, app.read() as session:
         view = agreement_view(session, agreement_id)
     emit(view, as_json, present.agreement_text)
@@ -138,14 +148,29 @@ def fire(
 @click.option("--party", required=True, help="board, superintendent, mde, authorizer (PSA).")
 @by_option
 @on_option
+@click.option("--amendment", type=AMENDMENT, metavar="N",
+              help="Sign amendment N instead of the plan.")  # fmt: skip
 @pass_ctx
 def sign(
-    ctx: click.Context, agreement_id: int, party: str, by: str | None, on: date | None
+    ctx: click.Context,
+    agreement_id: int,
+    party: str,
+    by: str | None,
+    on: date | None,
+    amendment: int | None = None,
 ) -> None:
-    """Record one party's signature of the plan."""
+    """Record one party's signature of the plan (or of amendment N)."""
     from states.agreement import AGREEMENT
     from workflow.engine import Request, apply
 
+    if amendment is not None:
+        from workflow.amend import sign as sign_amendment
+
+        with app_for(ctx) as app, app.write() as session:
+            in_force = sign_amendment(session, agreement_id, amendment, party,
+                                      app.person(session, by), app.context(), on=on)  # fmt: skip
+        say(present.amendment_signed(agreement_id, amendment, party, in_force))
+        return
     with app_for(ctx) as app, app.write() as session:
         request = Request(AGREEMENT.commands["sign"], app.person(session, by),
                           case=agreement_id, on=on, data={"party": party})  # fmt: skip

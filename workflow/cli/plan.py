@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from workflow.cli import present
+from workflow.cli.amendment_number import AMENDMENT
 from workflow.cli.common import (
     ISO_DATE,
     RECORD_ID,
@@ -42,6 +43,8 @@ def benchmark() -> None:
 @click.option("--label", metavar="TEXT", help="The district's name for a local benchmark.")
 @on_option
 @by_option
+@click.option("--amendment", type=AMENDMENT, metavar="N",
+              help="Add it to amendment N's draft instead of the plan.")  # fmt: skip
 @pass_ctx
 def add(
     ctx: click.Context,
@@ -55,14 +58,24 @@ def add(
     label: str | None,
     on: date | None,
     by: str | None,
+    amendment: int | None = None,
 ) -> None:
-    """Add a benchmark to the plan of AGREEMENT; prints the new benchmark's id."""
+    """Add a benchmark to the plan of AGREEMENT (or to amendment N's draft); prints the new
+    benchmark's id."""
     from workflow.plan import add_benchmark
 
     fields = {"school": school, "kind": kind, "label": label, "baseline": baseline,
               "target_18": target_18, "target_36": target_36,
               "direction": "lower" if lower_is_better else "higher"}  # fmt: skip
     given = {name: value for name, value in fields.items() if value is not None}
+    if amendment is not None:
+        from workflow.amend import add_to_draft
+
+        with app_for(ctx) as app, app.write() as session:
+            added = add_to_draft(session, agreement_id, amendment, given,
+                                 app.person(session, by), app.context(), on=on)  # fmt: skip
+        say(present.benchmark_added(added))
+        return
     with app_for(ctx) as app, app.write() as session:
         added = add_benchmark(session, agreement_id, given, app.person(session, by),
                               app.context(), on=on)  # fmt: skip

@@ -162,6 +162,7 @@ def agreement_text(view: dict[str, Any]) -> str:
         + (", ".join(f"{party} {day}" for party, day in signed.items()) if signed else "-")
     )
     lines += _plan_lines(view)
+    lines += amendments_line(view)
     if view["deadlines"]:
         lines.append("  deadlines")
         lines.extend(
@@ -536,3 +537,96 @@ def _rule_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_rule_value(item) for item in value) + "]"
     return str(value)
+
+
+# --- amendments of the terms ---------------------------------------------------------------------
+
+
+def amendment_opened(number: int) -> str:
+    return str(number)
+
+
+def draft_changed(agreement_id: int, amendment: int, what: str) -> str:
+    return f"agreement {agreement_id}, amendment {amendment}: {what}"
+
+
+def amendment_signed(agreement_id: int, amendment: int, party: str, in_force: str | None) -> str:
+    line = f"agreement {agreement_id}: {party} signed amendment {amendment}"
+    return f"{line}; in force from {in_force}" if in_force else f"{line}; not yet in force"
+
+
+_VERSION_STATUS = {
+    "drafting": "a draft, not yet in force",
+    "in_force": "in force",
+    "superseded": "superseded",
+    "not_signed": "not yet signed",
+}
+
+
+def _amendment_line(a: dict[str, Any]) -> str:
+    if a["in_force_on"]:
+        when = f"in force from {a['in_force_on']}"
+        if a["status"] == "superseded":
+            when += " (superseded)"
+    else:
+        signed = ", ".join(a["signatures"]) or "nobody"
+        when = f"a draft opened {a['opened_on']}, signed by {signed}"
+    return f"{a['number']} {when}: {a['note']}"
+
+
+def amendments_line(view: dict[str, Any]) -> list[str]:
+    """`agreement show`'s line listing the amendments, when there are any."""
+    listed = view.get("amendments") or []
+    if not listed:
+        return []
+    return [
+        "  amendments     " + _amendment_line(listed[0]),
+        *(f"                 {_amendment_line(a)}" for a in listed[1:]),
+    ]
+
+
+def amendment_text(view: dict[str, Any]) -> str:
+    """`agreement show ID --amendment N`: one version of the terms."""
+    number = view["amendment"]
+    title = "the plan as signed" if number == 0 else f"amendment {number}"
+    status = _VERSION_STATUS.get(view["status"], view["status"])
+    lines = [
+        f"Agreement {view['agreement']}: {view['district']} {view['district_name'] or ''}".rstrip()
+        + f", {title}",
+        f"  status         {status}",
+    ]
+    if number > 0:
+        lines.append(f"  opened on      {view['opened_on']} by {view['opened_by']}")
+        lines.append(f"  note           {view['note']}")
+    lines.append(f"  in force from  {view['in_force_on'] or '-'}")
+    if view["superseded_on"]:
+        lines.append(f"  superseded on  {view['superseded_on']}")
+    signed = view["signatures"]
+    lines.append(
+        "  signatures     "
+        + (", ".join(f"{party} {day}" for party, day in signed.items()) if signed else "-")
+    )
+    if view["status"] in ("drafting", "not_signed") and view["missing_signatures"]:
+        lines.append(f"  to sign        {', '.join(view['missing_signatures'])}")
+    lines.append(f"  consequences   {', '.join(view['consequences'])}")
+    if view["schools"]:
+        lines.append("  schools")
+    for school in view["schools"]:
+        lines.append(f"    {school['code']:<10} {school['name']}")
+        lines += [f"    {_terms_row(b)}" for b in school["benchmarks"]] or [
+            "           no benchmarks"
+        ]
+    if number > 0:
+        lines.append("  changes")
+        lines += [f"    {change}" for change in view["changes"]] or ["    none"]
+    return "\n".join(lines)
+
+
+def _terms_row(row: dict[str, Any]) -> str:
+    from states.labels import DIRECTION_LABELS
+
+    return (
+        f"{row['id']:>5}  {_benchmark_name(row['kind'], row['label']):<44} "
+        f"{_number(row['baseline'])} -> {_number(row['target_18'])} (18 mo), "
+        f"{_number(row['target_36'])} (36 mo), {DIRECTION_LABELS[row['direction']]}"
+    )
