@@ -12,6 +12,7 @@ from storage.models import (
     Agreement,
     AgreementSchool,
     Audit,
+    AuditChain,
     Benchmark,
     Contact,
     Deadline,
@@ -42,3 +43,4 @@ REVIEW_STEP: Table = ReviewStep.__table__  # type: ignore[attr-defined]
 SCHOOL: Table = School.__table__  # type: ignore[attr-defined]
 SIGNATURE: Table = Signature.__table__  # type: ignore[attr-defined]
 TIMER: Table = Timer.__table__  # type: ignore[attr-defined]
+AUDIT_CHAIN: Table = AuditChain.__table__  # type: ignore[attr-defined]

@@ -1,12 +1,19 @@
-"""Append to the audit log: who, what, when (effective and recorded), and why."""
+"""Append to the audit log: who, what, when (effective and recorded), and why.
+
+Each row is a link of its subject's hash chain ("agreement:3", "contact:a@b.example"): it holds
+its place in the chain (`seq`), the hash of the row before it (`prev_hash`) and its own `hash`,
+and `audit_chain` holds each chain's length and newest hash. `workflow.audit_verify` walks them.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from states.context import Context
@@ -15,6 +22,20 @@ from storage.prepared import Prepared
 from workflow.actors import Actor
 
 _INSERT = Prepared(insert(tables.AUDIT))
+_CHAIN = tables.AUDIT_CHAIN
+# The chain's head, locked on PostgreSQL until the step commits: two writers of one subject
+# take turns (SQLite's BEGIN IMMEDIATE already makes every writer wait for the one before).
+_HEAD = Prepared(
+    select(_CHAIN.c.length, _CHAIN.c.head)
+    .where(_CHAIN.c.subject == bindparam("subject"))
+    .with_for_update()
+)
+_START = Prepared(insert(_CHAIN))
+_ADVANCE = Prepared(
+    update(_CHAIN)
+    .where(_CHAIN.c.subject == bindparam("chain"))
+    .values(length=bindparam("length"), head=bindparam("head"))
+)
 
 
 def record(
@@ -31,22 +52,52 @@ def record(
     note: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> None:
-    # A Core insert: the audit row is never read back in this transaction.
-    _INSERT.execute(
-        session,
-        {
-            "agreement_id": agreement_id,
-            "subject": subject,
-            "event": event,
-            "from_state": from_state,
-            "to_state": to_state,
-            "actor": actor.email,
-            "effective_on": on,
-            "recorded_at": ctx.now,
-            "note": note,
-            "data": _json_ready(data or {}),
-        },
-    )
+    # Core statements: the audit row is never read back in this transaction.
+    head = _HEAD.execute(session, {"subject": subject}).first()
+    values: dict[str, Any] = {
+        "agreement_id": agreement_id,
+        "subject": subject,
+        "event": event,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor": actor.email,
+        "effective_on": on,
+        "recorded_at": ctx.now,
+        "note": note,
+        # As the JSON column gives it back (a tuple a list, keys text), so the hash is of that.
+        "data": json.loads(json.dumps(_json_ready(data or {}))),
+        "seq": head.length + 1 if head is not None else 1,
+        "prev_hash": head.head if head is not None else None,
+    }
+    values["hash"] = row_hash(values)
+    _INSERT.execute(session, values)
+    chain = {"length": values["seq"], "head": values["hash"]}
+    if head is None:
+        _START.execute(session, {"subject": subject, **chain})
+    else:
+        _ADVANCE.execute(session, {"chain": subject, **chain})
+
+
+# What a row's hash covers: every column but its id and the hash itself.
+HASHED = (
+    "subject", "agreement_id", "event", "from_state", "to_state", "actor", "effective_on",
+    "recorded_at", "note", "data", "seq", "prev_hash",
+)  # fmt: skip
+
+
+def row_hash(row: Mapping[str, Any]) -> str:
+    """The hex SHA-256 of an audit row's content and the hash of the row before it: compact
+    JSON with sorted keys of the HASHED columns as either database gives them back (the date
+    as YYYY-MM-DD, the moment in UTC to the microsecond, the data as JSON reads it)."""
+    content = {name: row[name] for name in HASHED}
+    content["effective_on"] = row["effective_on"].isoformat()
+    content["recorded_at"] = _instant(row["recorded_at"])
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _instant(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _json_ready(data: Mapping[str, Any]) -> dict[str, Any]:

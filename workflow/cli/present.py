@@ -430,3 +430,17 @@ def _plan_lines(view: dict[str, Any]) -> list[str]:
         lines.append(f"  review         {_review_title(review)}")
         lines.append(f"                 {_waiting_for(review)}")
     return lines
+
+
+def audit_verified(view: dict[str, Any]) -> str:
+    rows, chains = view["rows"], view["chains"]
+    return (
+        f"audit log verified: {rows} row{'s' if rows != 1 else ''} in {chains} "
+        f"chain{'s' if chains != 1 else ''}"
+    )
+
+
+def audit_problem(problem: dict[str, Any]) -> str:
+    subject = problem["subject"]
+    where = subject if problem["id"] is None else f"row {problem['id']} of {subject}"
+    return f"the audit log does not verify: {where}: {problem['problem']}"
