@@ -30,6 +30,7 @@ from helpers import (
     snapshot,
 )
 
+from states.errors import ConcurrentModification
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
 from storage.types import UTCDateTime
@@ -371,3 +372,41 @@ def _json(value: Any) -> Any:
     import json
 
     return json.loads(value) if isinstance(value, str) else value
+
+
+def test_two_writers_starting_one_chain_never_fork_it(stepped: Pal, backend: str) -> None:
+    """Two transactions writing the first row of one new subject at once: one commits, the other
+    is refused as concurrent (PostgreSQL) or waits its turn (SQLite); the chain stays one line."""
+    engine = make_engine(stepped.db_url)
+    subject = "district:NEW"
+    first_wrote = threading.Event()
+    errors: list[BaseException] = []
+
+    def append(note: str, hold: float) -> None:
+        try:
+            with transaction(engine) as session:
+                _record(session, subject, note)
+                first_wrote.set()
+                time.sleep(hold)
+        except BaseException as exc:
+            errors.append(exc)
+
+    try:
+        first = threading.Thread(target=append, args=("first", 0.5))
+        first.start()
+        assert first_wrote.wait(10)
+        second = threading.Thread(target=append, args=("second", 0.0))
+        second.start()
+        first.join()
+        second.join()
+    finally:
+        engine.dispose()
+    rows = execute(stepped.db_url, "SELECT note, seq FROM audit WHERE subject = :s ORDER BY id",
+                   s=subject)  # fmt: skip
+    if backend == "sqlite":
+        assert errors == []
+        assert [tuple(row) for row in rows] == [("first", 1), ("second", 2)]
+    else:
+        assert [type(error) for error in errors] == [ConcurrentModification]
+        assert [tuple(row) for row in rows] == [("first", 1)]
+    assert _verify(stepped).json()["ok"] is True

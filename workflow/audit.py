@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from states.context import Context
+from states.errors import ConcurrentModification
 from storage import tables
 from storage.prepared import Prepared
 from workflow.actors import Actor
@@ -73,7 +75,13 @@ def record(
     _INSERT.execute(session, values)
     chain = {"length": values["seq"], "head": values["hash"]}
     if head is None:
-        _START.execute(session, {"subject": subject, **chain})
+        try:
+            _START.execute(session, {"subject": subject, **chain})
+        except IntegrityError as exc:  # another writer started this chain first (PostgreSQL)
+            raise ConcurrentModification(
+                f"someone else wrote the first audit row of {subject} at the same time; nothing "
+                "was changed, try again"
+            ) from exc
     else:
         _ADVANCE.execute(session, {"chain": subject, **chain})
 
