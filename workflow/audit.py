@@ -66,8 +66,7 @@ def record(
         "effective_on": on,
         "recorded_at": ctx.now,
         "note": note,
-        # As the JSON column gives it back (a tuple a list, keys text), so the hash is of that.
-        "data": json.loads(json.dumps(_json_ready(data or {}))),
+        "data": _as_read_back(_json_ready(data or {})),
         "seq": head.length + 1 if head is not None else 1,
         "prev_hash": head.head if head is not None else None,
     }
@@ -96,7 +95,8 @@ HASHED = (
 def row_hash(row: Mapping[str, Any]) -> str:
     """The hex SHA-256 of an audit row's content and the hash of the row before it: compact
     JSON with sorted keys of the HASHED columns as either database gives them back (the date
-    as YYYY-MM-DD, the moment in UTC to the microsecond, the data as JSON reads it)."""
+    as YYYY-MM-DD, the moment in UTC to the microsecond in ISO form, the data as JSON reads
+    it)."""
     content = {name: row[name] for name in HASHED}
     content["effective_on"] = row["effective_on"].isoformat()
     content["recorded_at"] = _instant(row["recorded_at"])
@@ -105,7 +105,19 @@ def row_hash(row: Mapping[str, Any]) -> str:
 
 
 def _instant(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _as_read_back(data: dict[str, Any]) -> dict[str, Any]:
+    """The data as the JSON column gives it back, so that the hash is of that: the same for
+    text keys and plain values (most events); anything else once through JSON (a tuple comes
+    back a list, a number key as text)."""
+    if all(type(key) is str and type(value) in _SCALARS for key, value in data.items()):
+        return data
+    return json.loads(json.dumps(data))  # type: ignore[no-any-return]
 
 
 def _json_ready(data: Mapping[str, Any]) -> dict[str, Any]:

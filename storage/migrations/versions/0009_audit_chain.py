@@ -151,6 +151,6 @@ def _chain_rows(bind: sa.Connection) -> None:
 def _row_hash(row: dict[str, Any]) -> str:
     content = {name: row[name] for name in _HASHED}
     content["effective_on"] = row["effective_on"].isoformat()
-    content["recorded_at"] = row["recorded_at"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    content["recorded_at"] = row["recorded_at"].astimezone(UTC).isoformat(timespec="microseconds")
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
