@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from helpers import (
+    DETROIT,
     DIRECTOR,
     LIAISON,
     PSA,
@@ -30,6 +31,7 @@ from helpers import (
     snapshot,
 )
 
+from states.context import Context
 from states.errors import ConcurrentModification
 from storage.db import make_engine, transaction
 from storage.migrate import upgrade
@@ -354,8 +356,6 @@ def test_an_upgraded_log_is_chained_in_id_order_and_verifies(at_0008: sa.Engine)
 
 def _record(session: Any, subject: str, note: str) -> None:
     now = datetime(2019, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
-    from states.context import Context
-
     audit.record(
         session, subject=subject, event="note", actor=Actor(DIRECTOR, "director"),
         on=now.date(), ctx=Context(now=now), note=note, data={"at": 1.5},
@@ -410,3 +410,31 @@ def test_two_writers_starting_one_chain_never_fork_it(stepped: Pal, backend: str
         assert [type(error) for error in errors] == [ConcurrentModification]
         assert [tuple(row) for row in rows] == [("first", 1)]
     assert _verify(stepped).json()["ok"] is True
+
+
+TRICKY_DATA = [
+    {"value": 0.1, "tiny": 1e-7, "big": 1e16, "negative": -0.0, "whole": 3.0},
+    {"schools": ("S1", "S2"), "nested": {"b": [1, (2.5, None)], "a": {"z": True, "y": False}}},
+    {3: "a number key", 10: "another", "text": "Zoë \"quoted\" \\ ✓ \U0001f600"},
+    {},
+]
+
+
+def test_what_is_hashed_is_what_either_database_reads_back(db_url: str) -> None:
+    """Rows with floats, tuples, nested data, number keys, non-ASCII text and a moment in another
+    zone to the microsecond verify once stored and read back."""
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        detroit = datetime(2019, 3, 10, 1, 59, 59, 999999, tzinfo=DETROIT)
+        with transaction(engine) as session:
+            for n, data in enumerate(TRICKY_DATA):
+                audit.record(
+                    session, subject=f"agreement:{n % 2}", event="note",
+                    actor=Actor(DIRECTOR, "director"), on=date(2019, 3, 10),
+                    ctx=Context(now=detroit), note="Ångström" if n else None, data=data,
+                )  # fmt: skip
+        found = verify(engine)
+    finally:
+        engine.dispose()
+    assert found.view() == {"ok": True, "rows": 4, "chains": 2, "problems": []}
