@@ -67,7 +67,13 @@ def verify(engine: Engine) -> Verification:
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     found = Verification()
     chains: dict[str, _Link] = {}
-    problems: list[Problem] = []
+    first: list[Problem] = []  # the first problem in the log so far: at most one kept
+
+    def found_one(problem: Problem | None) -> None:
+        # A problem of a whole chain (no row left, no id) comes before any row's.
+        if problem is not None and (not first or _order(problem) < _order(first[0])):
+            first[:] = [problem]
+
     audit = tables.AUDIT
     query = select(audit.c.id, audit.c.hash, *(audit.c[name] for name in HASHED)).order_by(
         audit.c.id
@@ -76,9 +82,7 @@ def verify(engine: Engine) -> Verification:
         for row in session.execute(query.execution_options(yield_per=_BATCH)):
             found.rows += 1
             values = row._mapping
-            problem = _check(values, chains.get(values["subject"]))
-            if problem is not None:
-                problems.append(problem)
+            found_one(_check(values, chains.get(values["subject"])))
             chains[values["subject"]] = _Link(values["id"], values["seq"], values["hash"])
         found.chains = len(chains)
         head = tables.AUDIT_CHAIN
@@ -86,17 +90,15 @@ def verify(engine: Engine) -> Verification:
             select(head.c.subject, head.c.length, head.c.head).execution_options(yield_per=_BATCH)
         )
         for subject, length, newest in heads:
-            problem = _check_head(subject, length, newest, chains.pop(subject, None))
-            if problem is not None:
-                problems.append(problem)
-    problems += [
-        Problem(link.id, subject, "a chain without a head: audit_chain has no row for it")
-        for subject, link in chains.items()
-    ]
-    if problems:
-        # The first in the log: a problem of the whole chain (no row left) before any.
-        found.problems.append(min(problems, key=lambda p: (p.id or 0, p.subject)))
+            found_one(_check_head(subject, length, newest, chains.pop(subject, None)))
+    for subject, link in chains.items():
+        found_one(Problem(link.id, subject, "a chain without a head: audit_chain has none for it"))
+    found.problems = first
     return found
+
+
+def _order(problem: Problem) -> tuple[int, str]:
+    return (problem.id or 0, problem.subject)
 
 
 def _check(row: Any, before: _Link | None) -> Problem | None:
