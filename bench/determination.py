@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from lifecycle import PRAGMAS, Row, finish, print_table
+from lifecycle import PRAGMAS, Row, finish, floor_audit, print_table
 
 if TYPE_CHECKING:
     from states.context import Context
@@ -327,11 +327,9 @@ class Floor:
             (today, "director@mde.example", rules_version, review_id),
         )
         statuses = {s: {"computed": st, "agreed": st} for s, (st, _) in results.items()}
-        conn.execute(
-            "INSERT INTO audit (agreement_id, subject, event, from_state, to_state, actor,"
-            " effective_on, recorded_at, note, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (agreement_id, f"agreement:{agreement_id}", EVENT, kind, "implementing",
-             "director@mde.example", today, now, None,
+        floor_audit(
+            conn,
+            (agreement_id, EVENT, kind, "implementing", "director@mde.example", today, now, None,
              json.dumps({"override": None, "reason": None, "statuses": statuses,
                          "rules": rules_version})),
         )  # fmt: skip

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -281,12 +282,8 @@ class FloorBench:
                 " WHERE agreement_id = ? AND status != 'open')",
                 ("deadline closed by open_rga", agreement_id, agreement_id),
             )
-            conn.execute(
-                "INSERT INTO audit (agreement_id, subject, event, from_state, to_state, actor,"
-                " effective_on, recorded_at, note, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (agreement_id, f"agreement:{agreement_id}", "open_rga", "signed", "rga",
-                 "director@mde.example", iso, now, None, "{}"),
-            )  # fmt: skip
+            floor_audit(conn, (agreement_id, "open_rga", "signed", "rga", "director@mde.example",
+                               iso, now, None, "{}"))  # fmt: skip
             for days in (30, 60, 90):
                 due = today + timedelta(days=days)
                 due_at = datetime.combine(due + timedelta(days=1), datetime.min.time())
@@ -350,6 +347,37 @@ def floor_bodies(recipients: int) -> tuple[bytes, list[bytes]]:
         for n in range(recipients)
     ]
     return bodies.reference(packed[0]), [bodies.delta(packed[0], own) for own in packed]
+
+
+def floor_audit(conn: sqlite3.Connection, row: tuple[object, ...]) -> None:
+    """An agreement's audit row (agreement_id, event, from_state, to_state, actor, effective_on,
+    recorded_at, note, data as JSON text) chained as pal chains it (`workflow.audit`): its
+    chain's head read, its hash computed over its content (compact JSON with sorted keys,
+    SHA-256), the row written and the head moved on (one upsert)."""
+    agreement_id, event, source, dest, actor, on, at, note, data = row
+    subject = f"agreement:{agreement_id}"
+    head = conn.execute(
+        "SELECT length, head FROM audit_chain WHERE subject = ?", (subject,)
+    ).fetchone()
+    seq, prev = (head[0] + 1, head[1]) if head is not None else (1, None)
+    content = {
+        "subject": subject, "agreement_id": agreement_id, "event": event, "from_state": source,
+        "to_state": dest, "actor": actor, "effective_on": str(on), "recorded_at": str(at),
+        "note": note, "data": json.loads(str(data)), "seq": seq, "prev_hash": prev,
+    }  # fmt: skip
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(text.encode("ascii")).hexdigest()
+    conn.execute(
+        "INSERT INTO audit (agreement_id, subject, event, from_state, to_state, actor,"
+        " effective_on, recorded_at, note, data, seq, prev_hash, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (agreement_id, subject, event, source, dest, actor, on, at, note, data, seq, prev, digest),
+    )
+    conn.execute(
+        "INSERT INTO audit_chain (subject, length, head) VALUES (?, ?, ?) ON CONFLICT (subject)"
+        " DO UPDATE SET length = excluded.length, head = excluded.head",
+        (subject, seq, digest),
+    )
 
 
 def _utc_naive() -> str:

@@ -84,3 +84,9 @@ class StoreUnreachable(StoreUnavailable):
 
 class StoreGone(StoreUnavailable):
     """The database file was deleted or replaced under a running pal: stop, do not write on."""
+
+
+class AuditBroken(PalError):
+    """`pal audit verify` found a row of the audit log that does not match its hash chain."""
+
+    exit_code = 6

@@ -135,6 +135,11 @@ class Audit(SQLModel, table=True):
     recorded_at: datetime = utc_column()
     note: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The hash chain (workflow.audit): the row's place in its subject's chain, the hash of the
+    # row before it there (None for the first), and the hash of its content and prev_hash.
+    seq: int
+    prev_hash: str | None = None
+    hash: str
 
 
 class AgreementSchool(SQLModel, table=True):
@@ -232,3 +237,15 @@ class Determination(SQLModel, table=True):
     inputs: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+
+
+class AuditChain(SQLModel, table=True):
+    """The head of one subject's audit chain: how many rows it holds and the newest one's hash,
+    kept with each insert, so newest rows deleted behind pal's back are found too."""
+
+    model_config = DEFER
+    __tablename__ = "audit_chain"
+
+    subject: str = Field(primary_key=True)
+    length: int
+    head: str

@@ -13,6 +13,7 @@ from storage.models import (
     AgreementSchool,
     Assignment,
     Audit,
+    AuditChain,
     Benchmark,
     Deadline,
     Determination,
@@ -86,3 +87,4 @@ AMENDMENT_SIGNATURE: Table = Table(
     Column("recorded_at", UTCDateTime(), nullable=False),
     UniqueConstraint("amendment_id", "party"),
 )
+AUDIT_CHAIN: Table = AuditChain.__table__  # type: ignore[attr-defined]

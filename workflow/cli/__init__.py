@@ -1,15 +1,15 @@
 """The admin CLI: a thin shell over library functions. Heavy modules load inside commands.
 
 `pal` itself is here; its command groups live in `agreement`, `plan` (benchmarks), `review`,
-`registry` and `service`, what they share in `common`, and every line of human-readable output
-in `present`.
+`registry`, `service` and `audit`, what they share in `common`, and every line of human-readable
+output in `present`.
 """
 
 from __future__ import annotations
 
 import click
 
-from workflow.cli import agreement, plan, present, registry, review, service
+from workflow.cli import agreement, audit, plan, present, registry, review, service
 from workflow.cli import amend as _amend  # noqa: F401  (adds the amendment commands)
 from workflow.cli.common import PalGroup, app_for, pass_ctx, say
 
@@ -60,6 +60,7 @@ for command in (
     service.serve,
     service.status,
     service.outbox,
+    audit.audit,
 ):
     cli.add_command(command)
 

@@ -630,3 +630,17 @@ def _terms_row(row: dict[str, Any]) -> str:
         f"{_number(row['baseline'])} -> {_number(row['target_18'])} (18 mo), "
         f"{_number(row['target_36'])} (36 mo), {DIRECTION_LABELS[row['direction']]}"
     )
+
+
+def audit_verified(view: dict[str, Any]) -> str:
+    rows, chains = view["rows"], view["chains"]
+    return (
+        f"audit log verified: {rows} row{'s' if rows != 1 else ''} in {chains} "
+        f"chain{'s' if chains != 1 else ''}"
+    )
+
+
+def audit_problem(problem: dict[str, Any]) -> str:
+    subject = problem["subject"]
+    where = subject if problem["id"] is None else f"row {problem['id']} of {subject}"
+    return f"the audit log does not verify: {where}: {problem['problem']}"
