@@ -563,6 +563,35 @@ CORRECTIONS = (
 )
 
 
+# What a benchmark is given, in the plan and in an amendment's draft alike.
+BENCHMARK_FIELDS = (
+    Field(
+        "school",
+        kind="choice",
+        choices=_district_schools,
+        choices_are="the district's schools",
+    ),
+    Field(
+        "kind",
+        kind="choice",
+        choices=_benchmark_kinds,
+        choices_are="the kinds of benchmark",
+    ),
+    Field("label", required=False),
+    Field("baseline", kind="number"),
+    Field("target_18", kind="number"),
+    Field("target_36", kind="number"),
+    Field(
+        "direction",
+        kind="choice",
+        required=False,
+        choices=_directions,
+        default=_higher,
+        choices_are="the directions",
+    ),
+)
+
+
 AGREEMENT = Process(
     name="agreement",
     label="a partnership agreement",
@@ -660,32 +689,7 @@ AGREEMENT = Process(
             "add_benchmark",
             "add a benchmark to the plan",
             ("identified", "needs_assessment"),
-            fields=(
-                Field(
-                    "school",
-                    kind="choice",
-                    choices=_district_schools,
-                    choices_are="the district's schools",
-                ),
-                Field(
-                    "kind",
-                    kind="choice",
-                    choices=_benchmark_kinds,
-                    choices_are="the kinds of benchmark",
-                ),
-                Field("label", required=False),
-                Field("baseline", kind="number"),
-                Field("target_18", kind="number"),
-                Field("target_36", kind="number"),
-                Field(
-                    "direction",
-                    kind="choice",
-                    required=False,
-                    choices=_directions,
-                    default=_higher,
-                    choices_are="the directions",
-                ),
-            ),
+            fields=BENCHMARK_FIELDS,
             guard=_may_add_benchmark,
             effect=_benchmark,
             reads=frozenset({"plan"}),
@@ -817,33 +821,7 @@ AGREEMENT = Process(
             "draft_add_benchmark",
             "add a benchmark to an amendment",
             AMENDABLE,
-            fields=(
-                Field("amendment"),
-                Field(
-                    "school",
-                    kind="choice",
-                    choices=_district_schools,
-                    choices_are="the district's schools",
-                ),
-                Field(
-                    "kind",
-                    kind="choice",
-                    choices=_benchmark_kinds,
-                    choices_are="the kinds of benchmark",
-                ),
-                Field("label", required=False),
-                Field("baseline", kind="number"),
-                Field("target_18", kind="number"),
-                Field("target_36", kind="number"),
-                Field(
-                    "direction",
-                    kind="choice",
-                    required=False,
-                    choices=_directions,
-                    default=_higher,
-                    choices_are="the directions",
-                ),
-            ),
+            fields=(Field("amendment"), *BENCHMARK_FIELDS),
             guard=amendment.may_add_to_draft,
             effect=amendment.added_to_draft,
             reads=frozenset({"plan", "amendments"}),
