@@ -11,10 +11,12 @@ import pytest
 from helpers import (
     DIRECTOR,
     LIAISON,
+    PSA,
     TRAD_PARTIES,
     Pal,
     add_contact,
     fire,
+    identify,
     measure,
     ok,
     signed_agreement,
@@ -44,7 +46,7 @@ def test_migrating_does_not_send_again_the_reminders_already_sent(seeded: Pal) -
 
 @pytest.mark.xfail(strict=True, reason="a date correction tells the roles the corrected event's "
                    "notices named (states/corrections.date_corrected `told`); `former_liaison` is "
-                   "resolved from the reassignment's own data only, so it becomes an unaddressed row")
+                   "resolved from the reassignment's own data only: an unaddressed row")
 def test_correcting_a_reassignment_date_tells_the_former_liaison_by_email(seeded: Pal) -> None:
     """Correcting the date of a liaison reassignment tells the former liaison at their address,
     leaving no unaddressed row."""
@@ -78,3 +80,29 @@ def test_a_measurement_of_a_benchmark_removed_by_an_amendment_can_be_withdrawn(
     fire(seeded, agreement, "withdraw_measurement", "--set", f"benchmark={benchmark}",
          "--set", "on=2018-09-01", "--note", "recorded for the wrong school", by=LIAISON,
          on="2019-01-11")  # fmt: skip
+
+
+@pytest.mark.xfail(strict=True, reason="notifications/recipients.py looks the named liaison up "
+                   "only among `liaison` assignments (_LOOKUPS['emails'], by_email), so a director "
+                   "named liaison (allowed, and emailed before issue 11) becomes unaddressed")
+def test_a_director_named_liaison_is_told_as_the_liaison(seeded: Pal) -> None:
+    """A director named as an agreement's liaison receives the liaison's notice at their
+    address (as before issue 11), not an unaddressed row."""
+    agreement = identify(seeded, PSA)
+    fire(seeded, agreement, "start_assessment", "--set", f"liaison={DIRECTOR}", by=DIRECTOR,
+         on="2018-03-05")  # fmt: skip
+    named = reminders(seeded, agreement, "liaison_named")
+    assert [(r["to"], r["status"]) for r in named] == [(DIRECTOR, "pending")]
+
+
+@pytest.mark.xfail(strict=True, reason="notifications/recipients.py resolves the liaison only "
+                   "among `liaison` assignments: a director reassigned as liaison gets no reminder")
+def test_a_director_reassigned_as_liaison_gets_the_liaisons_reminders(seeded: Pal) -> None:
+    """After assign_liaison names the director, the RGA reminder owed to the liaison goes to
+    the director."""
+    agreement = signed_agreement(seeded)
+    fire(seeded, agreement, "assign_liaison", "--set", f"liaison={DIRECTOR}", by=DIRECTOR,
+         on="2018-06-01")  # fmt: skip
+    tick(seeded, local(date(2019, 8, 3)))
+    told = {r["to"] for r in reminders(seeded, agreement, "rga_reminder")}
+    assert DIRECTOR in told and "(liaison)" not in told
