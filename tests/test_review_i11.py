@@ -29,9 +29,12 @@ def reminders(pal: Pal, agreement: int, notice: str) -> list[dict[str, object]]:
     return [r for r in outbox(pal) if r["notice"] == notice and r["agreement_id"] == agreement]
 
 
-@pytest.mark.xfail(strict=True, reason="deadlines.recompute_for_rules/_open schedule the new "
-                   "version's whole ladder, including steps whose moment has passed, so the next "
-                   "sweep sends again every reminder that already went out")
+@pytest.mark.xfail(
+    strict=True,
+    reason="deadlines.recompute_for_rules/_open schedule the new "
+    "version's whole ladder, including steps whose moment has passed, so the next "
+    "sweep sends again every reminder that already went out",
+)
 def test_migrating_does_not_send_again_the_reminders_already_sent(seeded: Pal) -> None:
     """A rule migration after an RGA reminder went out does not send that reminder again."""
     agreement = signed_agreement(seeded)
@@ -44,9 +47,12 @@ def test_migrating_does_not_send_again_the_reminders_already_sent(seeded: Pal) -
     assert reminders(seeded, agreement, "rga_reminder") == sent
 
 
-@pytest.mark.xfail(strict=True, reason="a date correction tells the roles the corrected event's "
-                   "notices named (states/corrections.date_corrected `told`); `former_liaison` is "
-                   "resolved from the reassignment's own data only: an unaddressed row")
+@pytest.mark.xfail(
+    strict=True,
+    reason="a date correction tells the roles the corrected event's "
+    "notices named (states/corrections.date_corrected `told`); `former_liaison` is "
+    "resolved from the reassignment's own data only: an unaddressed row",
+)
 def test_correcting_a_reassignment_date_tells_the_former_liaison_by_email(seeded: Pal) -> None:
     """Correcting the date of a liaison reassignment tells the former liaison at their address,
     leaving no unaddressed row."""
@@ -60,9 +66,12 @@ def test_correcting_a_reassignment_date_tells_the_former_liaison_by_email(seeded
     assert told == sorted([LIAISON, "second.liaison@mde.example"])
 
 
-@pytest.mark.xfail(strict=True, reason="states/agreement._plan_benchmark checks the benchmark "
-                   "against the terms in force today, not the measurements on file: a measurement "
-                   "of a benchmark an amendment removed can no longer be withdrawn")
+@pytest.mark.xfail(
+    strict=True,
+    reason="states/agreement._plan_benchmark checks the benchmark "
+    "against the terms in force today, not the measurements on file: a measurement "
+    "of a benchmark an amendment removed can no longer be withdrawn",
+)
 def test_a_measurement_of_a_benchmark_removed_by_an_amendment_can_be_withdrawn(
     seeded: Pal,
 ) -> None:
@@ -82,9 +91,12 @@ def test_a_measurement_of_a_benchmark_removed_by_an_amendment_can_be_withdrawn(
          on="2019-01-11")  # fmt: skip
 
 
-@pytest.mark.xfail(strict=True, reason="notifications/recipients.py looks the named liaison up "
-                   "only among `liaison` assignments (_LOOKUPS['emails'], by_email), so a director "
-                   "named liaison (allowed, and emailed before issue 11) becomes unaddressed")
+@pytest.mark.xfail(
+    strict=True,
+    reason="notifications/recipients.py looks the named liaison up "
+    "only among `liaison` assignments (_LOOKUPS['emails'], by_email), so a director "
+    "named liaison (allowed, and emailed before issue 11) becomes unaddressed",
+)
 def test_a_director_named_liaison_is_told_as_the_liaison(seeded: Pal) -> None:
     """A director named as an agreement's liaison receives the liaison's notice at their
     address (as before issue 11), not an unaddressed row."""
@@ -95,8 +107,11 @@ def test_a_director_named_liaison_is_told_as_the_liaison(seeded: Pal) -> None:
     assert [(r["to"], r["status"]) for r in named] == [(DIRECTOR, "pending")]
 
 
-@pytest.mark.xfail(strict=True, reason="notifications/recipients.py resolves the liaison only "
-                   "among `liaison` assignments: a director reassigned as liaison gets no reminder")
+@pytest.mark.xfail(
+    strict=True,
+    reason="notifications/recipients.py resolves the liaison only "
+    "among `liaison` assignments: a director reassigned as liaison gets no reminder",
+)
 def test_a_director_reassigned_as_liaison_gets_the_liaisons_reminders(seeded: Pal) -> None:
     """After assign_liaison names the director, the RGA reminder owed to the liaison goes to
     the director."""
