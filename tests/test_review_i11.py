@@ -19,8 +19,10 @@ from helpers import (
     identify,
     measure,
     ok,
+    sign,
     signed_agreement,
     signed_off_track,
+    start_assessment,
 )
 from service_support import local, outbox, tick
 
@@ -121,3 +123,26 @@ def test_a_director_reassigned_as_liaison_gets_the_liaisons_reminders(seeded: Pa
     tick(seeded, local(date(2019, 8, 3)))
     told = {r["to"] for r in reminders(seeded, agreement, "rga_reminder")}
     assert DIRECTOR in told and "(liaison)" not in told
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="deadlines.recompute_opened/_open schedule the whole ladder from the corrected date, "
+    "steps already past included: the next sweep sends the 90-day RGA reminder a second time",
+)
+def test_an_earlier_signing_date_does_not_send_again_the_reminder_already_sent(
+    seeded: Pal,
+) -> None:
+    """A signing date corrected a week earlier after the 90-day RGA reminder went out does not
+    send that reminder again."""
+    agreement = identify(seeded)
+    start_assessment(seeded, agreement)
+    sign(seeded, agreement, ["board", "superintendent"], on="2018-04-20")
+    sign(seeded, agreement, ["mde"], on="2018-05-01")
+    tick(seeded, local(date(2019, 8, 3)))  # 90 days before the RGA due 2019-11-01
+    sent = reminders(seeded, agreement, "rga_reminder")
+    assert sent
+    ok(seeded, "agreement", "correct", agreement, "--on", "2018-04-24", "--reason", "typo",
+       "--by", DIRECTOR)  # fmt: skip
+    tick(seeded, local(date(2019, 8, 4)))
+    assert reminders(seeded, agreement, "rga_reminder") == sent
