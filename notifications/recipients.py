@@ -33,6 +33,9 @@ PARTY_ROLES = {
 _DERIVED = {"liaison", "signatories", "district_all", "former_liaison"}
 # Roles an event names its own person for (`Changes.named`): looked up among the liaisons.
 _NAMED = {"former_liaison"}
+# Who may be an agreement's liaison (`start_assessment`, `assign_liaison`): addressed as the
+# liaison while they hold one of these roles.
+LIAISON_ROLES = ("liaison", "director")
 
 # Built once: building a statement costs more than running it on SQLite.
 _VALUES: BindParameter[Any] = bindparam("values", expanding=True)
@@ -47,7 +50,7 @@ _LOOKUPS = {
     "roles": _ASSIGNMENT.c.role.in_(bindparam("roles", expanding=True)),
     "emails": and_(
         _ASSIGNMENT.c.email.in_(bindparam("emails", expanding=True)),
-        _ASSIGNMENT.c.role == "liaison",
+        _ASSIGNMENT.c.role.in_(LIAISON_ROLES),
     ),
 }
 
@@ -147,7 +150,7 @@ class Directory:
                 by_district[f"{person.district_code}\x00{person.role}"].append(person)
             if person.role in wanted_roles:
                 by_role[person.role].append(person)
-            if person.role == "liaison":
+            if person.role in LIAISON_ROLES:
                 by_email[person.email] = person
         signed: dict[int, list[str]] = defaultdict(list)
         if parties or "signatories" in roles:
@@ -179,7 +182,9 @@ class Directory:
                 continue  # only a PSA has an authorizer
             if role in _NAMED:
                 email = (named or {}).get(role)
-                found = self.by_email.get(email) if email else None
+                if email is None:
+                    continue  # the event names nobody for it (no liaison was replaced)
+                found = self.by_email.get(email)
                 result.add([found] if found is not None else [], role)
                 continue
             result.add(self._people(agreement, role), role)

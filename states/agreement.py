@@ -453,6 +453,15 @@ def _signature_withdrawn(
     return Changes(removes=(Child("signature", {"party": party}),))
 
 
+def _measured_benchmark(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:
+    """A benchmark of the terms in force; once amended, also one an amendment removed (its
+    measurements stay on file): the withdrawal itself refuses a measurement not there."""
+    if case.amendments:
+        _benchmark_id(values)
+        return
+    _plan_benchmark(case, values, rules)
+
+
 def _measurement_withdrawn(
     case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
 ) -> Changes:
@@ -522,9 +531,9 @@ CORRECTIONS = (
         "withdraw a measurement recorded in error",
         ACTIVE,
         fields=(Field("benchmark"), Field("on", kind="date")),
-        guard=_plan_benchmark,
+        guard=_measured_benchmark,
         effect=_measurement_withdrawn,
-        reads=frozenset({"plan"}),
+        reads=frozenset({"plan", "amendments"}),
         note_required=_reason_needed,
         corrective=True,
     ),

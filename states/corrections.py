@@ -97,6 +97,7 @@ def date_corrected(
     columns: dict[str, Any] = {"last_event_on": new}
     records: list[tuple[str, str]] = []
     told: list[str] = []
+    named: dict[str, str] = {}
     for entry in step:
         spec = definition.event(entry.event)
         for where in spec.dated:
@@ -107,11 +108,15 @@ def date_corrected(
                 columns[where] = new
         for notice in rules.notices_for(entry.event):
             told.extend(notice.to)
+        # A role the event named someone for (the liaison it replaced) is in its audit data
+        # under the role's name: they were told, so they are told of the correction too.
+        named.update({role: entry.data[role] for role in told if entry.data.get(role)})
     events = tuple(entry.event for entry in step)
     return Changes(
         columns,
         redate=Redate(events, old, new, tuple(records)),
         told=tuple(dict.fromkeys(told)),
+        named=named,
         audited={
             "corrected_event": events[-1],
             "events": list(events),

@@ -1,13 +1,9 @@
-"""Review of issue 11: where people, corrections, amendments and the audit chain meet.
-
-Each test states the behaviour the issue asks for; the ones pal does not have yet are marked
-xfail (strict) with the cause."""
+"""Review of issue 11: where people, corrections, amendments and the audit chain meet."""
 
 from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from helpers import (
     DIRECTOR,
     LIAISON,
@@ -31,12 +27,6 @@ def reminders(pal: Pal, agreement: int, notice: str) -> list[dict[str, object]]:
     return [r for r in outbox(pal) if r["notice"] == notice and r["agreement_id"] == agreement]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deadlines.recompute_for_rules/_open schedule the new "
-    "version's whole ladder, including steps whose moment has passed, so the next "
-    "sweep sends again every reminder that already went out",
-)
 def test_migrating_does_not_send_again_the_reminders_already_sent(seeded: Pal) -> None:
     """A rule migration after an RGA reminder went out does not send that reminder again."""
     agreement = signed_agreement(seeded)
@@ -49,12 +39,6 @@ def test_migrating_does_not_send_again_the_reminders_already_sent(seeded: Pal) -
     assert reminders(seeded, agreement, "rga_reminder") == sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a date correction tells the roles the corrected event's "
-    "notices named (states/corrections.date_corrected `told`); `former_liaison` is "
-    "resolved from the reassignment's own data only: an unaddressed row",
-)
 def test_correcting_a_reassignment_date_tells_the_former_liaison_by_email(seeded: Pal) -> None:
     """Correcting the date of a liaison reassignment tells the former liaison at their address,
     leaving no unaddressed row."""
@@ -68,12 +52,6 @@ def test_correcting_a_reassignment_date_tells_the_former_liaison_by_email(seeded
     assert told == sorted([LIAISON, "second.liaison@mde.example"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="states/agreement._plan_benchmark checks the benchmark "
-    "against the terms in force today, not the measurements on file: a measurement "
-    "of a benchmark an amendment removed can no longer be withdrawn",
-)
 def test_a_measurement_of_a_benchmark_removed_by_an_amendment_can_be_withdrawn(
     seeded: Pal,
 ) -> None:
@@ -93,12 +71,6 @@ def test_a_measurement_of_a_benchmark_removed_by_an_amendment_can_be_withdrawn(
          on="2019-01-11")  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="notifications/recipients.py looks the named liaison up "
-    "only among `liaison` assignments (_LOOKUPS['emails'], by_email), so a director "
-    "named liaison (allowed, and emailed before issue 11) becomes unaddressed",
-)
 def test_a_director_named_liaison_is_told_as_the_liaison(seeded: Pal) -> None:
     """A director named as an agreement's liaison receives the liaison's notice at their
     address (as before issue 11), not an unaddressed row."""
@@ -109,11 +81,6 @@ def test_a_director_named_liaison_is_told_as_the_liaison(seeded: Pal) -> None:
     assert [(r["to"], r["status"]) for r in named] == [(DIRECTOR, "pending")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="notifications/recipients.py resolves the liaison only "
-    "among `liaison` assignments: a director reassigned as liaison gets no reminder",
-)
 def test_a_director_reassigned_as_liaison_gets_the_liaisons_reminders(seeded: Pal) -> None:
     """After assign_liaison names the director, the RGA reminder owed to the liaison goes to
     the director."""
@@ -125,11 +92,6 @@ def test_a_director_reassigned_as_liaison_gets_the_liaisons_reminders(seeded: Pa
     assert DIRECTOR in told and "(liaison)" not in told
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deadlines.recompute_opened/_open schedule the whole ladder from the corrected date, "
-    "steps already past included: the next sweep sends the 90-day RGA reminder a second time",
-)
 def test_an_earlier_signing_date_does_not_send_again_the_reminder_already_sent(
     seeded: Pal,
 ) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any
 
@@ -42,8 +43,16 @@ def _open(
     due: dict[str, date],
     on: date,
     ctx: Context,
+    *,
+    ran: Mapping[tuple[str, str, int], datetime] | None = None,
 ) -> None:
-    """Open a deadline of each kind in `due`, opened `on`, each with its timer ladder."""
+    """Open a deadline of each kind in `due`, opened `on`, each with its timer ladder.
+
+    `ran` (a deadline recomputed by a correction, a rule migration, a withdrawal): when each
+    reminder step of the deadline it replaces went out, by (kind, ladder, offset). A step that
+    went out no later than the new one would is written as skipped, not sent again; one whose
+    new moment is later (the date moved on) reminds of the corrected date. Actions still run.
+    """
     values: dict[str, Any] = {"agreement_id": agreement.id, "opened_on": on}
     for i, (kind, due_on) in enumerate(due.items()):
         values |= {f"kind{i}": kind, f"due_on{i}": due_on, f"due_at{i}": end_of_day(due_on, ctx.tz)}
@@ -64,7 +73,19 @@ def _open(
         for deadline_id, kind in inserted
         for step in rules.timers_for(kind)
     ]
-    _SCHEDULE.executemany(session, timers)
+    if ran:
+        kinds = dict(inserted)
+        sent = [
+            t for t in timers
+            if t["action"] is None
+            and t["fire_at"] <= ran.get((kinds[t["deadline_id"]], t["ladder"], t["offset_days"]),
+                                     _NEVER)
+        ]  # fmt: skip
+        if sent:
+            timers = [t for t in timers if t not in sent]
+            _PASSED.executemany(session, [{**t, "done_at": ctx.now} for t in sent])
+    if timers:
+        _SCHEDULE.executemany(session, timers)
 
 
 @cache
@@ -87,6 +108,12 @@ def _open_statement(count: int) -> Prepared:
 
 
 _SCHEDULE = Prepared(insert(tables.TIMER).values(status="pending", done_at=None, outcome=None))
+_PASSED = Prepared(
+    insert(tables.TIMER).values(
+        status="skipped",
+        outcome="sent for the deadline this one replaces, no later than it would be now",
+    )
+)
 
 
 # Statements are built once: constructing one costs more than running it on SQLite.
@@ -273,7 +300,8 @@ def recompute_opened(
     _close_and_stop(session, agreement, [row.id for row in found], CORRECTED, on, why)
     due = {row.kind: kinds[row.kind].due(redate.new) for row in found}
     if due:
-        _open(session, agreement, rules, due, redate.new, ctx)
+        ran = _ran(session, [row.id for row in found])
+        _open(session, agreement, rules, due, redate.new, ctx, ran=ran)
     return [(row.kind, row.due_on, due[row.kind]) for row in found]
 
 
@@ -291,8 +319,9 @@ def recompute_for_rules(
     for row in found:
         if row.kind in known:
             by_day.setdefault(row.opened_on, {})[row.kind] = known[row.kind].due(row.opened_on)
+    ran = _ran(session, [row.id for row in found])
     for opened_on, due in by_day.items():
-        _open(session, agreement, rules, due, opened_on, ctx)
+        _open(session, agreement, rules, due, opened_on, ctx, ran=ran)
     return [
         (row.kind, row.due_on, by_day.get(row.opened_on, {}).get(row.kind)) for row in found
     ]
@@ -355,6 +384,29 @@ def reopen_met(
             .where(tables.DEADLINE.c.id == latest.id)
             .values(status=REOPENED)
         )
-        _open(session, agreement, rules, {kind: latest.due_on}, latest.opened_on, ctx)
+        _open(session, agreement, rules, {kind: latest.due_on}, latest.opened_on, ctx,
+              ran=_ran(session, [latest.id]))  # fmt: skip
         reopened.append(kind)
     return reopened
+
+
+# Later than any moment: a step the replaced deadline never ran is never taken for sent.
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _ran(session: Session, deadline_ids: list[int]) -> dict[tuple[str, str, int], datetime]:
+    """When each reminder step of these (closed) deadlines went out or was passed over for a
+    later one, by (kind, ladder, offset): what their replacements must not send again."""
+    if not deadline_ids:
+        return {}
+    rows = session.execute(
+        select(tables.DEADLINE.c.kind, tables.TIMER.c.ladder, tables.TIMER.c.offset_days,
+               tables.TIMER.c.fire_at)
+        .join(tables.DEADLINE, tables.DEADLINE.c.id == tables.TIMER.c.deadline_id)
+        .where(
+            tables.TIMER.c.deadline_id.in_(deadline_ids),
+            tables.TIMER.c.status.in_(("done", "skipped")),
+            tables.TIMER.c.notice.is_not(None),
+        )
+    ).all()  # fmt: skip
+    return {(r.kind, r.ladder, r.offset_days): r.fire_at for r in rows}
