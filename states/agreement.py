@@ -29,6 +29,7 @@ from states.review import (
     STATUSES,
     OpenReview,
     PlannedBenchmark,
+    benchmark_record,
     determine,
     next_step,
 )
@@ -265,16 +266,7 @@ def _may_add_benchmark(case: AgreementCase, values: Mapping[str, Any], rules: Ru
 def _benchmark(
     case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
 ) -> Changes:
-    record = {
-        "school_code": values["school"],
-        "kind": values["kind"],
-        "label": values.get("label"),
-        "baseline": values["baseline"],
-        "target_18": values["target_18"],
-        "target_36": values["target_36"],
-        "lower_is_better": values["direction"] == "lower",
-    }
-    return Changes(children=(Child("benchmark", record),))
+    return Changes(children=(Child("benchmark", benchmark_record(values)),))
 
 
 def _benchmark_id(values: Mapping[str, Any]) -> int:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from states.errors import BadInput, NotAllowedInState
 from states.labels import BENCHMARK_KIND_LABELS, DIRECTION_LABELS, PARTY_LABELS, joined
 from states.process import Changes, Child
-from states.review import PlannedBenchmark
+from states.review import PlannedBenchmark, benchmark_record
 
 if TYPE_CHECKING:
     from states.agreement import AgreementCase
@@ -152,16 +152,7 @@ def added_to_draft(
     case: AgreementCase, values: Mapping[str, Any], rules: RuleSet, day: date
 ) -> Changes:
     draft = _unsigned_draft(case, values)
-    record = {
-        "amendment": draft.number,
-        "school_code": values["school"],
-        "kind": values["kind"],
-        "label": values.get("label"),
-        "baseline": values["baseline"],
-        "target_18": values["target_18"],
-        "target_36": values["target_36"],
-        "lower_is_better": values["direction"] == "lower",
-    }
+    record = {"amendment": draft.number, **benchmark_record(values)}
     return Changes(children=(Child("draft_benchmark", record),))
 
 

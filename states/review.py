@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 STATUSES = ("on_track", "off_track_progress", "off_track_limited")
 OFF_TRACK = frozenset({"off_track_progress", "off_track_limited"})
@@ -128,6 +128,19 @@ class Measured(NamedTuple):
 
     value: float
     on: date
+
+
+def benchmark_record(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A benchmark as stored, from what it was given (in the plan or in an amendment's draft)."""
+    return {
+        "school_code": values["school"],
+        "kind": values["kind"],
+        "label": values.get("label"),
+        "baseline": values["baseline"],
+        "target_18": values["target_18"],
+        "target_36": values["target_36"],
+        "lower_is_better": values["direction"] == "lower",
+    }
 
 
 @dataclass(frozen=True)

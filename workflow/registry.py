@@ -331,8 +331,7 @@ def list_contacts(
         )
     )  # fmt: skip
     if district_code is not None:
-        if session.get(District, district_code) is None:
-            raise NotFound(f"no district {quoted(district_code)} on file")
+        _district_on_file(session, district_code)
         query = query.where(Assignment.district_code == district_code)
     if not every:
         assert day is not None
@@ -373,8 +372,7 @@ def edit_district(
 def list_schools(session: Session, district_code: str | None = None) -> list[School]:
     query = select(School).order_by(col(School.district_code), col(School.code))
     if district_code is not None:
-        if session.get(District, district_code) is None:
-            raise NotFound(f"no district {quoted(district_code)} on file")
+        _district_on_file(session, district_code)
         query = query.where(School.district_code == district_code)
     return list(session.exec(query))
 
@@ -400,6 +398,11 @@ def edit_school(
     if high_school is not None:
         changes["high_school"] = high_school
     return _edited(session, found, changes, f"school:{code}", "school_edit", actor, ctx)
+
+
+def _district_on_file(session: Session, code: str) -> None:
+    if session.get(District, code) is None:
+        raise NotFound(f"no district {quoted(code)} on file")
 
 
 def _role(role: str, district_code: str | None) -> str:
