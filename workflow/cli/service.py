@@ -55,18 +55,19 @@ def serve(ctx: click.Context, max_sweeps: int | None) -> None:
 
 
 @click.command()
+@click.option("--now", type=ISO_DATETIME, help="Judge as of this moment (naive = local time).")
 @json_option
 @pass_ctx
-def status(ctx: click.Context, as_json: bool) -> None:
-    """Last heartbeat, outbox counts by status, and the next deadlines."""
-    from workflow.status import service_status
+def status(ctx: click.Context, now: datetime | None, as_json: bool) -> None:
+    """The verdict (ok, degraded, down: exit 0, 7, 8), each service instance's last sweep and
+    delivery, mail waiting or failed, timers failed, overdue and next deadlines."""
+    from workflow.status import redacted, service_status
 
     with app_for(ctx) as app, app.read() as session:
-        report = service_status(session, app.context())
-        redact = _redactor(app)
-    for timer in report["timers_failed"]:
-        timer["error"] = redact(timer["error"]) if timer["error"] else timer["error"]
+        moment = _aware(now, app.settings.tz)
+        report = redacted(service_status(session, app.context(moment)), _redactor(app))
     emit(report, as_json, present.status_text)
+    ctx.exit(report["exit_code"])
 
 
 @click.group()
