@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -112,3 +113,21 @@ def age_words(age: timedelta) -> str:
     if hours < 48:
         return f"{hours} h {minutes % 60} min" if minutes % 60 else f"{hours} h"
     return f"{hours // 24} days"
+
+
+def running(
+    instances: list[InstanceReading], now: datetime, host: str, alive: Callable[[int], bool]
+) -> list[InstanceReading]:
+    """The `pal serve` instances that look to be running at `now`: not stopped, and beating
+    within three sweep intervals, or (on this host) their process still alive, however long
+    its current sweep has taken."""
+    return [
+        instance
+        for instance in instances
+        if instance.kind == "serve"
+        and instance.stopped_at is None
+        and (
+            now - instance.beat_at <= MISSED_SWEEPS * timedelta(seconds=instance.sweep_seconds)
+            or (instance.host == host and alive(instance.pid))
+        )
+    ]

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import date
+    from pathlib import Path
 
     from sqlalchemy.engine import URL
 
+    from workflow.backup import Restored
     from workflow.service import TickReport
 
 
@@ -332,6 +334,19 @@ def status_text(report: dict[str, Any]) -> str:
         for d in report["next_deadlines"]
         if d["status"] != "overdue"
     ] or ["  none"]
+    return "\n".join(lines)
+
+
+def backup_written(path: Path, size: int, revision: str) -> str:
+    return f"backup written: {path} ({size:,} bytes, schema {revision})"
+
+
+def restored(result: Restored) -> str:
+    lines = [f"restored {result.database} from the backup (schema {result.revision})"]
+    if result.set_aside is not None:
+        lines.append(f"  the database it replaced is kept as {result.set_aside}")
+    if result.needs_upgrade:
+        lines.append("  its schema is older than this pal's: run `pal init` to bring it up to date")
     return "\n".join(lines)
 
 

@@ -46,7 +46,7 @@ def serve(ctx: click.Context, max_sweeps: int | None) -> None:
 
     from workflow.service import Service
 
-    with app_for(ctx) as app:
+    with app_for(ctx, service=True) as app:
         service = Service(app)
         asyncio.run(service.run(max_sweeps=max_sweeps))
     if service.fatal is not None:  # the database file went away: one error line, exit non-zero
