@@ -244,7 +244,8 @@ class Service:
             async with transport_from_settings(self.app.settings) as transport:
                 self.transport = transport
                 scheduler.start()
-                log.info("%s", startup_line(self.app, self.identity))
+                text, fields = startup(self.app, self.identity)
+                log.info("%s", text, extra={"pal": fields})
                 await self._stopping.wait()
                 # No new runs; let the running ones finish (a sweep batch, the message in
                 # flight) before the scheduler goes: its shutdown cancels jobs still running.
@@ -375,9 +376,10 @@ class Service:
         self._delivered_at = self.clock()
 
 
-def startup_line(app: App, identity: Identity) -> str:
-    """What an operator needs to know the service runs as configured: its version, database
-    (without its password), mail, and the rule versions in use. Never a password."""
+def startup(app: App, identity: Identity) -> tuple[str, dict[str, Any]]:
+    """The start-up line, and its facts as fields (for JSON lines): what an operator needs to
+    know the service runs as configured: its version, database (without its password), mail,
+    and the rule versions in use. Never a password."""
     from workflow.rule_versions import versions_in_use
 
     settings = app.settings
@@ -390,12 +392,30 @@ def startup_line(app: App, identity: Identity) -> str:
     with app.read() as session:
         in_use = versions_in_use(session)
     rules = ", ".join(f"{version} ({count})" for version, count in in_use) or "none yet"
-    return (
-        f"pal {identity.version} serving as {identity.name}: database {redact_urls(_url(app))}, "
-        f"mail {mail}, from {settings.mail_from}; sweeping every {settings.sweep_seconds:g} s "
-        f"in {settings.timezone}, notices at {settings.notice_hour}:00; rules for new agreements "
+    database = redact_urls(_url(app))
+    text = (
+        f"pal {identity.version} serving as {identity.name}: database {database}, mail {mail}, "
+        f"from {settings.mail_from}; sweeping every {settings.sweep_seconds:g} s in "
+        f"{settings.timezone}, notices at {settings.notice_hour}:00; rules for new agreements "
         f"{settings.rules_version}, agreements by rule version: {rules}"
     )
+    fields = {
+        "event": "start",
+        "version": identity.version,
+        "instance": identity.name,
+        "database": database,
+        "smtp_host": settings.smtp_host,
+        "smtp_port": settings.smtp_port,
+        "smtp_security": settings.smtp_security,
+        "smtp_username": settings.smtp_username,
+        "mail_dir": None if settings.smtp_host else str(settings.mail_dir),
+        "mail_from": settings.mail_from,
+        "sweep_seconds": settings.sweep_seconds,
+        "timezone": settings.timezone,
+        "rules_default": settings.rules_version,
+        "rules_in_use": dict(in_use),
+    }
+    return text, fields
 
 
 def _url(app: App) -> str:
