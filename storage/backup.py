@@ -79,6 +79,8 @@ def check(path: Path) -> Facts:
                 raise BadInput(f"{path} is not a pal database (it has no pal schema)")
             revision = db.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CORRUPT:
+            raise BadInput(f"{path} is a damaged database: {exc}") from exc
         raise BadInput(f"{path} is not a SQLite database ({exc})") from exc
     if revision is None or revision[0] not in known_revisions():
         found = revision[0] if revision else "none"
