@@ -213,3 +213,19 @@ def test_on_postgresql_backup_and_restore_name_the_tool_to_use_without_the_passw
     restore = pal("restore", "/var/backups/pal.dump")
     assert_error(restore, 2, mentions="pg_restore --clean --if-exists")
     assert "Sekr1t-pw" not in backup.stderr + restore.stderr
+
+
+def test_a_current_database_too_damaged_to_read_is_not_restored_over_until_moved_away(
+    seeded: Pal, db_url: str, tmp_path: Path, sqlite_only: None
+) -> None:
+    copy = tmp_path / "copy.db"
+    ok(seeded, "backup", copy)
+    database = Path(db_url.removeprefix("sqlite:///"))
+    database.write_bytes(b"overwritten by accident\n" * 500)
+
+    assert_error(seeded("restore", copy), 2, mentions="move")
+    assert database.read_bytes() == b"overwritten by accident\n" * 500
+
+    database.rename(tmp_path / "broken.db")
+    ok(seeded, "restore", copy)
+    assert "audit log verified" in ok(seeded, "audit", "verify")

@@ -52,7 +52,12 @@ def restore(settings: Settings, source: Path, now: datetime) -> Restored:
         raise BadInput(f"{source} is at schema revision {facts.revision}, newer than this pal")
     set_aside = None
     if database.exists():
-        _refuse_while_running(settings, database, now)
+        try:
+            _refuse_while_running(settings, database, now)
+        except StoreNotReady as exc:  # unreadable: nothing can tell whether a service runs
+            raise type(exc)(
+                f"{exc}; to restore in its place, stop pal and move {database} away first"
+            ) from exc
         stamp = f"{now.astimezone(settings.tz):%Y%m%d-%H%M%S}"
         set_aside = copies.copy(database, database.with_name(f"{database.name}.before-restore-"
                                                              f"{stamp}")).path  # fmt: skip
@@ -67,12 +72,9 @@ def _refuse_while_running(settings: Settings, database: Path, now: datetime) -> 
     try:
         found = schema_version(engine)
         if found is None:
-            raise BadInput(f"{database} is not a pal database; restore would overwrite it")
-        if found < "0013":  # before service instances were recorded: ask a newer pal to look
-            raise StoreNotReady(
-                f"the database schema is at {found}; run `pal init` first, or move {database} "
-                "away to restore in its place"
-            )
+            raise StoreNotReady(f"{database} is not a pal database")
+        if found < "0013":  # before service instances were recorded
+            raise StoreNotReady(f"the database schema is at {found}: run `pal init` first")
         with transaction(engine, read_only=True) as session:
             found_running = running(instances(session), now, socket.gethostname(), _alive)
     finally:
