@@ -243,9 +243,9 @@ class Service:
         with _counting_overlaps() as overlaps:
             async with transport_from_settings(self.app.settings) as transport:
                 self.transport = transport
-                scheduler.start()
                 text, fields = startup(self.app, self.identity)
                 log.info("%s", text, extra={"pal": fields})
+                scheduler.start()
                 await self._stopping.wait()
                 # No new runs; let the running ones finish (a sweep batch, the message in
                 # flight) before the scheduler goes: its shutdown cancels jobs still running.
@@ -262,15 +262,20 @@ class Service:
         """The instance's row says it stopped (best effort: a database that fails now is
         logged, and its beats age out instead)."""
         try:
-            stopped(self.app.engine, self._beat(swept=False, stopped=True), self.clock())
+            stopped(self.app.engine, self._beat(swept=False, ended=True), self.clock())
         except Exception as exc:
             log.warning("could not record the stop: %s", one_line(exc, self._redact))
         log.info("stopped")
 
-    def _beat(self, *, swept: bool = True, stopped: bool = False) -> Beat:
-        sent, at = self._sent_since_beat, self._delivered_at
-        self._sent_since_beat, self._delivered_at = 0, None
-        return Beat(self.identity, self.started_at, swept, sent, at, stopped)
+    def _beat(self, *, swept: bool = True, ended: bool = False) -> Beat:
+        return Beat(
+            self.identity, self.started_at, swept, self._sent_since_beat, self._delivered_at,
+            ended,
+        )  # fmt: skip
+
+    def _beaten(self, of: Beat) -> None:
+        """`of` is written: what it carried is not carried again (a failed beat's is)."""
+        self._sent_since_beat -= of.sent
 
     def stop(self) -> None:
         self._stopping.set()
@@ -344,7 +349,9 @@ class Service:
         self.sweeps += 1
         _log_sweep(report)
         detail = f"pid={os.getpid()} sweeps={self.sweeps} fired={report.fired}"
-        await asyncio.to_thread(beat, self.app.engine, "serve", now, detail, self._beat())
+        of = self._beat()
+        await asyncio.to_thread(beat, self.app.engine, "serve", now, detail, of)
+        self._beaten(of)
 
     async def _sweep_job(self, max_sweeps: int | None) -> None:
         if self._stopping.is_set() or not self._store_alive():
@@ -389,9 +396,13 @@ def startup(app: App, identity: Identity) -> tuple[str, dict[str, Any]]:
         mail = f"SMTP {settings.smtp_host}{port} ({settings.smtp_security}{login})"
     else:
         mail = f"files in {settings.mail_dir} (no SMTP host set)"
-    with app.read() as session:
-        in_use = versions_in_use(session)
-    rules = ", ".join(f"{version} ({count})" for version, count in in_use) or "none yet"
+    try:
+        with app.read() as session:
+            in_use = versions_in_use(session)
+        rules = ", ".join(f"{version} ({count})" for version, count in in_use) or "none yet"
+    except Exception as exc:  # the database's failures are the sweep's to report, each pass
+        log.debug("rule versions not read at start-up: %s", one_line(exc, redactor_for(settings)))
+        in_use, rules = [], "not read (the database did not answer)"
     database = redact_urls(_url(app))
     text = (
         f"pal {identity.version} serving as {identity.name}: database {database}, mail {mail}, "
