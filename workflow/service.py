@@ -65,13 +65,19 @@ async def tick_async(app: App, now: datetime) -> TickReport:
 
 
 def _log_sweep(report: SweepReport) -> None:
-    """One INFO line for a sweep that did something (nothing for one that found nothing due)."""
-    if report.fired or report.skipped or report.emails or report.failed or report.blocked:
+    """One INFO line for a sweep that did something (nothing for one that found nothing due);
+    counts that are zero are left out (a log search for `failed` finds only failures)."""
+    counts = {
+        "timers fired": report.fired,
+        "superseded": report.skipped,
+        "notices queued": report.emails,
+        "actions taken": len(report.actions),
+        "not possible": len(report.blocked),
+        "failed": len(report.failed),
+    }
+    if any(counts.values()):
         log.info(
-            "swept: %d timers fired, %d superseded, %d notices queued, %d actions taken, "
-            "%d not possible, %d failed",
-            report.fired, report.skipped, report.emails, len(report.actions),
-            len(report.blocked), len(report.failed),
+            "swept: %s", _said(counts),
             extra={"pal": {"event": "sweep", "fired": report.fired, "superseded": report.skipped,
                            "queued": report.emails, "actions": len(report.actions),
                            "blocked": len(report.blocked), "failed": len(report.failed)}},
@@ -80,13 +86,17 @@ def _log_sweep(report: SweepReport) -> None:
 
 def _log_delivery(report: DeliveryReport) -> None:
     """One INFO line for a delivery pass that sent, deferred or failed something."""
-    if report.sent or report.retrying or report.failed:
+    counts = {"sent": report.sent, "to retry": report.retrying, "failed": report.failed}
+    if any(counts.values()):
         log.info(
-            "delivered: %d sent, %d to retry, %d failed",
-            report.sent, report.retrying, report.failed,
+            "delivered: %s", _said(counts),
             extra={"pal": {"event": "delivery", "sent": report.sent,
                            "retrying": report.retrying, "failed": report.failed}},
         )  # fmt: skip
+
+
+def _said(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {what}" for what, count in counts.items() if count)
 
 
 def _running_from(now: datetime) -> Callable[[], datetime]:

@@ -11,7 +11,7 @@ from workflow.cli import present
 from workflow.cli.common import pass_ctx, say, settings_for
 
 
-@click.command()
+@click.command(short_help="A consistent copy of the SQLite database, while pal runs.")
 @click.argument("path", type=click.Path(path_type=Path))
 @pass_ctx
 def backup(ctx: click.Context, path: Path) -> None:
@@ -23,7 +23,7 @@ def backup(ctx: click.Context, path: Path) -> None:
     say(present.backup_written(facts.path, facts.size, facts.revision))
 
 
-@click.command()
+@click.command(short_help="Put a checked backup in place of the database.")
 @click.argument("path", type=click.Path(path_type=Path))
 @pass_ctx
 def restore(ctx: click.Context, path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok, 1 internal error, 2 bad input, 3 not allowed in this state,
 4 permission denied, 5 concurrent modification or a busy database (try again), 6 the database
-cannot be used now (read-only, disk full, unreachable, deleted under a running pal).
+cannot be used now (read-only, disk full, unreachable, deleted under a running pal); and from
+`pal status` alone, its verdict: 7 degraded, 8 down (workflow.health).
 """
 
 from __future__ import annotations

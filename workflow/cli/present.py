@@ -261,7 +261,7 @@ def status_text(report: dict[str, Any]) -> str:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from workflow.health import age_words
+    from workflow.health import UNADDRESSED_WINDOW, age_words
 
     zone = ZoneInfo(report["timezone"])
 
@@ -301,7 +301,7 @@ def status_text(report: dict[str, Any]) -> str:
     if outbox.get("unaddressed"):
         lines.append(
             f"  {outbox['unaddressed']} unaddressed ({report['unaddressed_recent']} in the last "
-            "7 days): see `pal outbox list --status unaddressed`"
+            f"{UNADDRESSED_WINDOW.days} days): see `pal outbox list --status unaddressed`"
         )
     upcoming = report["next_timer_at"]
     lines.append(

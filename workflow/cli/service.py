@@ -54,7 +54,7 @@ def serve(ctx: click.Context, max_sweeps: int | None) -> None:
     say(present.serve_stopped())
 
 
-@click.command()
+@click.command(short_help="The service's health: ok, degraded or down (exit 0, 7, 8).")
 @click.option("--now", type=ISO_DATETIME, help="Judge as of this moment (naive = local time).")
 @json_option
 @pass_ctx
