@@ -47,13 +47,15 @@ def restore(settings: Settings, source: Path, now: datetime) -> Restored:
     """Put the checked copy `source` in place of the configured SQLite database. The database
     it replaces is kept beside it (`NAME.before-restore-YYYYMMDD-HHMMSS`)."""
     database = _sqlite_file(settings, "restore")
+    if database.exists() and source.exists() and source.samefile(database):
+        raise BadInput(f"{source} is the database itself, not a backup of it")
     facts = copies.check(source)
     if facts.revision > SCHEMA_HEAD:
         raise BadInput(f"{source} is at schema revision {facts.revision}, newer than this pal")
     set_aside = None
     if database.exists():
         try:
-            _refuse_while_running(settings, database, now)
+            _refuse_while_running(database, now)
         except StoreNotReady as exc:  # unreadable: nothing can tell whether a service runs
             raise type(exc)(
                 f"{exc}; to restore in its place, stop pal and move {database} away first"
@@ -65,7 +67,11 @@ def restore(settings: Settings, source: Path, now: datetime) -> Restored:
     return Restored(database, facts.revision, set_aside, facts.revision < SCHEMA_HEAD)
 
 
-def _refuse_while_running(settings: Settings, database: Path, now: datetime) -> None:
+# The first schema revision that records service instances.
+INSTANCES_SINCE = "0013"
+
+
+def _refuse_while_running(database: Path, now: datetime) -> None:
     from workflow.heartbeat import instances
 
     engine = make_engine(f"sqlite:///{database}")
@@ -73,7 +79,7 @@ def _refuse_while_running(settings: Settings, database: Path, now: datetime) -> 
         found = schema_version(engine)
         if found is None:
             raise StoreNotReady(f"{database} is not a pal database")
-        if found < "0013":  # before service instances were recorded
+        if found < INSTANCES_SINCE:
             raise StoreNotReady(f"the database schema is at {found}: run `pal init` first")
         with transaction(engine, read_only=True) as session:
             found_running = running(instances(session), now, socket.gethostname(), _alive)
