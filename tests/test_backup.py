@@ -229,3 +229,12 @@ def test_a_current_database_too_damaged_to_read_is_not_restored_over_until_moved
     database.rename(tmp_path / "broken.db")
     ok(seeded, "restore", copy)
     assert "audit log verified" in ok(seeded, "audit", "verify")
+
+
+def test_the_database_itself_is_no_backup_of_it(
+    seeded: Pal, db_url: str, sqlite_only: None
+) -> None:
+    database = Path(db_url.removeprefix("sqlite:///"))
+    before = snapshot(db_url)
+    assert_error(seeded("restore", database), 2, mentions="the database itself")
+    assert snapshot(db_url) == before
