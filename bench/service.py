@@ -926,7 +926,8 @@ def bench_serve(cfg: Config, tmp: Path, template: Path) -> list[Row]:
                     proc.wait()
     lines = log_path.read_text(errors="replace").splitlines()
     skipped = sum("maximum number of running instances reached" in line for line in lines)
-    errors = sum(line.startswith(("ERROR", "error")) for line in lines)
+    # Log lines are `<time> <level>: ...` (workflow.logs); the CLI's last line `error: ...`.
+    errors = sum(line.startswith("error") or " error: " in line for line in lines)
     log_row = Row(
         f"  serve log: {len(lines):,} lines", f"{skipped:,} 'skipped' warnings, {errors} ERROR"
     )

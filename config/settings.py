@@ -54,6 +54,15 @@ class Settings(BaseModel):
     smtp_timeout: float = Field(30.0, gt=0, le=3600)
     sweep_seconds: float = Field(60.0, gt=0, le=86400)
     notice_hour: int = Field(8, ge=0, le=23)
+    # Logging (workflow.logs): None means `info` for `pal serve`, `warning` for other commands.
+    log_level: Literal["debug", "info", "warning", "error"] | None = None
+    # `json`: one JSON object per line, for journald and log shippers.
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod

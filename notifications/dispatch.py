@@ -179,7 +179,8 @@ async def deliver_due(
             await _send_all(transport, rows, mail_from, recorder, stop, leased_until=now + LEASE)
     finally:
         await recorder.flush()  # sent is recorded as sent, even when the pass is cancelled
-    log.info(
+    # Per batch, so debug: the service logs one line per delivery pass (workflow.service).
+    log.debug(
         "delivery: %d sent, %d retrying, %d failed", report.sent, report.retrying, report.failed
     )
     return report

@@ -90,3 +90,9 @@ class AuditBroken(PalError):
     """`pal audit verify` found a row of the audit log that does not match its hash chain."""
 
     exit_code = 6
+
+
+class ServiceRunning(PalError):
+    """`pal restore` while a service instance is running on the database: stop it first."""
+
+    exit_code = 3

@@ -86,3 +86,28 @@ class Heartbeat(SQLModel, table=True):
     name: str = Field(primary_key=True)
     beat_at: datetime = utc_column()
     detail: str | None = None
+
+
+class ServiceInstance(SQLModel, table=True):
+    """One running (or last run) `pal serve` process, or the `pal tick`s of one host: what
+    `pal status` reads to say when each last swept and delivered, and `pal restore` to refuse
+    while one runs. Written with each sweep's heartbeat, in the same transaction."""
+
+    __tablename__ = "service_instance"
+    model_config = DEFER
+
+    # `serve@HOST:PID` for a service process; `tick@HOST` for the ticks of one host (cron
+    # starts a new process each time, and one row per process would grow without end).
+    name: str = Field(primary_key=True)
+    kind: str  # serve | tick
+    host: str
+    pid: int
+    version: str
+    sweep_seconds: float
+    started_at: datetime = utc_column()
+    beat_at: datetime = utc_column()
+    last_sweep_at: datetime | None = utc_column(nullable=True)
+    last_delivery_at: datetime | None = utc_column(nullable=True)
+    sweeps: int = 0
+    sent: int = 0
+    stopped_at: datetime | None = utc_column(nullable=True)

@@ -25,7 +25,7 @@ from storage.models import (
     School,
     Signature,
 )
-from storage.service_models import Heartbeat, MailBody, Outbox, Timer
+from storage.service_models import Heartbeat, MailBody, Outbox, ServiceInstance, Timer
 
 AGREEMENT: Table = Agreement.__table__  # type: ignore[attr-defined]
 ASSIGNMENT: Table = Assignment.__table__  # type: ignore[attr-defined]
@@ -39,6 +39,7 @@ HEARTBEAT: Table = Heartbeat.__table__  # type: ignore[attr-defined]
 MAIL_BODY: Table = MailBody.__table__  # type: ignore[attr-defined]
 MEASUREMENT: Table = Measurement.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
+SERVICE_INSTANCE: Table = ServiceInstance.__table__  # type: ignore[attr-defined]
 PERSON: Table = Person.__table__  # type: ignore[attr-defined]
 REVIEW: Table = Review.__table__  # type: ignore[attr-defined]
 REVIEW_STEP: Table = ReviewStep.__table__  # type: ignore[attr-defined]

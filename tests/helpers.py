@@ -84,6 +84,18 @@ def ok(pal: Pal, *args: Any) -> str:
     return result.stdout
 
 
+# `pal status` exits with its verdict: ok, degraded, down.
+STATUS_EXITS = (0, 7, 8)
+
+
+def reported(pal: Pal, *args: Any) -> str:
+    """Run `pal status ...`, which must report (whatever its verdict); return its stdout."""
+    result = pal(*args)
+    assert result.exit_code in STATUS_EXITS, (args, result.stdout, result.stderr)
+    assert result.stderr == ""
+    return result.stdout
+
+
 def assert_error(result: Outcome, exit_code: int, *, mentions: str | None = None) -> None:
     """One `error:` line on stderr, the documented exit code, no traceback anywhere."""
     assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)

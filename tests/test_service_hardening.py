@@ -473,7 +473,10 @@ def test_serve_stops_with_one_error_line_when_its_database_file_is_deleted(
         pytest.skip("a PostgreSQL database has no file to delete")
     process = subprocess.Popen(
         [sys.executable, "-m", "workflow", "serve"],
-        env=subprocess_env(db_url, PAL_SWEEP_SECONDS="0.2", PAL_MAIL_DIR=str(tmp_path / "m")),
+        env=subprocess_env(
+            db_url, PAL_SWEEP_SECONDS="0.2", PAL_MAIL_DIR=str(tmp_path / "m"),
+            PAL_LOG_LEVEL="warning",
+        ),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -653,7 +656,10 @@ def test_a_postgresql_outage_during_serve_logs_a_line_per_kind_of_failure_not_a_
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "workflow", "serve"],
-        env=subprocess_env(proxied, PAL_SWEEP_SECONDS="0.2", PAL_MAIL_DIR=str(tmp_path / "m")),
+        env=subprocess_env(
+            proxied, PAL_SWEEP_SECONDS="0.2", PAL_MAIL_DIR=str(tmp_path / "m"),
+            PAL_LOG_LEVEL="warning",
+        ),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -21,6 +21,7 @@ from helpers import (
     DIRECTOR,
     LIAISON,
     PSA,
+    STATUS_EXITS,
     TRAD,
     Pal,
     assert_error,
@@ -29,6 +30,7 @@ from helpers import (
     identify,
     ok,
     refused,
+    reported,
     snapshot,
 )
 
@@ -76,7 +78,7 @@ def test_reads_do_not_wait_for_a_writer(seeded: Pal, short_busy_timeout: None) -
         started = time.monotonic()
         for args in (("agreement", "show", agreement), ("agreement", "list"), ("deadlines",),
                      ("status",), ("district", "list")):  # fmt: skip
-            ok(seeded, *args)
+            (reported if args == ("status",) else ok)(seeded, *args)
         assert time.monotonic() - started < 5
 
 
@@ -145,7 +147,7 @@ def test_a_read_only_filesystem_gives_a_true_message(
     for args in (("agreement", "show", agreement), ("status",), ("district", "list")):
         result = pal(*args)
         assert "no pal schema" not in result.stderr
-        if result.exit_code != 0:
+        if result.exit_code not in (STATUS_EXITS if args == ("status",) else (0,)):
             assert_error(result, 6, mentions="read-only")
     for args in (("district", "add", "NEW1", "--name", "New"),
                  ("agreement", "identify", TRAD, "--by", DIRECTOR), ("init",)):  # fmt: skip
@@ -176,11 +178,12 @@ def test_a_full_disk_exits_6_and_changes_nothing(
     identify(pal)
     before = snapshot(pal.db_url)
     filler = small_disk / "filler"
-    with filler.open("wb") as handle:
+    # Unbuffered: a buffered file would raise ENOSPC again on close, for the bytes it still
+    # held, depending on how the database's size left the last chunk.
+    with filler.open("wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
         except OSError:
             pass
     rows = "\n".join(f"F{n},{'Long name ' * 300},Wayne RESA,," for n in range(200))

@@ -21,6 +21,7 @@ from helpers import (
     identify,
     ok,
     person,
+    reported,
     show,
     start_assessment,
 )
@@ -132,11 +133,11 @@ def test_a_broken_timer_fails_alone_and_the_rest_are_sent(
     assert timer_statuses(db_url, psa)[("plan_due", -30)] == "done"
     sent = {key_parts(m.message)[:2] for m in smtp_server.received[seen:]}
     assert sent == {(trad, "plan_reminder"), (psa, "plan_reminder")}
-    status = json.loads(ok(mailed, "status", "--json"))
+    status = json.loads(reported(mailed, "status", "--json"))
     [failed] = status["timers_failed"]
     assert failed["agreement"] == trad
     assert "no step nonesuch-30" in failed["error"]
-    assert "timers failed: 1" in ok(mailed, "status")
+    assert "timers failed: 1" in reported(mailed, "status")
 
 
 def test_a_failed_timer_is_not_run_again_by_the_next_sweep(mailed: Pal, db_url: str) -> None:

@@ -11,8 +11,8 @@ from helpers import (
     Pal,
     deadline,
     fire,
-    ok,
     record_steps,
+    reported,
     review_done,
     show,
     signed_off_track,
@@ -118,10 +118,10 @@ def test_status_lists_the_actions_that_wait(seeded: Pal) -> None:
     """`pal status` shows each waiting action with why, in words and in JSON."""
     agreement = in_the_rga(seeded)
     tick(seeded, local(date(2020, 5, 1)))
-    report = json.loads(ok(seeded, "status", "--json"))
+    report = json.loads(reported(seeded, "status", "--json"))
     [waiting] = report["timers_waiting"]
     assert (waiting["agreement"], waiting["action"]) == (agreement, "open_review_24")
-    assert "timed actions waiting for a change of stage: 1" in ok(seeded, "status")
+    assert "timed actions waiting for a change of stage: 1" in reported(seeded, "status")
 
 
 def test_a_late_determination_says_the_next_review_is_overdue(seeded: Pal) -> None:

@@ -51,3 +51,13 @@ def version_view(version: str) -> dict[str, Any]:
         if key not in ("version", "description") and base.get(key) != own.get(key)
     ]
     return view
+
+
+def versions_in_use(session: Session) -> list[tuple[str, int]]:
+    """Each rule version agreements follow, with how many, by version."""
+    rows = session.execute(
+        select(tables.AGREEMENT.c.rules_version, func.count())
+        .group_by(tables.AGREEMENT.c.rules_version)
+        .order_by(tables.AGREEMENT.c.rules_version)
+    ).all()
+    return [(str(version), int(count)) for version, count in rows]

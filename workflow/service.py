@@ -26,7 +26,7 @@ from states.errors import ConcurrentModification, PalError, StoreGone
 from storage.db import check_alive
 from storage.errors import redact as redact_urls
 from workflow.app import App
-from workflow.heartbeat import beat
+from workflow.heartbeat import Beat, Identity, beat, stopped, this_process
 from workflow.sweep import SweepReport, sweep
 
 log = logging.getLogger("pal.service")
@@ -51,8 +51,52 @@ async def tick_async(app: App, now: datetime) -> TickReport:
             delivered = await deliver_all_due(
                 app.engine, transport, now, app.settings.mail_from, clock=_running_from(now)
             )
-        beat(app.engine, "tick", now, f"fired={swept.fired} sent={delivered.sent}")
+        _log_sweep(swept)
+        _log_delivery(delivered)
+        of = Beat(
+            this_process("tick", app.settings.sweep_seconds),
+            started_at=now,
+            sent=delivered.sent,
+            delivered_at=now,
+            stopped=True,  # a tick is over when it has beaten
+        )
+        beat(app.engine, "tick", now, f"fired={swept.fired} sent={delivered.sent}", of)
     return TickReport(swept, delivered)
+
+
+def _log_sweep(report: SweepReport) -> None:
+    """One INFO line for a sweep that did something (nothing for one that found nothing due);
+    counts that are zero are left out (a log search for `failed` finds only failures)."""
+    counts = {
+        "timers fired": report.fired,
+        "superseded": report.skipped,
+        "notices queued": report.emails,
+        "actions taken": len(report.actions),
+        "not possible": len(report.blocked),
+        "failed": len(report.failed),
+    }
+    if any(counts.values()):
+        log.info(
+            "swept: %s", _said(counts),
+            extra={"pal": {"event": "sweep", "fired": report.fired, "superseded": report.skipped,
+                           "queued": report.emails, "actions": len(report.actions),
+                           "blocked": len(report.blocked), "failed": len(report.failed)}},
+        )  # fmt: skip
+
+
+def _log_delivery(report: DeliveryReport) -> None:
+    """One INFO line for a delivery pass that sent, deferred or failed something."""
+    counts = {"sent": report.sent, "to retry": report.retrying, "failed": report.failed}
+    if any(counts.values()):
+        log.info(
+            "delivered: %s", _said(counts),
+            extra={"pal": {"event": "delivery", "sent": report.sent,
+                           "retrying": report.retrying, "failed": report.failed}},
+        )  # fmt: skip
+
+
+def _said(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {what}" for what, count in counts.items() if count)
 
 
 def _running_from(now: datetime) -> Callable[[], datetime]:
@@ -171,6 +215,12 @@ class Service:
         self._redact = redactor_for(app.settings)
         self._sweep_failures = Failures("sweep", self._redact)
         self._delivery_failures = Failures("delivery pass", self._redact)
+        self.identity: Identity = this_process("serve", app.settings.sweep_seconds)
+        self.started_at = self.clock()
+        # What the delivery passes did since the last beat (the beat writes it: no write of
+        # its own per pass, which runs four times a sweep interval).
+        self._sent_since_beat = 0
+        self._delivered_at: datetime | None = None
 
     async def run(self, max_sweeps: int | None = None) -> None:
         with redacted_logs(self._redact):
@@ -203,8 +253,9 @@ class Service:
         with _counting_overlaps() as overlaps:
             async with transport_from_settings(self.app.settings) as transport:
                 self.transport = transport
+                text, fields = startup(self.app, self.identity)
+                log.info("%s", text, extra={"pal": fields})
                 scheduler.start()
-                log.info("pal serve: sweeping every %s s", seconds)
                 await self._stopping.wait()
                 # No new runs; let the running ones finish (a sweep batch, the message in
                 # flight) before the scheduler goes: its shutdown cancels jobs still running.
@@ -214,6 +265,27 @@ class Service:
                 scheduler.shutdown(wait=False)
         if overlaps.count:
             log.info("%d runs were skipped while the previous one was still going", overlaps.count)
+        if self.fatal is None:
+            self._record_stop()
+
+    def _record_stop(self) -> None:
+        """The instance's row says it stopped (best effort: a database that fails now is
+        logged, and its beats age out instead)."""
+        try:
+            stopped(self.app.engine, self._beat(swept=False, ended=True), self.clock())
+        except Exception as exc:
+            log.warning("could not record the stop: %s", one_line(exc, self._redact))
+        log.info("stopped")
+
+    def _beat(self, *, swept: bool = True, ended: bool = False) -> Beat:
+        return Beat(
+            self.identity, self.started_at, swept, self._sent_since_beat, self._delivered_at,
+            ended,
+        )  # fmt: skip
+
+    def _beaten(self, of: Beat) -> None:
+        """`of` is written: what it carried is not carried again (a failed beat's is)."""
+        self._sent_since_beat -= of.sent
 
     def stop(self) -> None:
         self._stopping.set()
@@ -285,8 +357,11 @@ class Service:
             budget=SWEEP_BATCH_SECONDS,
         )
         self.sweeps += 1
+        _log_sweep(report)
         detail = f"pid={os.getpid()} sweeps={self.sweeps} fired={report.fired}"
-        await asyncio.to_thread(beat, self.app.engine, "serve", now, detail)
+        of = self._beat()
+        await asyncio.to_thread(beat, self.app.engine, "serve", now, detail, of)
+        self._beaten(of)
 
     async def _sweep_job(self, max_sweeps: int | None) -> None:
         if self._stopping.is_set() or not self._store_alive():
@@ -302,12 +377,67 @@ class Service:
         if self._stopping.is_set() or not self._store_alive():
             return
         with self._running():
-            delivery = deliver_all_due(
-                self.app.engine,
-                self.transport,
-                self.clock(),
-                self.app.settings.mail_from,
-                stop=self._stopping,
-                clock=self.clock,
-            )
-            await self._guarded(self._delivery_failures, delivery)
+            await self._guarded(self._delivery_failures, self._deliver_once())
+
+    async def _deliver_once(self) -> None:
+        report = await deliver_all_due(
+            self.app.engine,
+            self.transport,
+            self.clock(),
+            self.app.settings.mail_from,
+            stop=self._stopping,
+            clock=self.clock,
+        )
+        _log_delivery(report)
+        self._sent_since_beat += report.sent
+        self._delivered_at = self.clock()
+
+
+def startup(app: App, identity: Identity) -> tuple[str, dict[str, Any]]:
+    """The start-up line, and its facts as fields (for JSON lines): what an operator needs to
+    know the service runs as configured: its version, database (without its password), mail,
+    and the rule versions in use. Never a password."""
+    from workflow.rule_versions import versions_in_use
+
+    settings = app.settings
+    if settings.smtp_host:
+        port = f":{settings.smtp_port}" if settings.smtp_port else ""
+        login = f", as {settings.smtp_username}" if settings.smtp_username else ""
+        mail = f"SMTP {settings.smtp_host}{port} ({settings.smtp_security}{login})"
+    else:
+        mail = f"files in {settings.mail_dir} (no SMTP host set)"
+    try:
+        with app.read() as session:
+            in_use = versions_in_use(session)
+        rules = ", ".join(f"{version} ({count})" for version, count in in_use) or "none yet"
+    except Exception as exc:  # the database's failures are the sweep's to report, each pass
+        log.debug("rule versions not read at start-up: %s", one_line(exc, redactor_for(settings)))
+        in_use, rules = [], "not read (the database did not answer)"
+    database = redact_urls(_url(app))
+    text = (
+        f"pal {identity.version} serving as {identity.name}: database {database}, mail {mail}, "
+        f"from {settings.mail_from}; sweeping every {settings.sweep_seconds:g} s in "
+        f"{settings.timezone}, notices at {settings.notice_hour}:00; rules for new agreements "
+        f"{settings.rules_version}, agreements by rule version: {rules}"
+    )
+    fields = {
+        "event": "start",
+        "version": identity.version,
+        "instance": identity.name,
+        "database": database,
+        "smtp_host": settings.smtp_host,
+        "smtp_port": settings.smtp_port,
+        "smtp_security": settings.smtp_security,
+        "smtp_username": settings.smtp_username,
+        "mail_dir": None if settings.smtp_host else str(settings.mail_dir),
+        "mail_from": settings.mail_from,
+        "sweep_seconds": settings.sweep_seconds,
+        "timezone": settings.timezone,
+        "rules_default": settings.rules_version,
+        "rules_in_use": dict(in_use),
+    }
+    return text, fields
+
+
+def _url(app: App) -> str:
+    return app.engine.url.render_as_string(hide_password=True)

@@ -337,7 +337,8 @@ def _by_id(session: Session, query: Select[Any], ids: set[int]) -> dict[int, Any
 
 
 def _skip(outcomes: _Outcomes, timer: Any, later: Any, report: SweepReport) -> None:
-    log.info("timer %s skipped: superseded by timer %s", timer.id, later.later_id)
+    # Per timer, so debug: the service logs one line per sweep with the count (workflow.service).
+    log.debug("timer %s skipped: superseded by timer %s", timer.id, later.later_id)
     report.skipped += 1
     outcomes.add(timer, "skipped", f"superseded by the step at {later.offset_days:+d} days")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from workflow.cli import agreement, audit, plan, present, registry, review, service
+from workflow.cli import agreement, audit, backup, plan, present, registry, review, service
 from workflow.cli import amend as _amend  # noqa: F401  (adds the amendment commands)
 from workflow.cli.common import PalGroup, app_for, pass_ctx, say
 
@@ -61,6 +61,8 @@ for command in (
     service.status,
     service.outbox,
     audit.audit,
+    backup.backup,
+    backup.restore,
 ):
     cli.add_command(command)
 

@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok, 1 internal error, 2 bad input, 3 not allowed in this state,
 4 permission denied, 5 concurrent modification or a busy database (try again), 6 the database
-cannot be used now (read-only, disk full, unreachable, deleted under a running pal).
+cannot be used now (read-only, disk full, unreachable, deleted under a running pal); and from
+`pal status` alone, its verdict: 7 degraded, 8 down (workflow.health).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from states.errors import BadInput, PalError
 from workflow.cli import present
 
 if TYPE_CHECKING:
+    from config.settings import Settings
     from workflow.app import App
 
 
@@ -146,10 +148,10 @@ class PalGroup(click.Group):
 
 
 def _configure_logging() -> None:
-    import logging
+    """Until the settings are read: warnings and errors, stamped in UTC (workflow.logs)."""
+    from workflow.logs import configure
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    logging.addLevelName(logging.WARNING, "warning")
+    configure()
 
 
 def _debug() -> bool:
@@ -211,10 +213,10 @@ def read_csv_text(file: Path) -> str:
         raise BadInput(f"{file} is not UTF-8 text") from exc
 
 
-@contextmanager
-def app_for(ctx: click.Context, *, check: bool = True) -> Iterator[App]:
+def settings_for(ctx: click.Context, *, service: bool = False) -> Settings:
+    """The settings for this command (flags, environment, file), with logging set up by them."""
     from config.settings import load_settings
-    from workflow.app import open_app
+    from workflow.logs import configure
 
     options = ctx.find_root().params
     try:
@@ -228,7 +230,15 @@ def app_for(ctx: click.Context, *, check: bool = True) -> Iterator[App]:
 
         path = options.get("config") or os.environ.get("PAL_CONFIG") or "pal.toml"
         raise BadInput(f"config file {path} is not UTF-8 text (byte {exc.start})") from exc
-    with open_app(settings, check=check) as app:
+    configure(settings, service=service)
+    return settings
+
+
+@contextmanager
+def app_for(ctx: click.Context, *, check: bool = True, service: bool = False) -> Iterator[App]:
+    from workflow.app import open_app
+
+    with open_app(settings_for(ctx, service=service), check=check) as app:
         yield app
 
 

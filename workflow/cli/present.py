@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from datetime import date
+    from pathlib import Path
 
     from sqlalchemy.engine import URL
 
+    from workflow.backup import Restored
     from workflow.service import TickReport
 
 
@@ -256,18 +258,57 @@ def tick_report(report: TickReport) -> tuple[str, str]:
 
 
 def status_text(report: dict[str, Any]) -> str:
-    lines = ["heartbeats:"]
-    lines += [f"  {h['name']:<6} {h['at']}  {h['detail'] or ''}" for h in report["heartbeats"]]
-    if not report["heartbeats"]:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from workflow.health import UNADDRESSED_WINDOW, age_words
+
+    zone = ZoneInfo(report["timezone"])
+
+    def when(stamp: dict[str, Any] | None) -> str:
+        if stamp is None:
+            return "never"
+        local = datetime.fromisoformat(stamp["at"]).astimezone(zone)
+        age = timedelta(seconds=stamp["age_s"])
+        ago = f"in {age_words(-age)}" if stamp["age_s"] < 0 else f"{age_words(age)} ago"
+        return f"{local:%Y-%m-%d %H:%M:%S %Z} ({ago})"
+
+    now = datetime.fromisoformat(report["now"]["at"]).astimezone(zone)
+    lines = [f"pal is {report['verdict']} (exit {report['exit_code']})"]
+    lines += [f"  {reason}" for reason in report["reasons"]]
+    lines.append(f"as of {now:%Y-%m-%d %H:%M:%S %Z} ({report['timezone']})")
+    lines.append("service instances:")
+    for i in report["instances"]:
+        lines.append(f"  {i['name']}  pal {i['version']}, sweeps every {i['sweep_seconds']:g} s")
+        lines.append(f"    last sweep     {when(i['last_sweep'])}, sweeps: {i['sweeps']}")
+        lines.append(f"    last delivery  {when(i['last_delivery'])}, sent: {i['sent']}")
+        if i["stopped"] is not None:
+            lines.append(f"    stopped        {when(i['stopped'])}")
+    if not report["instances"]:
         lines.append("  none: the service has not run yet")
+    waiting = report["oldest_waiting"]
+    if waiting is not None:
+        lines.append(
+            f"oldest message waiting: {waiting['id']} to {waiting['to']}, {waiting['status']}, "
+            f"{waiting['attempts']} attempts, since {when(waiting['waiting_since'])}"
+        )
+        if waiting["last_error"]:
+            lines.append(f"  last error: {waiting['last_error']}")
     outbox = report["outbox"]
     lines.append("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "empty"))
     if outbox.get("failed"):
         lines.append(f"  {outbox['failed']} failed: see `pal outbox list --status failed`")
+    if outbox.get("unaddressed"):
+        lines.append(
+            f"  {outbox['unaddressed']} unaddressed ({report['unaddressed_recent']} in the last "
+            f"{UNADDRESSED_WINDOW.days} days): see `pal outbox list --status unaddressed`"
+        )
     upcoming = report["next_timer_at"]
     lines.append(
-        f"timers pending: {report['timers_pending']}" + (f" (next {upcoming})" if upcoming else "")
-    )
+        f"timers pending: {report['timers_pending']}"
+        + (f" (next {datetime.fromisoformat(upcoming).astimezone(zone):%Y-%m-%d %H:%M %Z})"
+           if upcoming else "")
+    )  # fmt: skip
     failed = report["timers_failed"]
     if failed:
         lines.append(f"timers failed: {len(failed)}")
@@ -275,15 +316,37 @@ def status_text(report: dict[str, Any]) -> str:
             f"  timer {t['id']} of agreement {t['agreement']} ({t['step']}): {t['error']}"
             for t in failed
         ]
-    waiting = report["timers_waiting"]
-    if waiting:
-        lines.append(f"timed actions waiting for a change of stage: {len(waiting)}")
-        lines += [f"  agreement {t['agreement']}: {t['why']}" for t in waiting]
+    waiting_timers = report["timers_waiting"]
+    if waiting_timers:
+        lines.append(f"timed actions waiting for a change of stage: {len(waiting_timers)}")
+        lines += [f"  agreement {t['agreement']}: {t['why']}" for t in waiting_timers]
+    lines.append(f"overdue deadlines: {report['overdue_count']}")
+    lines += [
+        f"  {d['due']}  {d['kind']:<14} agreement {d['agreement']} ({d['district']}), "
+        f"{-d['days_left']} days overdue"
+        for d in report["overdue_deadlines"]
+    ]
+    if report["overdue_count"] > len(report["overdue_deadlines"]):
+        lines.append("  ... (pal deadlines lists them all)")
     lines.append("next deadlines:")
     lines += [
         f"  {d['due']}  {d['kind']:<14} agreement {d['agreement']} ({d['district']})"
         for d in report["next_deadlines"]
+        if d["status"] != "overdue"
     ] or ["  none"]
+    return "\n".join(lines)
+
+
+def backup_written(path: Path, size: int, revision: str) -> str:
+    return f"backup written: {path} ({size:,} bytes, schema {revision})"
+
+
+def restored(result: Restored) -> str:
+    lines = [f"restored {result.database} from the backup (schema {result.revision})"]
+    if result.set_aside is not None:
+        lines.append(f"  the database it replaced is kept as {result.set_aside}")
+    if result.needs_upgrade:
+        lines.append("  its schema is older than this pal's: run `pal init` to bring it up to date")
     return "\n".join(lines)
 
 

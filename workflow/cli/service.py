@@ -46,7 +46,7 @@ def serve(ctx: click.Context, max_sweeps: int | None) -> None:
 
     from workflow.service import Service
 
-    with app_for(ctx) as app:
+    with app_for(ctx, service=True) as app:
         service = Service(app)
         asyncio.run(service.run(max_sweeps=max_sweeps))
     if service.fatal is not None:  # the database file went away: one error line, exit non-zero
@@ -54,19 +54,20 @@ def serve(ctx: click.Context, max_sweeps: int | None) -> None:
     say(present.serve_stopped())
 
 
-@click.command()
+@click.command(short_help="The service's health: ok, degraded or down (exit 0, 7, 8).")
+@click.option("--now", type=ISO_DATETIME, help="Judge as of this moment (naive = local time).")
 @json_option
 @pass_ctx
-def status(ctx: click.Context, as_json: bool) -> None:
-    """Last heartbeat, outbox counts by status, and the next deadlines."""
-    from workflow.status import service_status
+def status(ctx: click.Context, now: datetime | None, as_json: bool) -> None:
+    """The verdict (ok, degraded, down: exit 0, 7, 8), each service instance's last sweep and
+    delivery, mail waiting or failed, timers failed, overdue and next deadlines."""
+    from workflow.status import redacted, service_status
 
     with app_for(ctx) as app, app.read() as session:
-        report = service_status(session, app.context())
-        redact = _redactor(app)
-    for timer in report["timers_failed"]:
-        timer["error"] = redact(timer["error"]) if timer["error"] else timer["error"]
+        moment = _aware(now, app.settings.tz)
+        report = redacted(service_status(session, app.context(moment)), _redactor(app))
     emit(report, as_json, present.status_text)
+    ctx.exit(report["exit_code"])
 
 
 @click.group()
