@@ -48,6 +48,13 @@ def district_added(code: str) -> str:
     return f"district {code} added"
 
 
+def agreements_imported(added: Sequence[int]) -> str:
+    if not added:
+        return "imported no agreements"
+    shown = ", ".join(str(i) for i in added[:20]) + (", ..." if len(added) > 20 else "")
+    return f"imported {len(added)} agreements under way ({shown})"
+
+
 def districts_imported(added: Sequence[Any]) -> str:
     return f"imported {len(added)} districts"
 
@@ -644,3 +651,40 @@ def audit_problem(problem: dict[str, Any]) -> str:
     subject = problem["subject"]
     where = subject if problem["id"] is None else f"row {problem['id']} of {subject}"
     return f"the audit log does not verify: {where}: {problem['problem']}"
+
+
+# --- pal forecast --------------------------------------------------------------------------------
+
+
+def forecast_text(found: dict[str, Any]) -> str:
+    """The notices and timed steps to come, day by day, grouped by message; in words."""
+    from states.agreement import STATE_LABELS
+    from states.labels import ROLE_LABELS
+
+    lines = [f"Forecast to the end of {found['until']}, if nothing changes:"]
+    items: list[tuple[date, int, str]] = []
+    grouped: dict[tuple[Any, ...], list[str]] = {}
+    for notice in found["notices"]:
+        key = (notice["day"], notice["agreement"], notice["district"], notice["subject"],
+               notice["step"])  # fmt: skip
+        to = notice["to"]
+        if to.startswith("("):  # nobody on file holds the role
+            role = to.strip("()")
+            to = f"nobody on file as {ROLE_LABELS.get(role, role)}"
+        grouped.setdefault(key, []).append(to)
+    for (day, agreement, district, subject, step), recipients in grouped.items():
+        text = (f"{day}  agreement {agreement} ({district})  mail “{subject}” about {step}\n"
+                f"{'':12}to {', '.join(recipients)}")  # fmt: skip
+        items.append((day, len(items), text))
+    for action in found["actions"]:
+        moved = ""
+        if action["to_state"] and action["to_state"] != action["from_state"]:
+            moved = f" (now {STATE_LABELS.get(action['to_state'], action['to_state'])})"
+        text = (f"{action['day']}  agreement {action['agreement']} ({action['district']})  "
+                f"pal will {action['label']}{moved}")  # fmt: skip
+        items.append((action["day"], len(items), text))
+    if not items:
+        lines.append("nothing will be sent and no step taken")
+    lines.extend(text for _, _, text in sorted(items))
+    summary = f"{len(found['notices'])} messages, {len(found['actions'])} timed steps"
+    return "\n".join([*lines, summary])
