@@ -39,6 +39,7 @@ class ForecastNotice:
     district: str | None
     subject: str
     step: str  # in words: the deadline a reminder is about, or the step a notice tells of
+    about: str  # `deadline` (a reminder of it) or `step` (a notice of the step taken)
     notice: str  # its engine name, for --json readers that compare
     to: str  # the address, or `(role)` when nobody on file holds the role
 
@@ -150,14 +151,14 @@ def _notices(
     for row in rows:
         if row.occurrence.startswith("timer"):
             kind = kinds.get(int(row.occurrence[5:]), "")
-            step = definition.deadline_labels.get(kind, kind)
+            step, about = definition.deadline_labels.get(kind, kind), "deadline"
         else:
             event = row.occurrence.rsplit(".v", 1)[0]
             spec = definition.by_name.get(event)
-            step = spec.label if spec else event
+            step, about = (spec.label if spec else event), "step"
         code = districts.get(row.agreement_id, (None, None))[0]
         found.append(ForecastNotice(local_date(row.created_at, ctx.tz), row.agreement_id, code,
-                                    row.subject, step, row.notice, row.recipient))  # fmt: skip
+                                    row.subject, step, about, row.notice, row.recipient))  # fmt: skip
     return found
 
 

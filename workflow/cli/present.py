@@ -665,26 +665,29 @@ def forecast_text(found: dict[str, Any]) -> str:
     items: list[tuple[date, int, str]] = []
     grouped: dict[tuple[Any, ...], list[str]] = {}
     for notice in found["notices"]:
-        key = (notice["day"], notice["agreement"], notice["district"], notice["subject"],
-               notice["step"])  # fmt: skip
+        step = notice["step"]
+        about = f"about {step}" if notice["about"] == "deadline" else f"after the step “{step}”"
+        key = (notice["day"], notice["agreement"], notice["district"], notice["subject"], about)
         to = notice["to"]
         if to.startswith("("):  # nobody on file holds the role
             role = to.strip("()")
             to = f"nobody on file as {ROLE_LABELS.get(role, role)}"
         grouped.setdefault(key, []).append(to)
-    for (day, agreement, district, subject, step), recipients in grouped.items():
-        text = (f"{day}  agreement {agreement} ({district})  mail “{subject}” about {step}\n"
+    for (day, agreement, district, subject, about), recipients in grouped.items():
+        text = (f"{day}  agreement {agreement} ({district})  mail “{subject}” {about}\n"
                 f"{'':12}to {', '.join(recipients)}")  # fmt: skip
         items.append((day, len(items), text))
     for action in found["actions"]:
         moved = ""
         if action["to_state"] and action["to_state"] != action["from_state"]:
-            moved = f" (now {STATE_LABELS.get(action['to_state'], action['to_state'])})"
+            moved = f" (then at “{STATE_LABELS.get(action['to_state'], action['to_state'])}”)"
         text = (f"{action['day']}  agreement {action['agreement']} ({action['district']})  "
                 f"pal will {action['label']}{moved}")  # fmt: skip
         items.append((action["day"], len(items), text))
     if not items:
         lines.append("nothing will be sent and no step taken")
     lines.extend(text for _, _, text in sorted(items))
-    summary = f"{len(found['notices'])} messages, {len(found['actions'])} timed steps"
+    messages, steps = len(found["notices"]), len(found["actions"])
+    summary = (f"{messages} message{'s' * (messages != 1)}, "
+               f"{steps} timed step{'s' * (steps != 1)}")  # fmt: skip
     return "\n".join([*lines, summary])
