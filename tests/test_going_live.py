@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from helpers import (
@@ -119,7 +119,8 @@ def walk_by_commands(pal: Pal, state: str, code: str) -> int:
     agreement = int(out.strip())
     signatures: dict[str, date] = {}
     if signed is not None:
-        signatures = {p: date.fromisoformat(ago(signed)) for p in ("board", "superintendent", "mde")}
+        day = date.fromisoformat(ago(signed))
+        signatures = {party: day for party in ("board", "superintendent", "mde")}
     if state == "needs_assessment":
         signatures = {"board": date.fromisoformat(ago(5))}
     known = KnownHistory(
@@ -238,7 +239,3 @@ def test_a_timed_action_its_stage_does_not_allow_yet_waits_for_it(
     waiting = execute(db_url, "SELECT action FROM timer WHERE status = 'waiting'")
     assert [r[0] for r in waiting] == ["open_review_24"]
     assert execute(db_url, "SELECT count(*) FROM outbox")[0][0] == 0
-
-
-def _at(day: date, hour: int = 12) -> datetime:
-    return datetime.combine(day, time(hour), DETROIT)

@@ -157,8 +157,9 @@ def _notices(
             spec = definition.by_name.get(event)
             step, about = (spec.label if spec else event), "step"
         code = districts.get(row.agreement_id, (None, None))[0]
-        found.append(ForecastNotice(local_date(row.created_at, ctx.tz), row.agreement_id, code,
-                                    row.subject, step, about, row.notice, row.recipient))  # fmt: skip
+        day = local_date(row.created_at, ctx.tz)
+        found.append(ForecastNotice(day, row.agreement_id, code, row.subject, step, about,
+                                    row.notice, row.recipient))  # fmt: skip
     return found
 
 
