@@ -120,7 +120,7 @@ def walk_by_commands(pal: Pal, state: str, code: str) -> int:
     signatures: dict[str, date] = {}
     if signed is not None:
         day = date.fromisoformat(ago(signed))
-        signatures = {party: day for party in ("board", "superintendent", "mde")}
+        signatures = dict.fromkeys(("board", "superintendent", "mde"), day)
     if state == "needs_assessment":
         signatures = {"board": date.fromisoformat(ago(5))}
     known = KnownHistory(
