@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from config.rules import load_rules
 from states.context import Context
-from states.errors import BadInput, NotAllowedInState, NotFound
+from states.errors import BadInput, NotFound
 from states.going_live import KnownHistory, history
 from states.process import parse_date
 from states.registry import process
@@ -82,7 +82,7 @@ def go_live(session: Session, row: Mapping[str, str], actor: Actor, ctx: Context
         created = apply(session, request, ctx)
     if created.state != state:
         shown = definition.state_labels
-        raise NotAllowedInState(
+        raise BadInput(
             f"the row's dates lead to “{shown[created.state]}”, not “{shown[state]}”"
         )
     close_past_timers(session, created.id, created.state, ctx)
