@@ -687,6 +687,7 @@ def forecast_text(found: dict[str, Any]) -> str:
     if not items:
         lines.append("nothing will be sent and no step taken")
     lines.extend(text for _, _, text in sorted(items))
+    lines.extend(f"would fail: {failure}" for failure in found["failures"])
     messages, steps = len(found["notices"]), len(found["actions"])
     summary = (f"{messages} message{'s' * (messages != 1)}, "
                f"{steps} timed step{'s' * (steps != 1)}")  # fmt: skip
