@@ -32,7 +32,8 @@ class Timer(SQLModel, table=True):
     action: str | None = None
     fire_at: datetime = utc_column()
     # pending | done | skipped | cancelled | failed | waiting (for a state that allows its
-    # action: the agreement's next change of state makes it pending again)
+    # action: the agreement's next change of state makes it pending again) | before_go_live
+    # (its moment passed before its agreement was imported: never sent, `workflow.going_live`)
     status: str = "pending"
     done_at: datetime | None = utc_column(nullable=True)
     outcome: str | None = None

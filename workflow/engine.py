@@ -50,6 +50,9 @@ class Request:
     # Raw values by field name: text, or for a `pairs` field a mapping a command collected.
     data: Mapping[str, str | Mapping[str, str]] = field(default_factory=dict)
     rules_version: str | None = None  # a new case's rules; the context's default if None
+    # A step of the past written when going live (`workflow.going_live`): applied, dated and
+    # audited like any other, but it tells nobody: its notices went out, if at all, before pal.
+    quiet: bool = False
 
     def __post_init__(self) -> None:
         if self.note is not None:
@@ -112,8 +115,10 @@ def _transition(
     if spec.successor is None:
         if not final:  # a case that has ended opens no deadlines, but is still told about
             deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
-        after_transition(session, row, rules, spec.name, day, ctx, request.note, changes.named,
-                         extra=fixed.notice if fixed else None, told=changes.told)  # fmt: skip
+        if not request.quiet:
+            after_transition(session, row, rules, spec.name, day, ctx, request.note,
+                             changes.named, extra=fixed.notice if fixed else None,
+                             told=changes.told)  # fmt: skip
     if spec.follow_up is not None:
         _follow_up(session, definition, spec, store, row, request, values, ctx)
     return row
@@ -202,7 +207,8 @@ def _start(
         store.add_child(session, row, child, request.actor, ctx)
     _audit(session, store, row, event, None, state, request, day, ctx, audited, note)
     deadlines.open_for_event(session, row, rules, event, day, ctx)
-    after_transition(session, row, rules, event, day, ctx, request.note)
+    if not request.quiet:
+        after_transition(session, row, rules, event, day, ctx, request.note)
     return row
 
 
@@ -260,6 +266,8 @@ def _follow_up(
         except (NotAllowedInState, BadInput):
             return
     note = spec.follow_up_note(values, request.actor.email) if spec.follow_up_note else None
+    if request.quiet and request.note:  # an imported step's follow-up is noted as imported too
+        note = f"{request.note}; {note}" if note else request.note
     fired = Request(
         follower.name,
         SYSTEM_ACTOR,
@@ -267,6 +275,7 @@ def _follow_up(
         process=definition.name,
         on=row.last_event_on,
         note=note,
+        quiet=request.quiet,
     )
     # The row and the case as just read: the follow-up starts from them, not a second read.
     _transition(session, definition, follower, store, row, fired, ctx, looked_at=case)

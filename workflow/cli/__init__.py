@@ -80,9 +80,10 @@ def demo(ctx: click.Context) -> None:
 
 
 def _add_rules() -> None:
-    from workflow.cli import rules
+    from workflow.cli import forecast, rules
 
     cli.add_command(rules.rules)
+    cli.add_command(forecast.forecast)
 
 
 _add_rules()

@@ -19,6 +19,7 @@ from workflow.cli.common import (
     json_option,
     on_option,
     pass_ctx,
+    read_csv_input,
     say,
 )
 
@@ -65,6 +66,25 @@ def identify(
                           rules_version=rules_version)  # fmt: skip
         created = apply(session, request, app.context())
     say(present.agreement_created(created.id))
+
+
+@agreement.command("import")
+@click.argument("file", metavar="FILE.csv")
+@by_option
+@pass_ctx
+def import_(ctx: click.Context, file: str, by: str | None) -> None:
+    """Load agreements already under way from CSV (`-`: standard input); all rows or none.
+
+    Header: district,identified_on,cohort,liaison,rules,consequences,board_signed,
+    superintendent_signed,mde_signed,authorizer_signed,state,note. Each row's history is
+    written as dated, audited steps; timers whose moment has passed send nothing.
+    """
+    from workflow.going_live import import_agreements
+
+    text = read_csv_input(file)
+    with app_for(ctx) as app, app.write() as session:
+        added = import_agreements(session, text, app.person(session, by), app.context())
+    say(present.agreements_imported(added))
 
 
 @agreement.command("list")

@@ -213,6 +213,20 @@ def read_csv_text(file: Path) -> str:
         raise BadInput(f"{file} is not UTF-8 text") from exc
 
 
+def read_csv_input(name: str) -> str:
+    """The CSV text of the file `name`, or of standard input when `name` is `-`."""
+    if name != "-":
+        path = Path(name)
+        if not path.is_file():
+            raise BadInput(f"no file {name}")
+        return read_csv_text(path)
+    try:
+        raw = sys.stdin.buffer.read()
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput("standard input is not UTF-8 text") from exc
+
+
 def settings_for(ctx: click.Context, *, service: bool = False) -> Settings:
     """The settings for this command (flags, environment, file), with logging set up by them."""
     from config.settings import load_settings

@@ -50,6 +50,13 @@ def district_added(code: str) -> str:
     return f"district {code} added"
 
 
+def agreements_imported(added: Sequence[int]) -> str:
+    if not added:
+        return "imported no agreements"
+    shown = ", ".join(str(i) for i in added[:20]) + (", ..." if len(added) > 20 else "")
+    return f"imported {len(added)} agreements under way ({shown})"
+
+
 def districts_imported(added: Sequence[Any]) -> str:
     return f"imported {len(added)} districts"
 
@@ -707,3 +714,44 @@ def audit_problem(problem: dict[str, Any]) -> str:
     subject = problem["subject"]
     where = subject if problem["id"] is None else f"row {problem['id']} of {subject}"
     return f"the audit log does not verify: {where}: {problem['problem']}"
+
+
+# --- pal forecast --------------------------------------------------------------------------------
+
+
+def forecast_text(found: dict[str, Any]) -> str:
+    """The notices and timed steps to come, day by day, grouped by message; in words."""
+    from states.agreement import STATE_LABELS
+    from states.labels import ROLE_LABELS
+
+    lines = [f"Forecast to the end of {found['until']}, if nothing changes:"]
+    items: list[tuple[date, int, str]] = []
+    grouped: dict[tuple[Any, ...], list[str]] = {}
+    for notice in found["notices"]:
+        step = notice["step"]
+        about = f"about {step}" if notice["about"] == "deadline" else f"after the step “{step}”"
+        key = (notice["day"], notice["agreement"], notice["district"], notice["subject"], about)
+        to = notice["to"]
+        if to.startswith("("):  # nobody on file holds the role
+            role = to.strip("()")
+            to = f"nobody on file as {ROLE_LABELS.get(role, role)}"
+        grouped.setdefault(key, []).append(to)
+    for (day, agreement, district, subject, about), recipients in grouped.items():
+        text = (f"{day}  agreement {agreement} ({district})  mail “{subject}” {about}\n"
+                f"{'':12}to {', '.join(recipients)}")  # fmt: skip
+        items.append((day, len(items), text))
+    for action in found["actions"]:
+        moved = ""
+        if action["to_state"] and action["to_state"] != action["from_state"]:
+            moved = f" (then at “{STATE_LABELS.get(action['to_state'], action['to_state'])}”)"
+        text = (f"{action['day']}  agreement {action['agreement']} ({action['district']})  "
+                f"pal will {action['label']}{moved}")  # fmt: skip
+        items.append((action["day"], len(items), text))
+    if not items:
+        lines.append("nothing will be sent and no step taken")
+    lines.extend(text for _, _, text in sorted(items))
+    lines.extend(f"would fail: {failure}" for failure in found["failures"])
+    messages, steps = len(found["notices"]), len(found["actions"])
+    summary = (f"{messages} message{'s' * (messages != 1)}, "
+               f"{steps} timed step{'s' * (steps != 1)}")  # fmt: skip
+    return "\n".join([*lines, summary])
