@@ -407,7 +407,8 @@ def test_the_same_row_makes_the_same_bytes_with_a_calendar_and_names() -> None:
     """A retry is byte for byte the first attempt: nothing in the message comes from the clock
     or from chance."""
     values = {"to_name": "Zoë", "reply_to": "l@mde.example", "reply_to_name": "Lía",
-              "thread": "plan_due.1", "agreement_id": 3, "calendar": ics_file("Due: x")}  # fmt: skip
+              "thread": "plan_due.1", "agreement_id": 3,
+              "calendar": ics_file("Due: x")}  # fmt: skip
     first = build_message(row(**values), MAIL_FROM)
     assert build_message(row(**values), MAIL_FROM) == first
 
