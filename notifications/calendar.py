@@ -116,7 +116,8 @@ def _frame(mail_from: str | None) -> tuple[bytes, bytes, bytes]:
     """What every file from this sender shares, as icalendar writes it: the calendar's lines
     before its first event, the lines each event ends with (after its own values, in
     icalendar's order of properties), and the calendar's end."""
-    written: bytes = full_calendar([_SAMPLE], domain="x", stamp=_EPOCH, mail_from=mail_from).to_ical()
+    sample = full_calendar([_SAMPLE], domain="x", stamp=_EPOCH, mail_from=mail_from)
+    written: bytes = sample.to_ical()
     head, _, rest = written.partition(b"BEGIN:VEVENT\r\n")
     event, _, tail = rest.partition(b"END:VEVENT\r\n")
     own = _line("SEQUENCE", b"0")
