@@ -453,13 +453,15 @@ class Store:
 
 
 def _message_id(key: str) -> str:
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@pal.localhost>"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@mde.example>"
 
 
 def _context(now: datetime) -> Any:
     from states.context import Context
 
-    return Context(now=now, tz=TZ, notice_hour=NOTICE_HOUR)
+    return Context(
+        now=now, tz=TZ, notice_hour=NOTICE_HOUR, message_domain="mde.example", mail_from=MAIL_FROM
+    )
 
 
 def _profile(title: str, work: Callable[[], object]) -> None:
@@ -536,16 +538,18 @@ def bench_idle_sweep(cfg: Config, tmp: Path, template: Path) -> list[Row]:
 # --------------------------------------------------------------------------------------------
 
 
-# Per due row: the timer UPDATE's parameters, its reference body's INSERT parameters, and one
-# INSERT's parameters per outbox row.
-FloorItem = tuple[tuple[Any, ...], tuple[bytes, bytes], list[tuple[Any, ...]]]
+# Per due row: the timer UPDATE's parameters, the INSERT parameters of its reference body and of
+# its calendar file (both in `mail_body`), and one INSERT's parameters per outbox row.
+FloorItem = tuple[
+    tuple[Any, ...], tuple[bytes, bytes], tuple[bytes, bytes], list[tuple[Any, ...]]
+]
 # The recipients of each reminder: the samples come in runs of this many, one notice each.
 NOTICE_SIZE = 3
 
 
 class DueFloor:
-    """Per due row: UPDATE its timer, INSERT its reference body and its outbox rows; `batch` due
-    rows per transaction."""
+    """Per due row: UPDATE its timer, INSERT its reference body, its calendar file and its
+    outbox rows; `batch` due rows per transaction."""
 
     def __init__(self, path: Path) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
@@ -559,14 +563,18 @@ class DueFloor:
         insert = (
             "INSERT INTO outbox (agreement_id, notice, occurrence, recipient, idempotency_key,"
             " message_id, subject, body_ref, body, status, attempts, next_attempt_at,"
-            " last_error, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " last_error, created_at, sent_at, to_name, reply_to, reply_to_name, thread,"
+            " calendar_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         began = time.perf_counter()
         for start in range(0, len(work), batch):
             conn.execute("BEGIN IMMEDIATE")
-            for timer_params, reference_params, outbox_rows in work[start : start + batch]:
+            for timer_params, reference_params, calendar_params, outbox_rows in work[
+                start : start + batch
+            ]:
                 conn.execute(update, timer_params)
                 conn.execute(reference, reference_params)
+                conn.execute(reference, calendar_params)
                 for row in outbox_rows:
                     conn.execute(insert, row)
             conn.execute("COMMIT")
@@ -579,8 +587,11 @@ def _floor_work(path: Path, now: datetime, samples: dict[str, Content]) -> list[
     """The parameters of the floor's writes for every timer due at `now` (built untimed, the
     bodies compressed as pal compresses them). Each reminder's reference body is the
     superintendent's sample made its own (the agreement named in it), as each district's
-    reminder differs from the others': every due row stores a new reference, as in the sweep."""
+    reminder differs from the others': every due row stores a new reference, as in the sweep,
+    and a calendar file of its own."""
     from notifications import bodies
+    from notifications.calendar import Entry, ics
+    from notifications.deadline_series import Series
 
     conn = sqlite3.connect(path)
     due = conn.execute(
@@ -598,16 +609,26 @@ def _floor_work(path: Path, now: datetime, samples: dict[str, Content]) -> list[
         _, first_text, first_html = samples["superintendent"]
         reference = bodies.pack(f"{first_text}agreement {agreement_id}\n", first_html)
         ref = bodies.digest(reference)
-        for role, email in (("superintendent", f"super{n}@d{n}.example"),
-                            ("board_president", f"board{n}@d{n}.example"),
-                            ("liaison", LIAISON)):  # fmt: skip
+        series = Series(agreement_id, "plan_due", 1, 0, _local_today(now), None)
+        summary = f"Due: the signed partnership plan (District {code[1:]})"
+        calendar = ics([Entry(series, summary)], domain="mde.example", stamp=now,
+                       mail_from=MAIL_FROM)  # fmt: skip
+        calendar_ref = bodies.digest(calendar)
+        for role, email, name in (
+            ("superintendent", f"super{n}@d{n}.example", f"Superintendent {n}"),
+            ("board_president", f"board{n}@d{n}.example", f"Board President {n}"),
+            ("liaison", LIAISON, "Lee Liaison"),
+        ):
             subject, text, html = samples[role]
             body = bodies.delta(reference, bodies.pack(text, html))
             occurrence = f"timer{timer_id}"
             key = f"a{agreement_id}:plan_reminder:{occurrence}:{email}"
+            reply = (None, None) if role == "liaison" else (LIAISON, "Lee Liaison")
             rows.append((agreement_id, "plan_reminder", occurrence, email, key, _message_id(key),
-                         subject, ref, body, "pending", 0, stamp, None, stamp, None))  # fmt: skip
-        work.append((("done", stamp, "sent", timer_id), (ref, bodies.reference(reference)), rows))
+                         subject, ref, body, "pending", 0, stamp, None, stamp, None, name, *reply,
+                         "plan_due.1", calendar_ref))  # fmt: skip
+        work.append((("done", stamp, "sent", timer_id), (ref, bodies.reference(reference)),
+                     (calendar_ref, bodies.reference(calendar)), rows))  # fmt: skip
     return work
 
 

@@ -34,7 +34,7 @@ class NoticeDates:
         self.book = book
         self.ctx = ctx
         self.domain = ctx.message_domain
-        self._files: dict[tuple[tuple[Series, ...], str], bytes] = {}
+        self.labels = process("agreement").deadline_labels
 
     @classmethod
     def load(cls, session: Any, owed: Sequence[Any], ctx: Context) -> NoticeDates:
@@ -73,18 +73,12 @@ class NoticeDates:
         return (shown[0], shown) if shown else None
 
     def _file(self, shown: tuple[Series, ...], district_name: str) -> bytes:
-        found = self._files.get((shown, district_name))
-        if found is None:
-            labels = process("agreement").deadline_labels
-            entries = [
-                Entry(series, summary(labels.get(series.kind, series.kind), district_name))
-                for series in shown
-            ]
-            found = ics(
-                entries, domain=self.domain, stamp=self.ctx.now, mail_from=self.ctx.mail_from
-            )
-            self._files[(shown, district_name)] = found
-        return found
+        labels = self.labels
+        entries = [
+            Entry(series, summary(labels.get(series.kind, series.kind), district_name))
+            for series in shown
+        ]
+        return ics(entries, domain=self.domain, stamp=self.ctx.now, mail_from=self.ctx.mail_from)
 
 
 def _about_dates(item: Any) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -370,6 +370,10 @@ def _rows(
             calendar_ref = bodies.digest(calendar)
             references[calendar_ref] = calendar
         liaison = directory.liaison(item.agreement)
+        # Who gets a Reply-To (a district's people), and to whom (none when no liaison is named).
+        replied = DISTRICT_ROLES if liaison is not None else ()
+        replied_to = liaison.email if liaison is not None else None
+        replied_name = liaison.name if liaison is not None else None
         content = render_once(item.notice, facts.values(item))
         messages = [content.to(person) for person in people]
         packed = [bodies.pack(message.text, message.html) for message in messages]
@@ -381,14 +385,11 @@ def _rows(
             key = prefix + person.email
             taken.add(key)
             body = (message.subject, ref, bodies.delta(reference, own, frames))
-            headers = Headers(person.name or None, None, None, thread, calendar_ref)
-            if (
-                liaison is not None
-                and person.role in DISTRICT_ROLES
-                and liaison.email != person.email
-            ):
+            if person.role in replied and person.email != replied_to:
                 # A district's answer goes to the liaison, not to the office's mailbox.
-                headers = replace(headers, reply_to=liaison.email, reply_to_name=liaison.name)
+                headers = Headers(person.name, replied_to, replied_name, thread, calendar_ref)
+            else:
+                headers = Headers(person.name, None, None, thread, calendar_ref)
             row = (item, key, person.email, stamps, body, "pending")
             rows.append(_outbox_tuple(*row, domain=dates.domain, headers=headers))
     for role in recipients.missing:

@@ -42,6 +42,10 @@ domains = st.sampled_from(["mde.example", "notices.michigan.gov", "x" * 60 + ".e
 @example(entries=[Entry(Series(1, "plan_due", 1, 0, date(2018, 5, 30), None), "é" * 200)],
          domain="mde.example", stamp=datetime(2018, 3, 1, tzinfo=UTC),
          mail_from=None)  # fmt: skip
+@example(entries=[Entry(Series(1, "plan_due", 1, 0, date(2018, 5, 30), None), "x" * n + tail)
+                  for n in (65, 66, 67) for tail in ("", "\\", ",", "é")],
+         domain="mde.example", stamp=datetime(2018, 3, 1, 12, 0, 0, 999999, tzinfo=UTC),
+         mail_from=None)  # fmt: skip  # lines of 74, 75 and 76 octets; an escape at the fold
 def test_the_file_is_what_icalendar_writes_and_reads_back_as_the_deadlines(
     entries: list[Entry], domain: str, stamp: datetime, mail_from: str | None
 ) -> None:
@@ -68,3 +72,16 @@ def test_a_summary_names_the_deadline_and_the_district_in_words() -> None:
     assert summary("the signed partnership plan", "Lakeview Public Schools") == (
         "Due: the signed partnership plan (Lakeview Public Schools)"
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=200)
+       | st.lists(st.sampled_from(["\\N", "\\", ";", ",", "\r\n", "\n", "\r", "x", "é"]))
+       .map("".join))  # fmt: skip
+def test_any_summary_is_escaped_and_folded_as_icalendar_does(text: str) -> None:
+    """Any text at all, line breaks and RFC 5545's escapes included: icalendar's bytes."""
+    entry = [Entry(Series(1, "plan_due", 1, 0, date(2018, 5, 30), None), text)]
+    stamp = datetime(2018, 3, 1, tzinfo=UTC)
+    written = ics(entry, domain="mde.example", stamp=stamp, mail_from=None)
+    assert written == full_calendar(entry, domain="mde.example", stamp=stamp,
+                                    mail_from=None).to_ical()  # fmt: skip
