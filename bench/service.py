@@ -421,8 +421,12 @@ class Store:
 
     def add_outbox(self, count: int, samples: Sequence[Content], at: datetime) -> None:
         """`count` pending messages (subject and bodies from real rendered notices), stored as
-        pal stores them: each run of three samples a notice, its first body the reference."""
+        pal stores them: each run of three samples a notice, its first body the reference; each
+        a reminder to a named person with the liaison as Reply-To, in its deadline's thread,
+        with the notice's calendar file (issue 12)."""
         from notifications import bodies
+        from notifications.calendar import Entry, ics
+        from notifications.deadline_series import Series
 
         stamp = _ts(at)
         rows = []
@@ -434,9 +438,17 @@ class Store:
             ref = bodies.digest(reference)
             references[ref] = bodies.reference(reference)
             body = bodies.delta(reference, bodies.pack(text, html))
+            notice = n // NOTICE_SIZE
+            series = Series(notice, "plan_due", 1, 0, at.date() + timedelta(days=30), None)
+            calendar = ics([Entry(series, f"Due: the signed partnership plan (District {notice})")],
+                           domain="mde.example", stamp=at, mail_from=MAIL_FROM)  # fmt: skip
+            calendar_ref = bodies.digest(calendar)
+            references[calendar_ref] = bodies.reference(calendar)
             key = f"bench:{outbox_id}"
             rows.append((outbox_id, "plan_reminder", "bench", f"super{n}@d{n}.example", key,
-                         _message_id(key), subject, ref, body, stamp, stamp))  # fmt: skip
+                         _message_id(key), subject, ref, body, stamp, stamp,
+                         f"Superintendent {n}", LIAISON, "Lee Liaison", "plan_due.1",
+                         calendar_ref))  # fmt: skip
         self.conn.execute("BEGIN")
         self.conn.executemany(
             "INSERT INTO mail_body (digest, content) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -445,8 +457,10 @@ class Store:
         self.conn.executemany(
             "INSERT INTO outbox (id, agreement_id, notice, occurrence, recipient, idempotency_key,"
             " message_id, subject, body_ref, body, status, attempts, next_attempt_at,"
-            " last_error, created_at, sent_at)"
-            " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, ?, NULL)",
+            " last_error, created_at, sent_at, to_name, reply_to, reply_to_name, thread,"
+            " calendar_ref)"
+            " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, ?, NULL,"
+            " ?, ?, ?, ?, ?)",
             rows,
         )
         self.conn.execute("COMMIT")
@@ -816,7 +830,7 @@ def bench_smtp(cfg: Config, tmp: Path, template: Path, samples: Sequence[Content
     from notifications import bodies
     from notifications.mime import build_message
     from storage.db import make_engine
-    from storage.service_models import Outbox
+    from storage.service_models import MailBody, Outbox
 
     now = datetime.now(UTC)
     warm_at, due_at = now - timedelta(hours=2), now - timedelta(minutes=1)
@@ -830,11 +844,16 @@ def bench_smtp(cfg: Config, tmp: Path, template: Path, samples: Sequence[Content
     with Session(engine) as session:  # the prebuilt messages for the bare client (untimed)
         rows = session.exec(select(Outbox).order_by(col(Outbox.id))).all()
         stored = bodies.read(session, [row.id for row in rows if row.id is not None])
+        files = {row.digest: bodies.reference_packed(row.content)
+                 for row in session.exec(select(MailBody)).all()}  # fmt: skip
         built = [
             build_message(SimpleNamespace(**row.model_dump(), text=message.text,
-                                          html=message.html), MAIL_FROM)
+                                          html=message.html,
+                                          calendar=files.get(row.calendar_ref)), MAIL_FROM)
             for row, message in zip(rows, stored.values(), strict=True)
         ]  # fmt: skip
+        if not all(b"text/calendar" in message.data for message in built):
+            raise RuntimeError("the prebuilt messages lack their calendar files")
     warm_msgs, timed_msgs = built[:WARMUP_MAIL], built[WARMUP_MAIL:]
 
     bare_s: list[float] = []
