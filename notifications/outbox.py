@@ -99,6 +99,7 @@ class Headers:
 
 
 _NO_HEADERS = Headers()
+_NOBODY: tuple[str | None, str | None] = (None, None)
 
 
 # What notices may say about an agreement: callers that load rows rather than Agreement objects
@@ -370,10 +371,8 @@ def _rows(
             calendar_ref = bodies.digest(calendar)
             references[calendar_ref] = calendar
         liaison = directory.liaison(item.agreement)
-        # Who gets a Reply-To (a district's people), and to whom (none when no liaison is named).
-        replied = DISTRICT_ROLES if liaison is not None else ()
-        replied_to = liaison.email if liaison is not None else None
-        replied_name = liaison.name if liaison is not None else None
+        # The Reply-To of a district's people: the liaison, none when no liaison is named.
+        replied = (liaison.email, liaison.name or None) if liaison is not None else _NOBODY
         content = render_once(item.notice, facts.values(item))
         messages = [content.to(person) for person in people]
         packed = [bodies.pack(message.text, message.html) for message in messages]
@@ -385,11 +384,10 @@ def _rows(
             key = prefix + person.email
             taken.add(key)
             body = (message.subject, ref, bodies.delta(reference, own, frames))
-            if person.role in replied and person.email != replied_to:
-                # A district's answer goes to the liaison, not to the office's mailbox.
-                headers = Headers(person.name, replied_to, replied_name, thread, calendar_ref)
-            else:
-                headers = Headers(person.name, None, None, thread, calendar_ref)
+            # A district's answer goes to the liaison, not to the office's mailbox.
+            district_facing = person.role in DISTRICT_ROLES and person.email != replied[0]
+            reply = replied if district_facing else _NOBODY
+            headers = Headers(person.name or None, reply[0], reply[1], thread, calendar_ref)
             row = (item, key, person.email, stamps, body, "pending")
             rows.append(_outbox_tuple(*row, domain=dates.domain, headers=headers))
     for role in recipients.missing:
