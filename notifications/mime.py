@@ -2,9 +2,9 @@
 
 Every notice has one shape: `multipart/alternative` with a text/plain and a text/html part, both
 UTF-8 and quoted-printable (readable in a mail folder), and a fixed set of headers; a notice with a
-calendar file (notifications.calendar) wraps that in `multipart/mixed` with the file as a
-base64 `text/calendar` attachment. The stdlib
-`email` package builds that shape in about a millisecond (policy.default) or 0.3 ms (compat32),
+calendar file (notifications.calendar) wraps that in `multipart/mixed`, the file a base64
+`text/calendar` attachment. The stdlib `email` package builds that shape in about a millisecond
+(policy.default) or 0.3 ms (compat32),
 longer than the SMTP conversation that carries it; written directly it takes a few dozen
 microseconds. Headers that need it are still folded and encoded by `email.header`, and the tests
 parse every message back with the stdlib parser.
