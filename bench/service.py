@@ -421,8 +421,12 @@ class Store:
 
     def add_outbox(self, count: int, samples: Sequence[Content], at: datetime) -> None:
         """`count` pending messages (subject and bodies from real rendered notices), stored as
-        pal stores them: each run of three samples a notice, its first body the reference."""
+        pal stores them: each run of three samples a notice, its first body the reference; each
+        a reminder to a named person with the liaison as Reply-To, in its deadline's thread,
+        with the notice's calendar file (issue 12)."""
         from notifications import bodies
+        from notifications.calendar import Entry, ics
+        from notifications.deadline_series import Series
 
         stamp = _ts(at)
         rows = []
@@ -434,9 +438,17 @@ class Store:
             ref = bodies.digest(reference)
             references[ref] = bodies.reference(reference)
             body = bodies.delta(reference, bodies.pack(text, html))
+            notice = n // NOTICE_SIZE
+            series = Series(notice, "plan_due", 1, 0, at.date() + timedelta(days=30), None)
+            calendar = ics([Entry(series, f"Due: the signed partnership plan (District {notice})")],
+                           domain="mde.example", stamp=at, mail_from=MAIL_FROM)  # fmt: skip
+            calendar_ref = bodies.digest(calendar)
+            references[calendar_ref] = bodies.reference(calendar)
             key = f"bench:{outbox_id}"
             rows.append((outbox_id, "plan_reminder", "bench", f"super{n}@d{n}.example", key,
-                         _message_id(key), subject, ref, body, stamp, stamp))  # fmt: skip
+                         _message_id(key), subject, ref, body, stamp, stamp,
+                         f"Superintendent {n}", LIAISON, "Lee Liaison", "plan_due.1",
+                         calendar_ref))  # fmt: skip
         self.conn.execute("BEGIN")
         self.conn.executemany(
             "INSERT INTO mail_body (digest, content) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -445,21 +457,25 @@ class Store:
         self.conn.executemany(
             "INSERT INTO outbox (id, agreement_id, notice, occurrence, recipient, idempotency_key,"
             " message_id, subject, body_ref, body, status, attempts, next_attempt_at,"
-            " last_error, created_at, sent_at)"
-            " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, ?, NULL)",
+            " last_error, created_at, sent_at, to_name, reply_to, reply_to_name, thread,"
+            " calendar_ref)"
+            " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, ?, NULL,"
+            " ?, ?, ?, ?, ?)",
             rows,
         )
         self.conn.execute("COMMIT")
 
 
 def _message_id(key: str) -> str:
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@pal.localhost>"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@mde.example>"
 
 
 def _context(now: datetime) -> Any:
     from states.context import Context
 
-    return Context(now=now, tz=TZ, notice_hour=NOTICE_HOUR)
+    return Context(
+        now=now, tz=TZ, notice_hour=NOTICE_HOUR, message_domain="mde.example", mail_from=MAIL_FROM
+    )
 
 
 def _profile(title: str, work: Callable[[], object]) -> None:
@@ -536,16 +552,18 @@ def bench_idle_sweep(cfg: Config, tmp: Path, template: Path) -> list[Row]:
 # --------------------------------------------------------------------------------------------
 
 
-# Per due row: the timer UPDATE's parameters, its reference body's INSERT parameters, and one
-# INSERT's parameters per outbox row.
-FloorItem = tuple[tuple[Any, ...], tuple[bytes, bytes], list[tuple[Any, ...]]]
+# Per due row: the timer UPDATE's parameters, the INSERT parameters of its reference body and of
+# its calendar file (both in `mail_body`), and one INSERT's parameters per outbox row.
+FloorItem = tuple[
+    tuple[Any, ...], tuple[bytes, bytes], tuple[bytes, bytes], list[tuple[Any, ...]]
+]
 # The recipients of each reminder: the samples come in runs of this many, one notice each.
 NOTICE_SIZE = 3
 
 
 class DueFloor:
-    """Per due row: UPDATE its timer, INSERT its reference body and its outbox rows; `batch` due
-    rows per transaction."""
+    """Per due row: UPDATE its timer, INSERT its reference body, its calendar file and its
+    outbox rows; `batch` due rows per transaction."""
 
     def __init__(self, path: Path) -> None:
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
@@ -559,14 +577,18 @@ class DueFloor:
         insert = (
             "INSERT INTO outbox (agreement_id, notice, occurrence, recipient, idempotency_key,"
             " message_id, subject, body_ref, body, status, attempts, next_attempt_at,"
-            " last_error, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " last_error, created_at, sent_at, to_name, reply_to, reply_to_name, thread,"
+            " calendar_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         began = time.perf_counter()
         for start in range(0, len(work), batch):
             conn.execute("BEGIN IMMEDIATE")
-            for timer_params, reference_params, outbox_rows in work[start : start + batch]:
+            for timer_params, reference_params, calendar_params, outbox_rows in work[
+                start : start + batch
+            ]:
                 conn.execute(update, timer_params)
                 conn.execute(reference, reference_params)
+                conn.execute(reference, calendar_params)
                 for row in outbox_rows:
                     conn.execute(insert, row)
             conn.execute("COMMIT")
@@ -579,8 +601,11 @@ def _floor_work(path: Path, now: datetime, samples: dict[str, Content]) -> list[
     """The parameters of the floor's writes for every timer due at `now` (built untimed, the
     bodies compressed as pal compresses them). Each reminder's reference body is the
     superintendent's sample made its own (the agreement named in it), as each district's
-    reminder differs from the others': every due row stores a new reference, as in the sweep."""
+    reminder differs from the others': every due row stores a new reference, as in the sweep,
+    and a calendar file of its own."""
     from notifications import bodies
+    from notifications.calendar import Entry, ics
+    from notifications.deadline_series import Series
 
     conn = sqlite3.connect(path)
     due = conn.execute(
@@ -598,16 +623,26 @@ def _floor_work(path: Path, now: datetime, samples: dict[str, Content]) -> list[
         _, first_text, first_html = samples["superintendent"]
         reference = bodies.pack(f"{first_text}agreement {agreement_id}\n", first_html)
         ref = bodies.digest(reference)
-        for role, email in (("superintendent", f"super{n}@d{n}.example"),
-                            ("board_president", f"board{n}@d{n}.example"),
-                            ("liaison", LIAISON)):  # fmt: skip
+        series = Series(agreement_id, "plan_due", 1, 0, _local_today(now), None)
+        summary = f"Due: the signed partnership plan (District {code[1:]})"
+        calendar = ics([Entry(series, summary)], domain="mde.example", stamp=now,
+                       mail_from=MAIL_FROM)  # fmt: skip
+        calendar_ref = bodies.digest(calendar)
+        for role, email, name in (
+            ("superintendent", f"super{n}@d{n}.example", f"Superintendent {n}"),
+            ("board_president", f"board{n}@d{n}.example", f"Board President {n}"),
+            ("liaison", LIAISON, "Lee Liaison"),
+        ):
             subject, text, html = samples[role]
             body = bodies.delta(reference, bodies.pack(text, html))
             occurrence = f"timer{timer_id}"
             key = f"a{agreement_id}:plan_reminder:{occurrence}:{email}"
+            reply = (None, None) if role == "liaison" else (LIAISON, "Lee Liaison")
             rows.append((agreement_id, "plan_reminder", occurrence, email, key, _message_id(key),
-                         subject, ref, body, "pending", 0, stamp, None, stamp, None))  # fmt: skip
-        work.append((("done", stamp, "sent", timer_id), (ref, bodies.reference(reference)), rows))
+                         subject, ref, body, "pending", 0, stamp, None, stamp, None, name, *reply,
+                         "plan_due.1", calendar_ref))  # fmt: skip
+        work.append((("done", stamp, "sent", timer_id), (ref, bodies.reference(reference)),
+                     (calendar_ref, bodies.reference(calendar)), rows))  # fmt: skip
     return work
 
 
@@ -795,7 +830,7 @@ def bench_smtp(cfg: Config, tmp: Path, template: Path, samples: Sequence[Content
     from notifications import bodies
     from notifications.mime import build_message
     from storage.db import make_engine
-    from storage.service_models import Outbox
+    from storage.service_models import MailBody, Outbox
 
     now = datetime.now(UTC)
     warm_at, due_at = now - timedelta(hours=2), now - timedelta(minutes=1)
@@ -809,11 +844,16 @@ def bench_smtp(cfg: Config, tmp: Path, template: Path, samples: Sequence[Content
     with Session(engine) as session:  # the prebuilt messages for the bare client (untimed)
         rows = session.exec(select(Outbox).order_by(col(Outbox.id))).all()
         stored = bodies.read(session, [row.id for row in rows if row.id is not None])
+        files = {row.digest: bodies.reference_packed(row.content)
+                 for row in session.exec(select(MailBody)).all()}  # fmt: skip
         built = [
             build_message(SimpleNamespace(**row.model_dump(), text=message.text,
-                                          html=message.html), MAIL_FROM)
+                                          html=message.html,
+                                          calendar=files.get(row.calendar_ref)), MAIL_FROM)
             for row, message in zip(rows, stored.values(), strict=True)
         ]  # fmt: skip
+        if not all(b"text/calendar" in message.data for message in built):
+            raise RuntimeError("the prebuilt messages lack their calendar files")
     warm_msgs, timed_msgs = built[:WARMUP_MAIL], built[WARMUP_MAIL:]
 
     bare_s: list[float] = []

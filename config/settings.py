@@ -10,6 +10,7 @@ show`'s start-up budget over sqlmodel) for four sources that are simple to merge
 from __future__ import annotations
 
 import os
+import re
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +29,10 @@ from pydantic import (
 from states.errors import BadInput
 
 ENV_PREFIX = "PAL_"
+# A domain name as a Message-ID may carry it: dot-separated labels of letters, digits and hyphens.
+_DOMAIN = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
 # The rule version new agreements (and renewals) start under; `config/rules/<version>.toml`.
 DEFAULT_RULES_VERSION = "2017-10"
 
@@ -45,6 +50,9 @@ class Settings(BaseModel):
     rules_dir: Path | None = None
     # Notifications and the service (used from the service issue on).
     mail_from: str = "Office of Partnership Districts <partnership@mde.example>"
+    # The domain after the `@` of every Message-ID (and of the thread and calendar ids derived
+    # from it); None: the domain of `mail_from`'s address.
+    message_id_domain: str | None = None
     mail_dir: Path = Path("mail")
     smtp_host: str | None = None
     smtp_port: int | None = Field(None, ge=1, le=65535)
@@ -79,6 +87,16 @@ class Settings(BaseModel):
         sender_address(value)
         return value
 
+    @field_validator("message_id_domain")
+    @classmethod
+    def _usable_domain(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # A Message-ID is `<id@domain>` (RFC 5322 msg-id): a dot-atom domain, ASCII, no blanks.
+        if not _DOMAIN.fullmatch(value):
+            raise ValueError(f"message_id_domain {value!r} is not a domain name")
+        return value
+
     @model_validator(mode="after")
     def _auth_in_pairs(self) -> Settings:
         # Refused when the settings load, before any command commits anything (`pal tick` used
@@ -94,6 +112,11 @@ class Settings(BaseModel):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def message_domain(self) -> str:
+        """The domain of Message-IDs: `message_id_domain`, else the sender's own domain."""
+        return self.message_id_domain or sender_address(self.mail_from).rpartition("@")[2]
 
 
 def sender_address(mail_from: str) -> str:

@@ -77,9 +77,11 @@ _MARK_SENT = (
     )
 )
 # What sending and recording a row need (its status and timestamps are not: fewer to convert),
-# and its notice's reference body (`reference`), to unpack its own body (`body`) with.
+# and its notice's reference body (`reference`), to unpack its own body (`body`) with, and its
+# calendar file (`calendar`, stored like a reference; none for most rows).
 _SENDING = (
     "id",
+    "agreement_id",
     "notice",
     "recipient",
     "subject",
@@ -88,13 +90,20 @@ _SENDING = (
     "idempotency_key",
     "created_at",
     "attempts",
+    "to_name",
+    "reply_to",
+    "reply_to_name",
+    "thread",
 )
+_CALENDAR = tables.MAIL_BODY.alias("calendar_file")
 _DUE = (
     select(
         *(tables.OUTBOX.c[name] for name in _SENDING),
         tables.MAIL_BODY.c.content.label("reference"),
+        _CALENDAR.c.content.label("calendar"),
     )
     .join(tables.MAIL_BODY, tables.MAIL_BODY.c.digest == tables.OUTBOX.c.body_ref)
+    .outerjoin(_CALENDAR, _CALENDAR.c.digest == tables.OUTBOX.c.calendar_ref)
     .where(_STILL_DUE, tables.OUTBOX.c.next_attempt_at <= bindparam("now"))
     .order_by(tables.OUTBOX.c.next_attempt_at, tables.OUTBOX.c.id)
     .limit(bindparam("batch"))
@@ -276,6 +285,7 @@ def _unpack_bodies(rows: Sequence[OutboxRecord]) -> None:
     references: dict[bytes, bytes] = {}
     for row in rows:
         stored, delta = bytes(row.reference), bytes(row.body)
+        calendar = None if row.calendar is None else bytes(row.calendar)
         del row.reference, row.body
         row.unreadable = None
         try:
@@ -283,6 +293,12 @@ def _unpack_bodies(rows: Sequence[OutboxRecord]) -> None:
             if reference is None:
                 reference = references[stored] = bodies.reference_packed(stored)
             row.text, row.html = bodies.unpack_delta(reference, delta)
+            if calendar is not None:
+                # Stored like a reference body, and shared like one: read once per pass.
+                found = references.get(calendar)
+                if found is None:
+                    found = references[calendar] = bodies.reference_packed(calendar)
+                row.calendar = found
         except bodies.BodyFormatError as exc:
             row.unreadable = str(exc)
 

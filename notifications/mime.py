@@ -1,8 +1,10 @@
 """One outbox row as a MIME message, byte for byte the same on every attempt.
 
 Every notice has one shape: `multipart/alternative` with a text/plain and a text/html part, both
-UTF-8 and quoted-printable (readable in a mail folder), and a fixed set of headers. The stdlib
-`email` package builds that shape in about a millisecond (policy.default) or 0.3 ms (compat32),
+UTF-8 and quoted-printable (readable in a mail folder), and a fixed set of headers; a notice with a
+calendar file (notifications.calendar) wraps that in `multipart/mixed`, the file a base64
+`text/calendar` attachment. The stdlib `email` package builds that shape in about a millisecond
+(policy.default) or 0.3 ms (compat32),
 longer than the SMTP conversation that carries it; written directly it takes a few dozen
 microseconds. Headers that need it are still folded and encoded by `email.header`, and the tests
 parse every message back with the stdlib parser.
@@ -10,6 +12,7 @@ parse every message back with the stdlib parser.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import hashlib
 import re
@@ -21,6 +24,8 @@ from functools import lru_cache
 from typing import Any
 
 from config.settings import sender_address
+from notifications.calendar import FILENAME, METHOD
+from notifications.threads import root_id
 
 KEY_HEADER = "X-PAL-Key"
 CRLF = "\r\n"
@@ -28,6 +33,9 @@ MAX_LINE = 78  # RFC 5322: lines SHOULD be no longer than 78 characters...
 MAX_HARD = 998  # ...and MUST be no longer than 998
 MAX_ADDRESS = 254  # RFC 5321: a forward-path holds at most 256 octets with its angle brackets
 QP_LINE = 76  # RFC 2045: encoded quoted-printable lines are no longer than 76 characters
+BASE64_LINE = 76  # RFC 2045: encoded base64 lines are no longer than 76 characters too
+# The language of every notice's words (RFC 3282).
+LANGUAGE = "en"
 # Free text a reader sees: a word too long for a line is carried in RFC 2047 encoded words.
 TEXT_HEADERS = frozenset({"Subject"})
 # Control characters other than CR and LF (refused: a line break would start a new header).
@@ -49,45 +57,101 @@ class Outgoing:
 def build_message(row: Any, mail_from: str) -> Outgoing:
     """The message for `row`, from `mail_from`: a record with the outbox's columns and the
     row's bodies as `text` and `html` (stored compressed: `notifications.bodies.read` gives
-    them, and the delivery pass's claim).
+    them, and the delivery pass's claim), and its calendar file as `calendar` (bytes, or None).
 
-    `mail_from` is a `Name <address>` or a bare address.
+    `mail_from` is a `Name <address>` or a bare address. The columns a row queued before
+    migration 0012 lacks (`to_name`, `reply_to`, `reply_to_name`, `thread`, and `calendar`) may
+    be None or absent: no name, no Reply-To, no thread, no attachment.
 
     Raises ValueError for what cannot become a valid message (a naive date, a non-ASCII
     recipient, a header that would break a line).
     """
     if row.created_at.tzinfo is None:
         raise ValueError(f"outbox {row.id}: created_at {row.created_at!r} is naive")
-    if (
-        not row.recipient.isascii()
-        or "@" not in row.recipient
-        or len(row.recipient) > MAX_ADDRESS
-        or _CONTROL.search(row.recipient)
-    ):
-        raise ValueError(f"recipient {row.recipient!r} is not an ASCII email address")
+    _check_address("recipient", row.recipient)
     sender, from_line = _sender(mail_from)
-    boundary = "=_pal_" + hashlib.sha256(row.message_id.encode()).hexdigest()[:32]
+    digest = hashlib.sha256(row.message_id.encode()).hexdigest()
+    boundary = "=_pal_" + digest[:32]
     headers = [
         ("Subject", row.subject),
         ("Message-ID", row.message_id),
         (KEY_HEADER, row.idempotency_key),
     ]
+    thread = getattr(row, "thread", None)
+    if thread:
+        # One message answers the thread's root (notifications.threads): its only parent.
+        root = root_id(getattr(row, "agreement_id", None), thread, row.message_id)
+        headers += [("In-Reply-To", root), ("References", root)]
+    reply_to = getattr(row, "reply_to", None)
     lines = [
         from_line,
-        # An address is never encoded (RFC 2047 section 5): written as checked above.
-        f"To: {row.recipient}",
+        _mailbox("To", getattr(row, "to_name", None), row.recipient),
+        *(
+            [_mailbox("Reply-To", getattr(row, "reply_to_name", None), reply_to)]
+            if reply_to
+            else []
+        ),
         *(_header(name, value) for name, value in headers),
         f"Date: {_date(row.created_at)}",
         # RFC 3834: an automated notice; asks vacation responders not to answer it.
         "Auto-Submitted: auto-generated",
+        f"Content-Language: {LANGUAGE}",
         "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"',
     ]
     parts = (_part("plain", row.text), _part("html", row.html))
-    # The CRLF before each delimiter belongs to the delimiter, not to the part (RFC 2046).
-    body = "".join(f"--{boundary}{CRLF}{part}{CRLF}" for part in parts)
-    text = CRLF.join(lines) + CRLF + CRLF + body + f"--{boundary}--{CRLF}"
+    alternative = _multipart(boundary, parts)
+    calendar = getattr(row, "calendar", None)
+    if calendar is None:
+        lines.append(f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"')
+        body = alternative
+    else:
+        mixed = "=_pal_mixed_" + digest[32:64]
+        inner = f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"{CRLF}{CRLF}'
+        lines.append(f'Content-Type: multipart/mixed;{CRLF} boundary="{mixed}"')
+        body = _multipart(mixed, (inner + alternative, _attachment(calendar)))
+    text = CRLF.join(lines) + CRLF + CRLF + body
     return Outgoing(sender, row.recipient, row.message_id, text.encode("ascii"))
+
+
+def _multipart(boundary: str, parts: tuple[str, ...]) -> str:
+    """The parts between their delimiters, and the closing delimiter."""
+    # The CRLF before each delimiter belongs to the delimiter, not to the part (RFC 2046).
+    return "".join(f"--{boundary}{CRLF}{part}{CRLF}" for part in parts) + f"--{boundary}--{CRLF}"
+
+
+def _attachment(calendar: bytes) -> str:
+    """The calendar file as a base64 part (its bytes go through unchanged: RFC 5545 lines end
+    in CRLF and may carry UTF-8)."""
+    encoded = base64.b64encode(calendar).decode("ascii")
+    lines = [encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE)]
+    return (
+        f'Content-Type: text/calendar; charset="utf-8"; method={METHOD};{CRLF}'
+        f' name="{FILENAME}"{CRLF}'
+        f'Content-Disposition: attachment; filename="{FILENAME}"{CRLF}'
+        f"Content-Transfer-Encoding: base64{CRLF}{CRLF}" + CRLF.join(lines)
+    )
+
+
+def _check_address(what: str, address: str) -> None:
+    if (
+        not address.isascii()
+        or "@" not in address
+        or len(address) > MAX_ADDRESS
+        or _CONTROL.search(address)
+    ):
+        raise ValueError(f"{what} {address!r} is not an ASCII email address")
+
+
+def _mailbox(field: str, name: str | None, address: str) -> str:
+    """`To: Name <address>` (or the bare address when there is no name), the name encoded
+    (RFC 2047) when it needs to be; an address is never encoded (RFC 2047 section 5)."""
+    if not name:
+        _check_address(field, address)
+        return f"{field}: {address}"
+    if "\r" in name or "\n" in name:
+        raise ValueError(f"{field} display name contains a line break: {name!r}")
+    _check_address(field, address)
+    return _named_mailbox(field, name, address)
 
 
 @lru_cache(maxsize=256)
@@ -100,18 +164,31 @@ def _date(created_at: datetime) -> str:
 def _sender(mail_from: str) -> tuple[str, str]:
     """(envelope address, the whole From header line) for a configured `PAL_MAIL_FROM`."""
     address = sender_address(mail_from)
-    name = _without_controls(parseaddr(mail_from)[0])
-    # formataddr encodes a non-ASCII display name itself (RFC 2047) and leaves the address alone.
-    line = f"From: {formataddr((name, address), charset='utf-8')}"
-    if len(line) <= MAX_LINE:
-        return address, line
-    pieces = _fold(line)
-    if max(map(len, pieces)) <= MAX_LINE:
-        return address, CRLF.join(pieces)
-    # A word too long for a line (formataddr makes one encoded word of a whole non-ASCII name):
-    # the name as encoded words that each fit, the address on a line of its own.
-    encoded = Header(name, "utf-8", maxlinelen=MAX_LINE, header_name="From").encode(linesep=CRLF)
-    return address, f"From: {encoded}{CRLF} <{address}>"
+    name = parseaddr(mail_from)[0]
+    return address, _named_mailbox("From", name, address)
+
+
+@lru_cache(maxsize=1024)
+def _named_mailbox(field: str, name: str, address: str) -> str:
+    """The header line of a mailbox with a display name, folded into lines of 78 characters
+    (cached: a notice goes to the same few people again and again)."""
+    name = _without_controls(name)
+    if name.isascii() and "=?" not in name:
+        # formataddr quotes a name with specials (a comma, a quote) and leaves the address alone.
+        line = f"{field}: {formataddr((name, address))}"
+        if len(line) <= MAX_LINE:
+            return line
+        pieces = _fold(line)
+        if max(map(len, pieces)) <= MAX_LINE:
+            return CRLF.join(pieces)
+    # Non-ASCII, a word too long for a line, or text a reader would take for an encoded word:
+    # the name as encoded words (RFC 2047) that each fit, the address after them.
+    encoded = Header(name, "utf-8", maxlinelen=MAX_LINE, header_name=field).encode(linesep=CRLF)
+    last = encoded.rpartition(CRLF)[2]
+    start = len(field) + 2 if last == encoded else 0
+    if start + len(last) + len(address) + 3 <= MAX_LINE:
+        return f"{field}: {encoded} <{address}>"
+    return f"{field}: {encoded}{CRLF} <{address}>"
 
 
 def _header(name: str, value: str) -> str:

@@ -20,13 +20,14 @@ from sqlmodel import Session, select
 
 from config.rules import load_rules
 from notifications import bodies
+from notifications.notice_dates import NoticeDates
 from notifications.recipients import Directory, Recipients
 from notifications.render import mentions, render_once
 from notifications.reviews import NEEDS, ReviewBook, due_step, review_name
 from states.context import Context
 from states.corrections import TOLD
 from states.registry import process
-from states.rules import RuleSet
+from states.rules import DISTRICT_ROLES, RuleSet
 from storage import tables
 from storage.prepared import Prepared, run_many
 
@@ -56,11 +57,16 @@ _COLUMNS = (
     "last_error",
     "created_at",
     "sent_at",
+    "to_name",
+    "reply_to",
+    "reply_to_name",
+    "thread",
+    "calendar_ref",
 )
 # The columns that hold `ctx.now` in every row enqueue_many writes; `sent_at` is always None.
 _NOW_COLUMNS = ("next_attempt_at", "created_at")
 # The columns enqueue_many writes bytes to (passed to the driver as they are).
-_BINARY_COLUMNS = ("body_ref", "body")
+_BINARY_COLUMNS = ("body_ref", "body", "calendar_ref")
 # An unaddressed row's body: empty, stored like any other (every row has a reference).
 _EMPTY = bodies.pack("", "")
 _EMPTY_REF = bodies.digest(_EMPTY)
@@ -75,8 +81,25 @@ class DeadlineFacts:
     days_left: int
 
 
-def message_id(key: str) -> str:
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@pal.localhost>"
+def message_id(key: str, domain: str = "pal.localhost") -> str:
+    """The Message-ID of the row keyed `key`: the same on every attempt to send it."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+@dataclass(frozen=True)
+class Headers:
+    """What a row's headers say besides its subject: the recipient's name, the Reply-To (name
+    and address), the thread (a deadline's series key) and the digest of the calendar file."""
+
+    to_name: str | None = None
+    reply_to: str | None = None
+    reply_to_name: str | None = None
+    thread: str | None = None
+    calendar_ref: bytes | None = None
+
+
+_NO_HEADERS = Headers()
+_NOBODY: tuple[str | None, str | None] = (None, None)
 
 
 # What notices may say about an agreement: callers that load rows rather than Agreement objects
@@ -104,6 +127,9 @@ class Notice:
     roles: tuple[str, ...]
     deadline: Any | None = None  # a Deadline, or a row with its columns
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The kinds of deadline the event behind the notice opened: the notice sets their dates,
+    # and carries them as calendar entries (notifications.calendar).
+    sets: tuple[str, ...] = ()
 
 
 _OPEN_DEADLINES = Prepared(
@@ -152,7 +178,8 @@ def enqueue_transition_notices(
 
         extra["amendment"] = latest_amendment(session, agreement.id)
     occurrence = f"{event}.v{agreement.version}"
-    owed = [Notice(agreement, n.notice, occurrence, _told(n.to, told), upcoming, extra)
+    sets = tuple(rule.kind for rule in rules.deadlines_opened_by(event))
+    owed = [Notice(agreement, n.notice, occurrence, _told(n.to, told), upcoming, extra, sets)
             for n in notices]  # fmt: skip
     return enqueue_many(session, owed, ctx, fresh=True)
 
@@ -205,8 +232,9 @@ def enqueue_many(
     rows: list[tuple[Any, ...]] = []
     references: dict[bytes, bytes] = {}
     facts = _Facts(directory, ctx.today, _reviews(session, owed))
+    dates = NoticeDates.load(session, owed, ctx)
     for item, recipients in addressed:
-        rows.extend(_rows(item, recipients, directory, taken, facts, stamps, references))
+        rows.extend(_rows(item, recipients, directory, taken, facts, stamps, references, dates))
     if not rows:
         return 0
     stored = [(ref, bodies.reference(packed)) for ref, packed in references.items()]
@@ -328,14 +356,23 @@ def _rows(
     facts: _Facts,
     stamps: tuple[Any, Any],
     references: dict[bytes, bytes],
+    dates: NoticeDates,
 ) -> list[tuple[Any, ...]]:
     """The outbox rows of one notice whose keys are not taken; `taken` grows with them, and
-    `references` (digest: packed body) with the notice's reference body."""
+    `references` (digest: packed body) with the notice's reference body and calendar file."""
     prefix = _prefix(item)
     district = directory.district(item.agreement)
     people = [p for p in recipients.people if prefix + p.email not in taken]
     rows = []
     if people:
+        thread, calendar = dates.of(item, district)
+        calendar_ref = None
+        if calendar is not None:
+            calendar_ref = bodies.digest(calendar)
+            references[calendar_ref] = calendar
+        liaison = directory.liaison(item.agreement)
+        # The Reply-To of a district's people: the liaison, none when no liaison is named.
+        replied = (liaison.email, liaison.name or None) if liaison is not None else _NOBODY
         content = render_once(item.notice, facts.values(item))
         messages = [content.to(person) for person in people]
         packed = [bodies.pack(message.text, message.html) for message in messages]
@@ -347,7 +384,12 @@ def _rows(
             key = prefix + person.email
             taken.add(key)
             body = (message.subject, ref, bodies.delta(reference, own, frames))
-            rows.append(_outbox_tuple(item, key, person.email, stamps, body, "pending"))
+            # A district's answer goes to the liaison, not to the office's mailbox.
+            district_facing = person.role in DISTRICT_ROLES and person.email != replied[0]
+            reply = replied if district_facing else _NOBODY
+            headers = Headers(person.name or None, reply[0], reply[1], thread, calendar_ref)
+            row = (item, key, person.email, stamps, body, "pending")
+            rows.append(_outbox_tuple(*row, domain=dates.domain, headers=headers))
     for role in recipients.missing:
         key = prefix + f"role:{role}"
         if key not in taken:
@@ -356,7 +398,7 @@ def _rows(
                 "%s for agreement %s: nobody on file as %s", item.notice, item.agreement.id, role
             )
             references[_EMPTY_REF] = _EMPTY
-            rows.append(_unaddressed(item, key, role, district, stamps))
+            rows.append(_unaddressed(item, key, role, district, stamps, dates.domain))
     return rows
 
 
@@ -442,12 +484,12 @@ class _Facts:
 
 
 def _unaddressed(
-    item: Notice, key: str, role: str, district: Any, stamps: tuple[Any, Any]
+    item: Notice, key: str, role: str, district: Any, stamps: tuple[Any, Any], domain: str
 ) -> tuple[Any, ...]:
     subject = f"{item.notice} for {district.code}"
     why = f"nobody on file as {role} for district {district.code}"
     content = (subject, _EMPTY_REF, _EMPTY_DELTA)
-    return _outbox_tuple(item, key, f"({role})", stamps, content, "unaddressed", why)
+    return _outbox_tuple(item, key, f"({role})", stamps, content, "unaddressed", why, domain=domain)
 
 
 def _outbox_tuple(
@@ -458,6 +500,9 @@ def _outbox_tuple(
     content: tuple[str, bytes, bytes],
     status: str,
     last_error: str | None = None,
+    *,
+    domain: str,
+    headers: Headers = _NO_HEADERS,
 ) -> tuple[Any, ...]:
     """One outbox row, in the column order of the INSERT; `content` is its subject, reference
     digest and body (compressed against that reference)."""
@@ -469,7 +514,7 @@ def _outbox_tuple(
         item.occurrence,
         recipient,
         key,
-        message_id(key),
+        message_id(key, domain),
         subject,
         body_ref,
         body,
@@ -479,4 +524,9 @@ def _outbox_tuple(
         last_error,
         created_at,
         None,
+        headers.to_name,
+        headers.reply_to,
+        headers.reply_to_name,
+        headers.thread,
+        headers.calendar_ref,
     )

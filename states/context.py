@@ -21,6 +21,10 @@ class Context:
     notice_hour: int = 8
     # The rule version new agreements and renewals start under; None for the shipped default.
     rules_version: str | None = None
+    # The domain of the Message-IDs of the emails queued (PAL_MESSAGE_ID_DOMAIN, by default the
+    # sender's domain), and the sender (PAL_MAIL_FROM), the organizer of calendar entries.
+    message_domain: str = "pal.localhost"
+    mail_from: str | None = None
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

@@ -42,7 +42,8 @@ class Timer(SQLModel, table=True):
 class MailBody(SQLModel, table=True):
     """A notice's reference body, stored once for all its recipients (notifications.bodies):
     `digest` is the first 16 bytes of the SHA-256 of the packed body, `content` the body
-    compressed."""
+    compressed. A notice's calendar file is stored here the same way (the digest of its bytes,
+    compressed), as the outbox's `calendar_ref`."""
 
     __tablename__ = "mail_body"
     model_config = DEFER
@@ -56,6 +57,10 @@ class Outbox(SQLModel, table=True):
 
     The text and HTML bodies are `body`, compressed against the notice's reference body
     `body_ref` (notifications.bodies; `notifications.bodies.read` gives them back exactly).
+    The headers' other values are stored too (migration 0012; empty in rows queued before it):
+    the recipient's name, the Reply-To (the agreement's liaison), the deadline the message
+    threads under (notifications.threads) and its calendar file, stored once per notice in
+    `mail_body` like a reference body (notifications.calendar).
     """
 
     model_config = DEFER
@@ -80,6 +85,14 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = utc_column()
     sent_at: datetime | None = utc_column(nullable=True)
+    to_name: str | None = None
+    reply_to: str | None = None
+    reply_to_name: str | None = None
+    thread: str | None = None  # the deadline's series key (`plan_due.1`)
+    calendar_ref: bytes | None = Field(
+        default=None,
+        sa_column=Column(LargeBinary(16), ForeignKey("mail_body.digest"), nullable=True),
+    )
 
 
 class Heartbeat(SQLModel, table=True):

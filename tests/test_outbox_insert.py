@@ -35,7 +35,11 @@ def _rows(stamps: tuple[Any, Any]) -> list[tuple[Any, ...]]:
         (None, "plan_reminder", f"timer{n}", f"p{n}@lake.example", f"key{n}", f"<m{n}@pal>",
          text, REF, bodies.delta(REFERENCE, bodies.pack(text, f"<p>{text}</p>")),
          "unaddressed" if n % 2 else "pending", 0, next_attempt_at,
-         f"nobody on file as role{n}" if n % 2 else None, created_at, None)
+         f"nobody on file as role{n}" if n % 2 else None, created_at, None,
+         # the headers of migration 0012: a name, a Reply-To, a thread and a calendar file
+         # (stored like a reference), or none of them
+         *((f"Pérson {n}", "liaison@mde.example", "Lía Son", "plan_due.1", REF) if n % 2 == 0
+           else (None,) * 5))
         for n, text in enumerate(TEXTS)
     ]  # fmt: skip
 
@@ -79,7 +83,12 @@ def test_the_direct_insert_stores_what_sqlalchemy_stores(tmp_path: Path) -> None
     assert len(stored[0]["outbox"]) == 5
     assert len(stored[0]["mail_body"]) == 1
     # The bodies are stored as blobs and read back exactly.
-    assert {row[-3] for row in stored[0]["outbox"]} == {"blob"}
+    conn = sqlite3.connect(tmp_path / "direct.db")
+    try:
+        types = conn.execute("SELECT DISTINCT typeof(body), typeof(calendar_ref) FROM outbox")
+        assert set(types) == {("blob", "blob"), ("blob", "null")}
+    finally:
+        conn.close()
     engine = make_engine(f"sqlite:///{tmp_path / 'direct.db'}")
     with transaction(engine, read_only=True) as session:
         found = bodies.read(session, range(1, 6))

@@ -368,7 +368,8 @@ def test_a_district_name_with_markup_arrives_escaped_in_html_and_as_is_in_text(
     mailed: Pal, smtp_server: smtp.SmtpServer
 ) -> None:
     """`<b>Lake & Co</b>` is escaped in the HTML part and verbatim in the text part of a proper
-    multipart/alternative message with Date, Message-ID and From = PAL_MAIL_FROM."""
+    multipart/alternative message (in a multipart/mixed with the reminder's calendar entry) with
+    Date, Message-ID, From = PAL_MAIL_FROM and To = the recipient."""
     add_lake(mailed, "superintendent", "board_president")
     agreement = identify_lake(mailed)
     when = local(PLAN_DUE, offset_days=-30)
@@ -381,8 +382,14 @@ def test_a_district_name_with_markup_arrives_escaped_in_html_and_as_is_in_text(
         message = item.message
         [to] = item.rcpt_tos
         assert key_parts(message)[:2] == (agreement, "plan_reminder")
-        assert message.get_content_type() == "multipart/alternative"
-        assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+        assert message.get_content_type() == "multipart/mixed"
+        alternative, calendar = message.iter_parts()
+        assert calendar.get_content_type() == "text/calendar"
+        assert alternative.get_content_type() == "multipart/alternative"
+        assert [p.get_content_type() for p in alternative.iter_parts()] == [
+            "text/plain",
+            "text/html",
+        ]
         html = message.get_body(("html",)).get_content()
         text = message.get_body(("plain",)).get_content()
         assert "&lt;b&gt;Lake &amp; Co&lt;/b&gt;" in html
@@ -391,7 +398,7 @@ def test_a_district_name_with_markup_arrives_escaped_in_html_and_as_is_in_text(
         assert "&lt;" not in text and "&amp;" not in text
         assert message["From"] == MAIL_FROM
         assert item.mail_from == MAIL_FROM_ADDRESS
-        assert message["To"] == to
+        assert message["To"].addresses[0].addr_spec == to
         assert message["Message-ID"] == rows[to]["message_id"]
         assert parsedate_to_datetime(message["Date"]) == datetime.fromisoformat(when)
 

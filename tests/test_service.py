@@ -66,7 +66,8 @@ def mail_files(mail_dir: Path) -> dict[str, float]:
 
 def mail_dir_log(mail_dir: Path) -> list[tuple[int, str, str]]:
     messages = [parse(p.read_bytes()) for p in sorted(mail_dir.glob("*.eml"))]
-    return mail_log(([str(m["To"])], m) for m in messages)
+    # The recipient as the To header names it (with a display name since issue 12).
+    return mail_log(([m["To"].addresses[0].addr_spec], m) for m in messages)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:

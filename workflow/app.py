@@ -33,6 +33,8 @@ class App:
             tz=self.settings.tz,
             notice_hour=self.settings.notice_hour,
             rules_version=self.settings.rules_version,
+            message_domain=self.settings.message_domain,
+            mail_from=self.settings.mail_from,
         )
 
     @contextmanager
