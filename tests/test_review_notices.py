@@ -33,7 +33,7 @@ from helpers import (
     start_assessment,
     with_bodies,
 )
-from service_support import expected, local, mail_log, tick
+from service_support import expected, local, mail_log, notice_day, tick
 
 from notifications.render import render
 
@@ -277,16 +277,18 @@ def test_the_evidence_is_reminded_7_days_before_and_overdue_1_and_8_days_after(
                                (1, "review_step_overdue", staff),
                                (8, "review_step_overdue", staff)):  # fmt: skip
         seen = len(smtp_server.received)
-        tick(mailed, local(EVIDENCE_DUE, offset_days=offset - 1))
+        sends_on = notice_day(EVIDENCE_DUE, offset)  # due on a Sunday: -7 goes on the Friday
+        tick(mailed, local(sends_on, offset_days=-1))
         assert received(smtp_server, seen, notice) == [], offset
-        tick(mailed, local(EVIDENCE_DUE, offset_days=offset))
+        tick(mailed, local(sends_on))
         assert received(smtp_server, seen, notice) == expected(agreement, notice, to), offset
         [text, *_] = text_of(smtp_server, seen, notice)
         assert "evidence submission and benchmark assessment" in text
         assert "18-month Review of Goal Attainment" in text
         assert "Sunday, December 1, 2019" in text
         if offset < 0:
-            assert "Due in 7 days: evidence submission" in text
+            # Counted from the day it goes out: the Friday is 9 days before the Sunday.
+            assert f"Due in {(EVIDENCE_DUE - sends_on).days} days: evidence submission" in text
         else:
             assert f"{offset} day{'s' if offset > 1 else ''} overdue" in text
 
