@@ -29,13 +29,33 @@ PLAN_DUE = date(2018, 5, 30)
 RGA_DUE = date(2019, 11, 1)
 REVIEW_36_DUE = date(2021, 5, 1)
 
-# Who a plan reminder goes to in each seeded district (a PSA's authorizer too).
-TRAD_REMINDED = (person(TRAD, "superintendent"), person(TRAD, "board_president"), LIAISON)
+# Who a plan reminder goes to in each seeded district (a PSA's authorizer too; the ISD, which
+# helps write the plan).
+TRAD_REMINDED = (
+    person(TRAD, "superintendent"),
+    person(TRAD, "board_president"),
+    person(TRAD, "isd_superintendent"),
+    LIAISON,
+)
 PSA_REMINDED = (
     person(PSA, "superintendent"),
     person(PSA, "board_president"),
     person(PSA, "authorizer"),
+    person(PSA, "isd_superintendent"),
     LIAISON,
+)
+# Who a traditional district's review is reminded to (as its opening is told).
+REVIEW_TOLD = (
+    person(TRAD, "superintendent"),
+    person(TRAD, "board_president"),
+    person(TRAD, "isd_superintendent"),
+    LIAISON,
+)
+# Who is told of the identification of a traditional district.
+TRAD_IDENTIFIED = (
+    person(TRAD, "superintendent"),
+    person(TRAD, "board_president"),
+    person(TRAD, "isd_superintendent"),
 )
 
 
