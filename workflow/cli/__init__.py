@@ -78,9 +78,10 @@ def demo(ctx: click.Context) -> None:
 
 
 def _add_rules() -> None:
-    from workflow.cli import rules
+    from workflow.cli import notice, rules
 
     cli.add_command(rules.rules)
+    cli.add_command(notice.notice)
 
 
 _add_rules()

@@ -644,3 +644,25 @@ def audit_problem(problem: dict[str, Any]) -> str:
     subject = problem["subject"]
     where = subject if problem["id"] is None else f"row {problem['id']} of {subject}"
     return f"the audit log does not verify: {where}: {problem['problem']}"
+
+
+def notice_list(rows: list[dict[str, Any]]) -> str:
+    lines = []
+    for row in rows:
+        lines.append(row["label"])
+        for occasion in row["occasions"]:
+            lines.append(f"  {occasion['when']}")
+            lines.append(f"    to {', '.join(occasion['to'])}")
+        # The notice's name is what `preview` takes: shown as the command to type.
+        lines.append(f"  preview: pal notice preview {row['notice']}")
+    return "\n".join(lines)
+
+
+def notice_preview(shown: Any) -> str:
+    source = "sample data" if shown.sample else "the agreement as it stands"
+    return (
+        f"{shown.label}, with {source}\n"
+        f"Subject: {shown.subject}\n"
+        f"To: {shown.to}\n\n"
+        f"{shown.text}"
+    )
