@@ -180,3 +180,29 @@ def test_turned_off_in_rule_data_notices_keep_their_calendar_days(
         sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
         days = {(k, o): d for k, o, _, d in _timers(pal, agreement)}
     assert days[("rga_due", -90)] == date(2019, 8, 3)
+
+
+def test_a_rule_migration_moves_the_recomputed_reminders_to_business_days(
+    seeded: Pal, tmp_path: Path
+) -> None:
+    """Signed under a version without business days, then migrated to 2017-10: the RGA's
+    90-day reminder, recomputed, moves from Saturday 2019-08-03 to Friday 2019-08-02; the RGA
+    itself still opens on Friday 2019-11-01."""
+    text = 'extends = "2017-10"\nversion = "2099-05"\n[notices]\nbusiness_days = false\n'
+    with rules_folder(seeded, tmp_path / "rules", {"2099-05": text}) as pal:
+        out = ok(pal, "agreement", "identify", TRAD, "--on", "2018-03-01", "--by", DIRECTOR,
+                 "--rules", "2099-05")  # fmt: skip
+        agreement = int(out.strip())
+        start_assessment(pal, agreement, on="2018-03-01")
+        sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
+        ok(pal, "agreement", "migrate", agreement, "--rules", "2017-10", "--reason",
+           "the district was sent the October letter", "--by", DIRECTOR)  # fmt: skip
+        pending = execute(
+            pal.db_url,
+            "SELECT d.kind, t.offset_days, t.fire_at FROM timer t JOIN deadline d "
+            "ON d.id = t.deadline_id WHERE t.agreement_id = :id AND t.status = 'pending'",
+            id=agreement,
+        )
+    days = {(kind, offset): _local_day(at) for kind, offset, at in pending}
+    assert days[("rga_due", -90)] == date(2019, 8, 2)
+    assert days[("rga_due", 0)] == date(2019, 11, 1)
