@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
 from dateutil.relativedelta import relativedelta
 
 # Saturday and Sunday, as date.weekday() counts them.
@@ -49,6 +48,9 @@ def _michigan_holidays(year: int) -> frozenset[date]:
     """Michigan's state holidays in `year`, as the `holidays` package lists them (federal ones,
     their observed days, and the state's own: the Friday after Thanksgiving, Christmas Eve, New
     Year's Eve, Election Day in even years)."""
+    # Imported when first needed: it costs about 60 ms, which read-only commands never pay.
+    import holidays
+
     return frozenset(holidays.country_holidays("US", subdiv="MI", years=year))
 
 
