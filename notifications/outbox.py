@@ -22,7 +22,7 @@ from config.rules import load_rules
 from notifications import bodies
 from notifications.notice_dates import NoticeDates
 from notifications.recipients import Directory, Recipients
-from notifications.render import mentions, render_once
+from notifications.render import Rendered, mentions, render_once
 from notifications.reviews import NEEDS, ReviewBook, due_step, review_name
 from states.context import Context
 from states.corrections import TOLD
@@ -157,9 +157,29 @@ def enqueue_transition_notices(
     """Enqueue the notices `event` owes (`note`: the reason given, which they may tell;
     `named`: people the event names by a role of its own, e.g. the liaison it replaces;
     `extra`: more values for them; `told`: the roles a notice to `told_before` names)."""
+    owed = transition_notices(
+        session, agreement, rules, event, day, note, named, extra=extra, told=told
+    )
+    return enqueue_many(session, owed, ctx, fresh=True) if owed else 0
+
+
+def transition_notices(
+    session: Session,
+    agreement: Any,
+    rules: RuleSet,
+    event: str,
+    day: date,
+    note: str | None = None,
+    named: Mapping[str, str] | None = None,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    told: tuple[str, ...] = (),
+) -> list[Notice]:
+    """The notices `event` owes, with the values they tell, not yet addressed or stored (the
+    arguments are enqueue_transition_notices'); a preview renders them as it would."""
     notices = rules.notices_for(event)
     if not notices:
-        return 0
+        return []
     session.flush()
     reason = note.strip() if note else ""
     extra = {"event_day": day, "note": reason or None, **(extra or {})}
@@ -179,9 +199,8 @@ def enqueue_transition_notices(
         extra["amendment"] = latest_amendment(session, agreement.id)
     occurrence = f"{event}.v{agreement.version}"
     sets = tuple(rule.kind for rule in rules.deadlines_opened_by(event))
-    owed = [Notice(agreement, n.notice, occurrence, _told(n.to, told), upcoming, extra, sets)
+    return [Notice(agreement, n.notice, occurrence, _told(n.to, told), upcoming, extra, sets)
             for n in notices]  # fmt: skip
-    return enqueue_many(session, owed, ctx, fresh=True)
 
 
 def _told(roles: tuple[str, ...], told: tuple[str, ...]) -> tuple[str, ...]:
@@ -207,20 +226,7 @@ def enqueue_many(
     """
     if not owed:
         return 0
-    roles = {role for item in owed for role in item.roles}
-    tell_parties = any(mentions(item.notice, "missing_parties") for item in owed)
-    directory = Directory.load(
-        session,
-        [item.agreement for item in owed],
-        roles,
-        day=ctx.today,
-        parties=tell_parties,
-        named=[email for item in owed for email in item.extra.get("named", {}).values()],
-    )
-    addressed = [
-        (item, directory.resolve(item.agreement, item.roles, item.extra.get("named")))
-        for item in owed
-    ]
+    directory, addressed, facts = _address(session, owed, ctx)
     keys = [] if fresh else [key for item, to in addressed for key in _keys(item, to)]
     taken = _taken(session, keys) if keys else set()
     dialect = session.get_bind().dialect
@@ -231,7 +237,6 @@ def enqueue_many(
         stamps = (direct.next_attempt_at(ctx.now), direct.created_at(ctx.now))
     rows: list[tuple[Any, ...]] = []
     references: dict[bytes, bytes] = {}
-    facts = _Facts(directory, ctx.today, _reviews(session, owed))
     dates = NoticeDates.load(session, owed, ctx)
     for item, recipients in addressed:
         rows.extend(_rows(item, recipients, directory, taken, facts, stamps, references, dates))
@@ -250,6 +255,42 @@ def enqueue_many(
         run_many(session, direct.mail_body_sql, stored)
         run_many(session, direct.sql, rows)
     return len(rows)
+
+
+def _address(
+    session: Session, owed: Sequence[Notice], ctx: Context
+) -> tuple[Directory, list[tuple[Notice, Recipients]], _Facts]:
+    """Who each notice goes to, and the values it is rendered with: the one path both sending
+    (enqueue_many) and previewing (render_owed) take."""
+    roles = {role for item in owed for role in item.roles}
+    tell_parties = any(mentions(item.notice, "missing_parties") for item in owed)
+    directory = Directory.load(
+        session,
+        [item.agreement for item in owed],
+        roles,
+        day=ctx.today,
+        parties=tell_parties,
+        named=[email for item in owed for email in item.extra.get("named", {}).values()],
+    )
+    addressed = [
+        (item, directory.resolve(item.agreement, item.roles, item.extra.get("named")))
+        for item in owed
+    ]
+    return directory, addressed, _Facts(directory, ctx.today, _reviews(session, owed))
+
+
+def render_owed(
+    session: Session, owed: Sequence[Notice], ctx: Context
+) -> list[tuple[Notice, Any, Rendered]]:
+    """Each notice of `owed` as each person it goes to would receive it, rendered exactly as
+    enqueue_many renders it, and nothing stored: (notice, person, message)."""
+    _, addressed, facts = _address(session, owed, ctx)
+    rendered: list[tuple[Notice, Any, Rendered]] = []
+    for item, recipients in addressed:
+        if recipients.people:
+            content = render_once(item.notice, facts.values(item))
+            rendered.extend((item, p, content.to(p)) for p in recipients.people)
+    return rendered
 
 
 @dataclass(frozen=True)

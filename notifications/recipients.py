@@ -187,7 +187,11 @@ class Directory:
                 found = self.by_email.get(email)
                 result.add([found] if found is not None else [], role)
                 continue
-            result.add(self._people(agreement, role), role)
+            found = self._people(agreement, role)
+            if role == "district_all" and not district.psa:
+                # Only a PSA has an authorizer: one on file for another district is not told.
+                found = [p for p in found if p.role != "authorizer"]
+            result.add(found, role)
         return result
 
     def _expand(self, agreement: AgreementLike, roles: Iterable[str]) -> list[str]:

@@ -1,11 +1,18 @@
-"""Calendar arithmetic in the agency's terms: local dates, calendar days, calendar months."""
+"""Calendar arithmetic in the agency's terms: local dates, calendar days, calendar months, and
+the business days on which notices go out."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
+
+# Saturday and Sunday, as date.weekday() counts them.
+_WEEKEND = (5, 6)
+# A guard against a holiday table that closes every day: no real calendar needs more.
+_LONGEST_CLOSURE = 31
 
 
 def add_days(start: date, days: int) -> date:
@@ -34,3 +41,38 @@ def local_date(instant: datetime, tz: ZoneInfo) -> date:
     if instant.tzinfo is None:
         raise ValueError("aware datetime required")
     return instant.astimezone(tz).date()
+
+
+@cache
+def _michigan_holidays(year: int) -> frozenset[date]:
+    """Michigan's state holidays in `year`, as the `holidays` package lists them (federal ones,
+    their observed days, and the state's own: the Friday after Thanksgiving, Christmas Eve, New
+    Year's Eve, Election Day in even years)."""
+    # Imported when first needed: it costs about 60 ms, which read-only commands never pay.
+    import holidays
+
+    return frozenset(holidays.country_holidays("US", subdiv="MI", years=year))
+
+
+def is_business_day(day: date) -> bool:
+    """A weekday that is not a Michigan state holiday: a day the agency's offices are open."""
+    return day.weekday() not in _WEEKEND and day not in _michigan_holidays(day.year)
+
+
+def business_day_before(day: date) -> date:
+    """`day` if it is a business day, else the last business day before it."""
+    return _step_to_business_day(day, -1)
+
+
+def business_day_after(day: date) -> date:
+    """`day` if it is a business day, else the first business day after it."""
+    return _step_to_business_day(day, 1)
+
+
+def _step_to_business_day(day: date, step: int) -> date:
+    found = day
+    for _ in range(_LONGEST_CLOSURE):
+        if is_business_day(found):
+            return found
+        found += timedelta(days=step)
+    raise ValueError(f"no business day within {_LONGEST_CLOSURE} days of {day}")

@@ -65,3 +65,29 @@ def joined(items: Iterable[str], conjunction: str = "and") -> str:
     if len(words) < 2:
         return "".join(words)
     return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+# Each notice as staff call it (`pal notice list`, `pal notice preview`).
+NOTICE_LABELS = {
+    "identified": "Identified for partnership",
+    "liaison_named": "Partnership liaison named",
+    "liaison_reassigned": "Partnership liaison changed",
+    "plan_reminder": "Partnership plan due soon",
+    "plan_overdue": "Partnership plan overdue",
+    "plan_overdue_accountability": "Partnership plan overdue: next level of accountability",
+    "signed": "Partnership plan signed",
+    "date_corrected": "Date corrected",
+    "amendment_opened": "Amendment opened",
+    "amendment_effective": "Amendment in force",
+    "rga_reminder": "18-month Review of Goal Attainment coming",
+    "review_24_reminder": "24-month review coming",
+    "review_36_reminder": "36-month review coming",
+    "review_opened": "Review opened",
+    "review_step_reminder": "Review step due soon",
+    "review_step_overdue": "Review step overdue",
+    "review_step_recorded": "Review step recorded",
+    "review_determined": "Review statuses determined",
+    "action_not_possible": "Automatic step not possible",
+    "exited": "Exited partnership",
+    "renewed": "Partnership agreement renewed",
+    "escalated": "Next level of accountability",
+}

@@ -35,7 +35,9 @@ _TOP = {
     "transition_notices",
     "reviews",
     "determination",
+    "notices",
 }
+_NOTICES = {"business_days"}
 _REVIEW = {"steps", "targets", "needed_when"}
 _NEEDED_WHEN = ("always", "any_off_track")
 _DETERMINATION = {"met_at_least", "moved_more_than"}
@@ -111,6 +113,7 @@ def check(data: Mapping[str, Any], process: Process, notices: frozenset[str], so
     _timers(checker, data.get("timers", []), kinds)
     _reviews(checker, data.get("reviews", {}))
     _determination(checker, data.get("determination", {}))
+    _notices(checker, data.get("notices", {}))
     for index, item in enumerate(data.get("transition_notices", [])):
         key = f"transition_notices[{index}]"
         checker.keys(key, item, _NOTICE)
@@ -209,3 +212,9 @@ def _determination(checker: _Checker, table: Any) -> None:
             share = None
         if share is None or not 0 <= share <= 1:
             checker.fail(key, 'must be a fraction between 0 and 1, written like "1/3"')
+
+
+def _notices(checker: _Checker, table: Any) -> None:
+    checker.keys("notices", table, _NOTICES)
+    if not isinstance(table.get("business_days", False), bool):
+        checker.fail("notices.business_days", "must be true or false")

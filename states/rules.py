@@ -12,7 +12,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from states.calendar import add_days, add_months
+from states.calendar import add_days, add_months, business_day_after, business_day_before
 from states.errors import BadInput, PermissionDenied
 from states.review import DeterminationRule, ReviewRule
 
@@ -61,6 +61,21 @@ class TimerRule:
     otherwise_notice: str | None = None
     otherwise_to: tuple[str, ...] = ()
 
+    def fires_on(self, due: date, business_days: bool) -> date:
+        """The day this step runs for a deadline due on `due`.
+
+        With `business_days`, a notice that would fall on a weekend or a Michigan state holiday
+        goes on the business day before (a reminder: on or before the due date, so it is never
+        later than the date it warns of) or after (an overdue notice: never before the date it
+        reports passed). A step with an action is never moved: the action takes effect on the
+        day the statute counts (a review opens on its due date, and its own steps are counted
+        from that day); the notice sent when it cannot run goes with it.
+        """
+        day = add_days(due, self.offset_days)
+        if not business_days or self.action is not None:
+            return day
+        return business_day_before(day) if self.offset_days <= 0 else business_day_after(day)
+
 
 @dataclass(frozen=True)
 class TransitionNotice:
@@ -83,6 +98,8 @@ class RuleSet:
     transition_notices: tuple[TransitionNotice, ...] = ()
     reviews: Mapping[str, ReviewRule] = field(default_factory=dict)
     determination: DeterminationRule = field(default_factory=DeterminationRule)
+    # `[notices] business_days`: notices move off weekends and state holidays (TimerRule.fires_on).
+    business_days: bool = False
 
     def review(self, kind: str) -> ReviewRule:
         found = self.reviews.get(kind)
@@ -199,4 +216,5 @@ def ruleset_from_mapping(data: Mapping[str, Any]) -> RuleSet:
         transition_notices=notices,
         reviews=reviews,
         determination=determination,
+        business_days=bool(data.get("notices", {}).get("business_days", False)),
     )

@@ -17,6 +17,8 @@ from typing import Any
 
 from helpers import DETROIT, LIAISON, PSA, TRAD, Outcome, Pal, execute, person
 
+from states.calendar import business_day_after, business_day_before
+
 MAIL_FROM = "PAL Test Mailer <pal-test@mde.example>"
 MAIL_FROM_ADDRESS = "pal-test@mde.example"
 NOTICE_HOUR = time(8, 0)
@@ -27,13 +29,33 @@ PLAN_DUE = date(2018, 5, 30)
 RGA_DUE = date(2019, 11, 1)
 REVIEW_36_DUE = date(2021, 5, 1)
 
-# Who a plan reminder goes to in each seeded district (a PSA's authorizer too).
-TRAD_REMINDED = (person(TRAD, "superintendent"), person(TRAD, "board_president"), LIAISON)
+# Who a plan reminder goes to in each seeded district (a PSA's authorizer too; the ISD, which
+# helps write the plan).
+TRAD_REMINDED = (
+    person(TRAD, "superintendent"),
+    person(TRAD, "board_president"),
+    person(TRAD, "isd_superintendent"),
+    LIAISON,
+)
 PSA_REMINDED = (
     person(PSA, "superintendent"),
     person(PSA, "board_president"),
     person(PSA, "authorizer"),
+    person(PSA, "isd_superintendent"),
     LIAISON,
+)
+# Who a traditional district's review is reminded to (as its opening is told).
+REVIEW_TOLD = (
+    person(TRAD, "superintendent"),
+    person(TRAD, "board_president"),
+    person(TRAD, "isd_superintendent"),
+    LIAISON,
+)
+# Who is told of the identification of a traditional district.
+TRAD_IDENTIFIED = (
+    person(TRAD, "superintendent"),
+    person(TRAD, "board_president"),
+    person(TRAD, "isd_superintendent"),
 )
 
 
@@ -41,6 +63,13 @@ def local(day: date, at: time = NOTICE_HOUR, *, offset_days: int = 0) -> str:
     """`day + offset_days` at `at` in America/Detroit, as an ISO date-time with its UTC offset."""
     moment = datetime.combine(day + timedelta(days=offset_days), at, tzinfo=DETROIT)
     return moment.isoformat()
+
+
+def notice_day(due: date, offset_days: int) -> date:
+    """The day the shipped rules send the notice `offset_days` from `due`: a weekend or Michigan
+    holiday moves a reminder to the business day before, an overdue notice to the one after."""
+    day = due + timedelta(days=offset_days)
+    return business_day_before(day) if offset_days <= 0 else business_day_after(day)
 
 
 def tick(pal: Pal, when: str) -> Outcome:

@@ -29,7 +29,7 @@ from helpers import (
     signed_agreement,
     start_assessment,
 )
-from service_support import local, outbox, tick
+from service_support import local, notice_day, outbox, tick
 
 REASON = "recorded against the wrong agreement"
 
@@ -121,9 +121,12 @@ def test_a_corrected_signing_date_moves_the_rga_and_its_reminders(seeded: Pal) -
     signature = execute(seeded.db_url, "SELECT signed_on FROM signature WHERE agreement_id = :id "
                         "AND party = 'mde'", id=agreement)[0][0]  # fmt: skip
     assert str(signature) == "2018-06-01"
-    tick(seeded, local(date(2019, 9, 1)))
+    # 90 days before 2019-12-01 is Labor Day: the reminder goes on the Friday before.
+    again = notice_day(date(2019, 12, 1), -90)
+    assert again == date(2019, 8, 30)
+    tick(seeded, local(again, offset_days=-1))
     assert rga_reminders(seeded, agreement) == sent  # the mail already sent, as it was
-    tick(seeded, local(date(2019, 9, 2)))  # 90 days before 2019-12-01
+    tick(seeded, local(again))
     assert len(rga_reminders(seeded, agreement)) == 2 * len(sent)
     told = {row["to"] for row in outbox(seeded) if row["notice"] == "date_corrected"}
     signed = {row["to"] for row in outbox(seeded) if row["notice"] == "signed"}

@@ -59,7 +59,7 @@ def test_a_notice_for_a_district_with_a_very_long_word_in_its_name_is_accepted_o
     else:
         ok(mailed, "district", "add", "LONG", "--name", "Lakeview")
         execute(mailed.db_url, "UPDATE district SET name = :name WHERE code = 'LONG'", name=name)
-    for role in ("superintendent", "board_president"):
+    for role in ("superintendent", "board_president", "isd_superintendent"):
         ok(mailed, "contact", "add", person("LONG", role), "--name", role.title(),
            "--role", role, "--district", "LONG")  # fmt: skip
 
@@ -68,7 +68,7 @@ def test_a_notice_for_a_district_with_a_very_long_word_in_its_name_is_accepted_o
     rows = outbox(mailed)
     assert {row["status"] for row in rows} == {"sent"}, rows
     assert sorted(smtp_server.handler.recipients()) == sorted(
-        person("LONG", role) for role in ("board_president", "superintendent")
+        person("LONG", role) for role in ("board_president", "isd_superintendent", "superintendent")
     )
     for item in smtp_server.received:
         assert max(len(line) for line in item.content.split(b"\r\n")) <= 998

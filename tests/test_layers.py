@@ -22,7 +22,8 @@ ALLOWED = {
 }
 # Who may name an event: the CLI names its commands (`pal agreement sign`, a contract), and the
 # demo plays the staff's part, firing events as a person at the command line would.
-MAY_NAME_EVENTS = {Path("workflow/demo.py")}
+# Scripts of a fictional agreement's life (the demo, the sample notices' walk) name its events.
+MAY_NAME_EVENTS = {Path("workflow/demo.py"), Path("workflow/notice_sample.py")}
 COMMANDS = {name for definition in PROCESSES.values() for name in definition.commands}
 
 

@@ -33,7 +33,7 @@ from helpers import (
     start_assessment,
     with_bodies,
 )
-from service_support import expected, local, mail_log, tick
+from service_support import expected, local, mail_log, notice_day, tick
 
 from notifications.render import render
 
@@ -154,14 +154,15 @@ def test_a_psa_review_also_tells_the_authorizer(mailed: Pal) -> None:
 def test_the_24_month_review_lists_only_evidence_and_conference(
     mailed: Pal, smtp_server: smtp.SmtpServer
 ) -> None:
-    """The RGA left a school off track: 60 days before the 24-month review the superintendent
-    and liaison are reminded, and the review the sweep opens lists two steps only."""
+    """The RGA left a school off track: 60 days before the 24-month review the district's
+    leaders, its ISD and the liaison are reminded, and the review the sweep opens lists two
+    steps only."""
     agreement = in_rga(mailed)
     review_done(mailed, agreement, on="2019-12-15")  # nothing measured: both off track
     seen = len(smtp_server.received)
     tick(mailed, local(REVIEW_24_DUE, offset_days=-60))
     assert received(smtp_server, seen, "review_24_reminder") == expected(
-        agreement, "review_24_reminder", (person(TRAD, "superintendent"), LIAISON)
+        agreement, "review_24_reminder", (*district_leaders(), LIAISON)
     )
     [reminder] = text_of(smtp_server, seen, "review_24_reminder")[:1]
     assert "24-month review for TRAD Public Schools in 60 days" in reminder
@@ -277,16 +278,18 @@ def test_the_evidence_is_reminded_7_days_before_and_overdue_1_and_8_days_after(
                                (1, "review_step_overdue", staff),
                                (8, "review_step_overdue", staff)):  # fmt: skip
         seen = len(smtp_server.received)
-        tick(mailed, local(EVIDENCE_DUE, offset_days=offset - 1))
+        sends_on = notice_day(EVIDENCE_DUE, offset)  # due on a Sunday: -7 goes on the Friday
+        tick(mailed, local(sends_on, offset_days=-1))
         assert received(smtp_server, seen, notice) == [], offset
-        tick(mailed, local(EVIDENCE_DUE, offset_days=offset))
+        tick(mailed, local(sends_on))
         assert received(smtp_server, seen, notice) == expected(agreement, notice, to), offset
         [text, *_] = text_of(smtp_server, seen, notice)
         assert "evidence submission and benchmark assessment" in text
         assert "18-month Review of Goal Attainment" in text
         assert "Sunday, December 1, 2019" in text
         if offset < 0:
-            assert "Due in 7 days: evidence submission" in text
+            # Counted from the day it goes out: the Friday is 9 days before the Sunday.
+            assert f"Due in {(EVIDENCE_DUE - sends_on).days} days: evidence submission" in text
         else:
             assert f"{offset} day{'s' if offset > 1 else ''} overdue" in text
 
@@ -314,8 +317,10 @@ def test_the_reminders_of_a_step_stop_once_it_is_recorded(
 
 
 def everyone(district: str = TRAD) -> set[str]:
-    """Everyone on file for the district, the liaison and the director."""
-    return {person(district, role) for role in (*DISTRICT_LEADERS, "authorizer")} | {
+    """Everyone on file for the district (an authorizer only for a PSA: the one seeded for the
+    traditional district is not its authorizer), the liaison and the director."""
+    authorizer = ("authorizer",) if district == PSA else ()
+    return {person(district, role) for role in (*DISTRICT_LEADERS, *authorizer)} | {
         LIAISON,
         DIRECTOR,
     }

@@ -39,7 +39,7 @@ from helpers import (
     sign,
     start_assessment,
 )
-from service_support import local, outbox, state_of, tick
+from service_support import local, notice_day, outbox, state_of, tick
 
 from config.rules import load_rules
 from states.agreement import AGREEMENT
@@ -463,9 +463,10 @@ def test_a_step_due_soon_is_reminded_and_one_overdue_is_told(plan: Plan) -> None
     and liaison; 1 day after, an overdue notice to the liaison and director."""
     in_rga(plan)
     evidence_due = date(2019, 12, 1)
-    tick(plan.pal, local(evidence_due, offset_days=-8))
+    reminder_day = notice_day(evidence_due, -7)  # due on a Sunday: the Friday before
+    tick(plan.pal, local(reminder_day, offset_days=-1))
     before = {r["id"] for r in outbox(plan.pal)}
-    tick(plan.pal, local(evidence_due, offset_days=-7))
+    tick(plan.pal, local(reminder_day))
     reminded = [r for r in outbox(plan.pal) if r["id"] not in before]
     assert sorted((r["notice"], r["to"]) for r in reminded) == sorted(
         ("review_step_reminder", who) for who in (person(TRAD, "superintendent"), LIAISON)

@@ -33,6 +33,7 @@ from service_support import (
     PLAN_DUE,
     PSA_REMINDED,
     RGA_DUE,
+    TRAD_IDENTIFIED,
     TRAD_REMINDED,
     duplicate_keys,
     expected,
@@ -408,12 +409,12 @@ def test_pal_serve_beats_delivers_due_mail_to_the_folder_and_stops_on_sigterm(
     assert process.returncode == 0, err
     assert "pal serve stopped" in out
     assert mail_dir_log(tmp_path / "mail") == sorted(
-        expected(agreement, "identified", TRAD_REMINDED[:2])
+        expected(agreement, "identified", TRAD_IDENTIFIED)
         + expected(agreement, "liaison_named", (LIAISON,))
         + expected(agreement, "plan_overdue", (LIAISON, DIRECTOR))
         + expected(agreement, "plan_overdue_accountability", (STATE_SUPERINTENDENT,))
     )
-    assert status(seeded)["outbox"]["sent"] == 6
+    assert status(seeded)["outbox"]["sent"] == 7
     assert [t for t, s in timer_statuses(db_url, agreement).items() if s == "pending"] == []
 
 
@@ -445,7 +446,7 @@ def test_sweep_called_directly_twice_at_one_moment_fires_once(seeded: Pal, db_ur
     finally:
         engine.dispose()
 
-    assert (first.fired, first.skipped, first.emails) == (1, 1, 3)
+    assert (first.fired, first.skipped, first.emails) == (1, 1, len(TRAD_REMINDED))
     assert (second.fired, second.skipped, second.emails, second.actions) == (0, 0, 0, [])
     statuses = timer_statuses(db_url, agreement)
     assert (statuses[("plan_due", -30)], statuses[("plan_due", -14)]) == ("skipped", "done")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, insert, update
 from sqlmodel import Session, select
 
-from states.calendar import add_days, end_of_day, local_instant
+from states.calendar import end_of_day, local_instant
 from states.context import Context
 from states.rules import RuleSet
 from storage import tables
@@ -68,7 +68,7 @@ def _open(
             "offset_days": step.offset_days,
             "notice": step.notice,
             "action": step.action,
-            "fire_at": local_instant(add_days(due[kind], step.offset_days), at, ctx.tz),
+            "fire_at": local_instant(step.fires_on(due[kind], rules.business_days), at, ctx.tz),
         }
         for deadline_id, kind in inserted
         for step in rules.timers_for(kind)

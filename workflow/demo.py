@@ -26,7 +26,7 @@ from sqlmodel import Session, col, func, select
 from notifications.dispatch import deliver_all_due
 from notifications.transports import FileTransport
 from states.agreement import STATE_LABELS
-from states.calendar import add_days, add_months, local_instant
+from states.calendar import add_days, add_months, business_day_after, local_instant
 from states.context import Context
 from states.errors import NotAllowedInState
 from states.labels import STATUS_LABELS
@@ -200,7 +200,9 @@ def _script(csv_dir: Path) -> tuple[list[Step], date]:
     seq = iter(range(1_000_000))
 
     def at(day: date, label: str, run: Callable[[Session, Context], object]) -> None:
-        steps.append(Step(day, next(seq), label, run))
+        # People record their steps on working days: a step meant for a weekend or a state
+        # holiday happens on the next business day (the order of the script is kept).
+        steps.append(Step(business_day_after(day), next(seq), label, run))
 
     first = COHORTS[0][1]
     plans = [_plan(index, csv_dir) for index in range(1, len(PLACES) + 1)]

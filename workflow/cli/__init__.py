@@ -80,10 +80,11 @@ def demo(ctx: click.Context) -> None:
 
 
 def _add_rules() -> None:
-    from workflow.cli import forecast, rules
+    from workflow.cli import forecast, notice, rules
 
     cli.add_command(rules.rules)
     cli.add_command(forecast.forecast)
+    cli.add_command(notice.notice)
 
 
 _add_rules()

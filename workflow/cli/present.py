@@ -755,3 +755,25 @@ def forecast_text(found: dict[str, Any]) -> str:
     summary = (f"{messages} message{'s' * (messages != 1)}, "
                f"{steps} timed step{'s' * (steps != 1)}")  # fmt: skip
     return "\n".join([*lines, summary])
+
+
+def notice_list(rows: list[dict[str, Any]]) -> str:
+    lines = []
+    for row in rows:
+        lines.append(row["label"])
+        for occasion in row["occasions"]:
+            lines.append(f"  {occasion['when']}")
+            lines.append(f"    to {', '.join(occasion['to'])}")
+        # The notice's name is what `preview` takes: shown as the command to type.
+        lines.append(f"  preview: pal notice preview {row['notice']}")
+    return "\n".join(lines)
+
+
+def notice_preview(shown: Any) -> str:
+    source = "sample data" if shown.sample else "the agreement as it stands"
+    return (
+        f"{shown.label}, with {source}\n"
+        f"Subject: {shown.subject}\n"
+        f"To: {shown.to}\n\n"
+        f"{shown.text}"
+    )

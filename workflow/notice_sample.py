@@ -1,0 +1,268 @@
+"""Sample notices: a small fictional agreement walked through its life by the real engine, in a
+throwaway database, until the notice asked for is in its outbox.
+
+What `pal notice preview NOTICE` shows without `--agreement` is therefore what pal would send:
+the same events, the same sweep, the same outbox rows and bodies, only the people and the
+district are invented. Nothing touches the configured database.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from config.settings import Settings
+from states.calendar import add_days, add_months, local_instant
+from states.context import Context
+from storage import tables
+from workflow import amend, registry, reviews
+from workflow.actors import Actor
+from workflow.app import App, open_app
+from workflow.engine import Request, apply
+
+CODE = "99001"
+DISTRICT = "Riverbend Academy"
+SCHOOLS = (("99001-1", "Riverbend Elementary", False), ("99001-2", "Riverbend High", True))
+DIRECTOR = Actor("dana.director@mde.example", "director")
+STATE_SUPERINTENDENT = Actor("sam.superintendent@mde.example", "state_superintendent")
+LIAISON = Actor("kim.liaison@mde.example", "liaison")
+NEW_LIAISON = Actor("lee.liaison@mde.example", "liaison")
+CLERK = Actor("sample@pal.local", "clerk")
+PEOPLE = (
+    (DIRECTOR.email, "Dana Director", "director", None),
+    (STATE_SUPERINTENDENT.email, "Sam Superintendent", "state_superintendent", None),
+    (LIAISON.email, "Kim Liaison", "liaison", None),
+    (NEW_LIAISON.email, "Lee Liaison", "liaison", None),
+    ("superintendent@riverbend.example", "Renée Superintendent", "superintendent", CODE),
+    ("board_president@riverbend.example", "Bo President", "board_president", CODE),
+    ("authorizer@riverbend.example", "Ava Authorizer", "authorizer", CODE),
+    ("isd_superintendent@riverbend.example", "Ira ISD Superintendent", "isd_superintendent", CODE),
+    ("partner@riverbend.example", "Pat Partner", "partner", CODE),
+)
+# Identified on a Monday; the plan is signed late, so its overdue notices are sent too.
+IDENTIFIED_ON = date(2025, 3, 3)
+NOON = time(12, 0)
+
+Step = Callable[[Session, Context], object]
+
+
+@contextmanager
+def sample_outbox(settings: Settings, notice: str) -> Iterator[tuple[App, list[int]]]:
+    """An app on a throwaway database in which the sample agreement has been walked until
+    `notice` was queued, with the ids of that notice's outbox rows (empty if the walk never
+    owes it under these rules)."""
+    with tempfile.TemporaryDirectory(prefix="pal-sample-") as folder:
+        url = f"sqlite:///{Path(folder) / 'sample.db'}"
+        sample = settings.model_copy(update={"database_url": url, "mail_dir": Path(folder)})
+        with open_app(sample, check=False) as app, _quiet_logs():
+            from storage.migrate import upgrade
+
+            upgrade(app.engine)
+            yield app, _walk(app, notice)
+
+
+@contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """The walk's refusals and unaddressed roles are expected: not logged to the user."""
+    loggers = [logging.getLogger(name) for name in ("pal.notifications", "pal.sweep")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _walk(app: App, notice: str) -> list[int]:
+    for day, step in _script(_outcome(notice)):
+        _sweep_until(app, local_instant(day, NOON, app.settings.tz))
+        found = _rows(app, notice)
+        if found:
+            return found
+        with app.write() as session:
+            step(session, app.context(local_instant(day, NOON, app.settings.tz)))
+        found = _rows(app, notice)
+        if found:
+            return found
+    return []
+
+
+def _rows(app: App, notice: str) -> list[int]:
+    with app.read() as session:
+        # The first occurrence of the notice the walk sent.
+        occurrence = session.execute(
+            select(tables.OUTBOX.c.occurrence)
+            .where(tables.OUTBOX.c.notice == notice)
+            .order_by(tables.OUTBOX.c.id)
+            .limit(1)
+        ).scalar()
+        if occurrence is None:
+            return []
+        ids = session.execute(
+            select(tables.OUTBOX.c.id)
+            .where(
+                tables.OUTBOX.c.notice == notice,
+                tables.OUTBOX.c.occurrence == occurrence,
+                tables.OUTBOX.c.status != "unaddressed",
+            )
+            .order_by(tables.OUTBOX.c.id)
+        ).scalars()
+        return list(ids)
+
+
+def _sweep_until(app: App, moment: datetime) -> None:
+    """Run the sweep at each pending timer's moment up to `moment`, as the service would."""
+    from workflow.sweep import sweep
+
+    while True:
+        with app.read() as session:
+            due = session.execute(
+                select(func.min(tables.TIMER.c.fire_at)).where(
+                    tables.TIMER.c.status == "pending", tables.TIMER.c.fire_at <= moment
+                )
+            ).scalar()
+        if due is None:
+            return
+        sweep(app.engine, app.context(_aware(due)))
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands a stored UTC moment back without its zone.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _fire(event: str, actor: Actor, data: dict[str, str] | None = None,
+          note: str | None = None) -> Step:  # fmt: skip
+    def run(session: Session, ctx: Context) -> object:
+        # The sample database holds one agreement: id 1.
+        request = Request(event, actor, case=1, on=ctx.today, data=data or {}, note=note)
+        return apply(session, request, ctx)
+
+    return run
+
+
+def _register(session: Session, ctx: Context) -> object:
+    registry.add_district(
+        session,
+        registry.DistrictInput(code=CODE, name=DISTRICT, isd="Riverbend ISD", psa=True,
+                               authorizer="Central Michigan University"),
+        CLERK,
+        ctx,
+    )  # fmt: skip
+    for school, name, high in SCHOOLS:
+        registry.add_school(session, code=school, name=name, district_code=CODE, csi=True,
+                            alternative=False, actor=CLERK, ctx=ctx, high_school=high)  # fmt: skip
+    for email, name, role, district in PEOPLE:
+        registry.add_contact(session, email=email, name=name, role=role, district_code=district,
+                             actor=CLERK, ctx=ctx)  # fmt: skip
+    return None
+
+
+def _identify(session: Session, ctx: Context) -> object:
+    schools = ",".join(code for code, _, _ in SCHOOLS)
+    request = Request("identify", DIRECTOR, parent=CODE, on=ctx.today, data={"schools": schools})
+    return apply(session, request, ctx)
+
+
+def _signatures(*parties: str) -> Step:
+    def run(session: Session, ctx: Context) -> object:
+        for party in parties:
+            _fire("record_signature", NEW_LIAISON, {"party": party})(session, ctx)
+        return None
+
+    return run
+
+
+def _amendment(session: Session, ctx: Context) -> object:
+    return amend.open_amendment(
+        session, 1, "the attendance target revised after the first year's data", NEW_LIAISON, ctx
+    )
+
+
+def _amendment_signed(session: Session, ctx: Context) -> object:
+    for party in ("board", "superintendent", "authorizer", "mde"):
+        amend.sign(session, 1, 1, party, NEW_LIAISON, ctx)
+    return None
+
+
+def _review_steps(*steps: str) -> Step:
+    def run(session: Session, ctx: Context) -> object:
+        for step in steps:
+            reviews.record_step(session, 1, step, NEW_LIAISON, ctx)
+        return None
+
+    return run
+
+
+def _determine(session: Session, ctx: Context) -> object:
+    return reviews.determine(session, 1, DIRECTOR, ctx)
+
+
+ALL_STEPS = ("evidence", "self_assessment", "partner_assessment", "mde_assessment", "conference")
+
+
+def _script(outcome: Step) -> list[tuple[date, Step]]:
+    """The sample agreement's life, day by day, ending with `outcome`: every notice the shipped
+    rules owe is sent at least once along it."""
+    signed_on = add_days(IDENTIFIED_ON, 121)  # a month after the plan was due
+    rga = add_months(signed_on, 18)
+    review_24 = add_months(signed_on, 24)
+    review_36 = add_months(signed_on, 36)
+    return [
+        (add_days(IDENTIFIED_ON, -7), _register),
+        (IDENTIFIED_ON, _identify),
+        (
+            add_days(IDENTIFIED_ON, 2),
+            _fire("start_assessment", LIAISON, {"liaison": LIAISON.email}),
+        ),
+        (
+            add_days(IDENTIFIED_ON, 14),
+            _fire("assign_liaison", DIRECTOR, {"liaison": NEW_LIAISON.email}),
+        ),
+        (add_days(signed_on, -7), _signatures("board", "superintendent", "authorizer")),
+        (signed_on, _signatures("mde")),
+        (
+            add_days(signed_on, 1),
+            _fire(
+                "correct_date",
+                DIRECTOR,
+                {"on": add_days(signed_on, -1).isoformat()},
+                note="the MDE signature was recorded a day after it was given",
+            ),
+        ),
+        (add_months(signed_on, 6), _amendment),
+        (add_days(add_months(signed_on, 6), 7), _amendment_signed),
+        # The RGA opens on its due date by itself; its steps are recorded late, and it is
+        # determined after the 24-month review fell due, which then waits for it.
+        (add_days(rga, 45), _review_steps(*ALL_STEPS)),
+        (add_days(review_24, 3), _determine),
+        (add_days(review_24, 40), _review_steps("evidence", "conference")),
+        (add_days(review_24, 70), _determine),
+        (add_days(review_36, 20), _review_steps(*ALL_STEPS)),
+        (add_days(review_36, 60), _determine),
+        (add_days(review_36, 75), outcome),
+    ]
+
+
+# How the walk ends, for each notice an outcome sends (any other notice: an exit).
+_OUTCOMES: dict[str, tuple[str, Actor, dict[str, str], str]] = {
+    "renewed": ("renew", DIRECTOR, {},
+                "a new three-year plan for the school still short of its targets"),
+    "escalated": ("escalate", STATE_SUPERINTENDENT, {"option": "isd_intervention"},
+                  "both schools Off-Track with Limited Progress at 36 months"),
+    "exited": ("exit", DIRECTOR, {}, "the district continues its plan with its ISD"),
+}  # fmt: skip
+
+
+def _outcome(notice: str) -> Step:
+    event, actor, data, note = _OUTCOMES.get(notice, _OUTCOMES["exited"])
+    return _fire(event, actor, data, note)
