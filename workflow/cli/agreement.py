@@ -9,6 +9,7 @@ import click
 from states.errors import BadInput
 from workflow.cli import present
 from workflow.cli.amendment_number import AMENDMENT
+from workflow.cli.choices import EVENT, PARTY, STATE, ListsChoices
 from workflow.cli.common import (
     DAYS,
     ISO_DATE,
@@ -68,16 +69,29 @@ def identify(
 
 
 @agreement.command("list")
-@click.option("--state")
+@click.option("--state", type=STATE)
 @click.option("--district", "district_code", metavar="CODE")
+@click.option("--cohort", metavar="LABEL", help="Only the agreements of this cohort.")
+@click.option("--school", "school_code", metavar="CODE", help="Only those covering this school.")
+@click.option("--overdue", is_flag=True, help="Only those with a deadline past due (today).")
 @json_option
 @pass_ctx
-def list_(ctx: click.Context, state: str | None, district_code: str | None, as_json: bool) -> None:
-    """List agreements."""
+def list_(
+    ctx: click.Context,
+    state: str | None,
+    district_code: str | None,
+    as_json: bool,
+    cohort: str | None = None,
+    school_code: str | None = None,
+    overdue: bool = False,
+) -> None:
+    """List agreements (the filters combine)."""
     from workflow.views import list_agreements
 
     with app_for(ctx) as app, app.read() as session:
-        rows = list_agreements(session, state=state, district=district_code)
+        rows = list_agreements(session, state=state, district=district_code, cohort=cohort,
+                               school=school_code,
+                               overdue_on=app.context().today if overdue else None)  # fmt: skip
     emit(rows, as_json, present.agreement_rows)
 
 
@@ -115,9 +129,9 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     return pairs
 
 
-@agreement.command("fire")
+@agreement.command("fire", cls=ListsChoices)
 @click.argument("agreement_id", type=RECORD_ID, metavar="ID")
-@click.argument("event")
+@click.argument("event", type=EVENT, metavar="EVENT")
 @by_option
 @on_option
 @click.option("--note")
@@ -145,7 +159,7 @@ def fire(
 
 @agreement.command("sign")
 @click.argument("agreement_id", type=RECORD_ID, metavar="ID")
-@click.option("--party", required=True, help="board, superintendent, mde, authorizer (PSA).")
+@click.option("--party", type=PARTY, required=True, help="The party (authorizer: a PSA's only).")
 @by_option
 @on_option
 @click.option("--amendment", type=AMENDMENT, metavar="N",
@@ -205,7 +219,8 @@ def _reason(reason: str) -> str:
 
 @agreement.command("unsign")
 @click.argument("agreement_id", type=RECORD_ID, metavar="ID")
-@click.option("--party", required=True, help="The party whose signature was recorded in error.")
+@click.option("--party", type=PARTY, required=True,
+              help="The party whose signature was recorded in error.")  # fmt: skip
 @click.option("--reason", required=True, help="Why it is withdrawn (kept in the audit log).")
 @by_option
 @pass_ctx

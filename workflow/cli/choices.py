@@ -1,0 +1,75 @@
+"""The names a value must be one of (roles, states, events, parties), as `click.Choice`s: listed in
+`--help`, completed by the shell, a misspelt one refused with click's usage error (exit 2).
+
+Every list is read from the process definitions in `states/`, never written out here, and only
+when a command needs it (help, completion, checking a value): importing the process definitions
+would slow every command's start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import click
+
+
+class Names(click.Choice[str]):
+    """A choice among names `load` reads from `states/`, the first time they are needed."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+        self._names: tuple[str, ...] | None = None
+        super().__init__((), case_sensitive=True)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._names is None:
+            self._names = tuple(self._load())
+        return self._names
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        """Ignored: the names are always `load`'s."""
+
+
+def _roles() -> Sequence[str]:
+    from states.rules import ROLES
+
+    return ROLES
+
+
+def _states() -> Sequence[str]:
+    from states.agreement import STATES
+
+    return STATES
+
+
+def _events() -> Sequence[str]:
+    from states.agreement import AGREEMENT
+
+    return AGREEMENT.event_names
+
+
+def _parties() -> Sequence[str]:
+    from states.agreement import PARTIES
+
+    return PARTIES
+
+
+ROLE = Names(_roles)
+STATE = Names(_states)
+EVENT = Names(_events)
+PARTY = Names(_parties)
+
+
+class ListsChoices(click.Command):
+    """A command whose `--help` ends with the names each choice argument takes (click shows an
+    option's choices itself, but an argument's only in the usage line, unreadably long)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        for param in self.params:
+            if isinstance(param, click.Argument) and isinstance(param.type, click.Choice):
+                formatter.write_paragraph()
+                formatter.write_text(f"{param.make_metavar(ctx)} is one of: "
+                                     + ", ".join(map(str, param.type.choices)) + ".")  # fmt: skip
+        super().format_epilog(ctx, formatter)
