@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import click
 
-from workflow.cli import agreement, audit, completion, plan, present, registry, review, service
+from workflow.cli import (
+    agreement,
+    audit,
+    completion,
+    export,
+    plan,
+    present,
+    registry,
+    review,
+    service,
+)
 from workflow.cli import amend as _amend  # noqa: F401  (adds the amendment commands)
 from workflow.cli.common import PalGroup, app_for, pass_ctx, say
 from workflow.cli.progress import progress_bar
@@ -63,6 +73,7 @@ for command in (
     service.outbox,
     audit.audit,
     completion.completion,
+    export.export,
 ):
     cli.add_command(command)
 

@@ -14,7 +14,8 @@ import click
 
 
 class Names(click.Choice[str]):
-    """A choice among names `load` reads from `states/`, the first time they are needed."""
+    """A choice among the names `load` reads (from `states/`, or the library that defines them),
+    the first time they are needed."""
 
     def __init__(self, load: Callable[[], Sequence[str]]) -> None:
         self._load = load

@@ -645,3 +645,10 @@ def audit_problem(problem: dict[str, Any]) -> str:
     subject = problem["subject"]
     where = subject if problem["id"] is None else f"row {problem['id']} of {subject}"
     return f"the audit log does not verify: {where}: {problem['problem']}"
+
+
+# --- pal export ----------------------------------------------------------------------------------
+
+
+def exported(rows: int, table: str, out: object) -> str:
+    return f"exported {rows} rows of {table} to {out}"
