@@ -379,3 +379,42 @@ def test_error_lines_stay_one_line_after_a_progress_bar(seeded: Pal, tmp_path: P
     assert last.startswith("error: line 52:"), drawn
     assert snapshot(seeded.db_url) == before
     assert_error(seeded("district", "import", str(path)), 2, mentions="line 52")
+
+
+def test_commands_that_report_something_print_it_as_json(seeded: Pal) -> None:
+    """identify, fire, benchmark add, sign (plan and amendment), amend, review step and
+    determine, and outbox retry print with --json what their line says."""
+    def js(*args: Any) -> Any:
+        return json.loads(ok(seeded, *args, "--json"))
+
+    add_school(seeded, "HS1", high_school=True)
+    created = js("agreement", "identify", TRAD, "--schools", "HS1", "--on", "2018-03-01",
+                 "--by", DIRECTOR)  # fmt: skip
+    agreement = created["id"]
+    assert js("agreement", "fire", agreement, "start_assessment", "--set", f"liaison={LIAISON}",
+              "--on", ASSESSMENT_ON, "--by", LIAISON) == {
+        "agreement": agreement, "event": "start_assessment", "state": "needs_assessment",
+        "renewed_as": None}  # fmt: skip
+    assert js("benchmark", "add", agreement, "--school", "HS1", "--kind", "graduation_rate",
+              "--baseline", "60", "--target-18", "65", "--target-36", "70", "--on", ASSESSMENT_ON,
+              "--by", LIAISON) == {"id": 1}  # fmt: skip
+    signed = [js("agreement", "sign", agreement, "--party", party, "--on", "2018-05-01",
+                 "--by", LIAISON) for party in TRAD_PARTIES]  # fmt: skip
+    assert signed[-1] == {"agreement": agreement, "party": "mde", "state": "signed"}
+    ok(seeded, "agreement", "fire", agreement, "open_rga", "--on", "2019-11-01", "--by", DIRECTOR)
+    stepped = js("review", "step", agreement, "evidence", "--on", "2019-11-20", "--by", LIAISON)
+    assert (stepped["agreement"], stepped["step"]) == (agreement, "evidence")
+    assert "review" in stepped
+    for step in ("self_assessment", "partner_assessment", "mde_assessment", "conference"):
+        ok(seeded, "review", "step", agreement, step, "--on", "2019-11-20", "--by", LIAISON)
+    determined = js("review", "determine", agreement, "--on", "2019-12-02", "--by", DIRECTOR)
+    assert (determined["agreement"], determined["state"]) == (agreement, "implementing")
+    assert js("agreement", "amend", agreement, "--note", "targets", "--on", "2019-12-03",
+              "--by", LIAISON) == {"agreement": agreement, "amendment": 1}  # fmt: skip
+    board = js("agreement", "sign", agreement, "--party", "board", "--amendment", 1,
+               "--on", "2019-12-04", "--by", LIAISON)  # fmt: skip
+    assert board == {"agreement": agreement, "amendment": 1, "party": "board", "in_force": None}
+    [first, *_] = json.loads(ok(seeded, "outbox", "list", "--json"))
+    retried = js("outbox", "retry", first["id"])
+    assert (retried["id"], retried["status"]) == (first["id"], "pending")
+    assert set(js("init")) == {"database"}

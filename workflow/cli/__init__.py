@@ -21,7 +21,7 @@ from workflow.cli import (
     service,
 )
 from workflow.cli import amend as _amend  # noqa: F401  (adds the amendment commands)
-from workflow.cli.common import PalGroup, app_for, pass_ctx, say
+from workflow.cli.common import PalGroup, app_for, emit, json_option, pass_ctx
 from workflow.cli.progress import progress_bar
 
 
@@ -39,14 +39,17 @@ def main() -> None:
 
 
 @cli.command()
+@json_option
 @pass_ctx
-def init(ctx: click.Context) -> None:
+def init(ctx: click.Context, as_json: bool = False) -> None:
     """Create the database or bring its schema up to date (safe to repeat)."""
     from storage.migrate import upgrade
 
     with app_for(ctx, check=False) as app:
         upgrade(app.engine)
-        say(present.database_ready(app.engine.url))
+        url = app.engine.url
+    emit({"database": url.render_as_string(hide_password=True)}, as_json,
+         lambda _: present.database_ready(url))  # fmt: skip
 
 
 @cli.command()

@@ -42,6 +42,7 @@ def agreement() -> None:
 @click.option("--rules", "rules_version", metavar="VERSION", help="Rule data version.")
 @click.option("--note")
 @by_option
+@json_option
 @pass_ctx
 def identify(
     ctx: click.Context,
@@ -53,6 +54,7 @@ def identify(
     rules_version: str | None,
     note: str | None,
     by: str | None,
+    as_json: bool = False,
 ) -> None:
     """Assign a district to partnership; prints the new agreement's id."""
     from states.agreement import AGREEMENT
@@ -65,7 +67,7 @@ def identify(
                           parent=district_code, on=on, note=note, data=data,
                           rules_version=rules_version)  # fmt: skip
         created = apply(session, request, app.context())
-    say(present.agreement_created(created.id))
+    emit({"id": created.id}, as_json, lambda _: present.agreement_created(created.id))
 
 
 @agreement.command("list")
@@ -136,6 +138,7 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 @on_option
 @click.option("--note")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Event data.")
+@json_option
 @pass_ctx
 def fire(
     ctx: click.Context,
@@ -145,6 +148,7 @@ def fire(
     on: date | None,
     note: str | None,
     settings: tuple[str, ...],
+    as_json: bool = False,
 ) -> None:
     """Fire EVENT on agreement ID (`pal diagram` shows the events)."""
     from workflow.engine import Request, apply
@@ -154,7 +158,10 @@ def fire(
         request = Request(event, app.person(session, by), case=agreement_id, on=on, note=note,
                           data=data)  # fmt: skip
         changed = apply(session, request, app.context())
-    say(present.event_fired(changed.id, event, changed.state, changed.renewed_as))
+    fired = {"agreement": changed.id, "event": event, "state": changed.state,
+             "renewed_as": changed.renewed_as}  # fmt: skip
+    text = present.event_fired(changed.id, event, changed.state, changed.renewed_as)
+    emit(fired, as_json, lambda _: text)
 
 
 @agreement.command("sign")
@@ -164,6 +171,7 @@ def fire(
 @on_option
 @click.option("--amendment", type=AMENDMENT, metavar="N",
               help="Sign amendment N instead of the plan.")  # fmt: skip
+@json_option
 @pass_ctx
 def sign(
     ctx: click.Context,
@@ -172,6 +180,7 @@ def sign(
     by: str | None,
     on: date | None,
     amendment: int | None = None,
+    as_json: bool = False,
 ) -> None:
     """Record one party's signature of the plan (or of amendment N)."""
     from states.agreement import AGREEMENT
@@ -183,13 +192,17 @@ def sign(
         with app_for(ctx) as app, app.write() as session:
             in_force = sign_amendment(session, agreement_id, amendment, party,
                                       app.person(session, by), app.context(), on=on)  # fmt: skip
-        say(present.amendment_signed(agreement_id, amendment, party, in_force))
+        signed = {"agreement": agreement_id, "amendment": amendment, "party": party,
+                  "in_force": in_force}  # fmt: skip
+        text = present.amendment_signed(agreement_id, amendment, party, in_force)
+        emit(signed, as_json, lambda _: text)
         return
     with app_for(ctx) as app, app.write() as session:
         request = Request(AGREEMENT.commands["sign"], app.person(session, by),
                           case=agreement_id, on=on, data={"party": party})  # fmt: skip
         changed = apply(session, request, app.context())
-    say(present.signature_recorded(changed.id, party, changed.state))
+    recorded = {"agreement": changed.id, "party": party, "state": changed.state}
+    emit(recorded, as_json, lambda _: present.signature_recorded(changed.id, party, changed.state))
 
 
 @click.command("deadlines")

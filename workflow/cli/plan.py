@@ -47,6 +47,7 @@ def benchmark() -> None:
 @by_option
 @click.option("--amendment", type=AMENDMENT, metavar="N",
               help="Add it to amendment N's draft instead of the plan.")  # fmt: skip
+@json_option
 @pass_ctx
 def add(
     ctx: click.Context,
@@ -61,6 +62,7 @@ def add(
     on: date | None,
     by: str | None,
     amendment: int | None = None,
+    as_json: bool = False,
 ) -> None:
     """Add a benchmark to the plan of AGREEMENT (or to amendment N's draft); prints the new
     benchmark's id."""
@@ -76,12 +78,12 @@ def add(
         with app_for(ctx) as app, app.write() as session:
             added = add_to_draft(session, agreement_id, amendment, given,
                                  app.person(session, by), app.context(), on=on)  # fmt: skip
-        say(present.benchmark_added(added))
+        emit({"id": added}, as_json, lambda _: present.benchmark_added(added))
         return
     with app_for(ctx) as app, app.write() as session:
         added = add_benchmark(session, agreement_id, given, app.person(session, by),
                               app.context(), on=on)  # fmt: skip
-    say(present.benchmark_added(added))
+    emit({"id": added}, as_json, lambda _: present.benchmark_added(added))
 
 
 @benchmark.command("import")

@@ -122,11 +122,14 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
 
 @outbox.command("retry")
 @click.argument("outbox_id", type=RECORD_ID, metavar="ID")
+@json_option
 @pass_ctx
-def outbox_retry(ctx: click.Context, outbox_id: int) -> None:
+def outbox_retry(ctx: click.Context, outbox_id: int, as_json: bool = False) -> None:
     """Send a failed (or retrying) message again at the next delivery pass."""
     from notifications.admin import retry
 
     with app_for(ctx) as app, app.write() as session:
-        retry(session, outbox_id, app.context().now)
-    say(present.retry_queued(outbox_id))
+        row = retry(session, outbox_id, app.context().now)
+        redact = _redactor(app)
+    row["last_error"] = redact(row["last_error"]) if row["last_error"] else row["last_error"]
+    emit(row, as_json, lambda _: present.retry_queued(outbox_id))
