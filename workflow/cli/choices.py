@@ -9,8 +9,12 @@ would slow every command's start-up.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from states.process import Process
 
 
 class Names(click.Choice[str]):
@@ -19,14 +23,13 @@ class Names(click.Choice[str]):
 
     def __init__(self, load: Callable[[], Sequence[str]]) -> None:
         self._load = load
-        self._names: tuple[str, ...] | None = None
         super().__init__((), case_sensitive=True)
 
     @property
     def choices(self) -> tuple[str, ...]:
-        if self._names is None:
-            self._names = tuple(self._load())
-        return self._names
+        # Read each time, not kept: the process registered now is the one to follow (a test
+        # may register an extended one, as a new event's author would).
+        return tuple(self._load())
 
     @choices.setter
     def choices(self, value: Sequence[str]) -> None:
@@ -39,16 +42,20 @@ def _roles() -> Sequence[str]:
     return ROLES
 
 
-def _states() -> Sequence[str]:
-    from states.agreement import STATES
+def _agreement() -> Process:
+    """The agreement process as registered (`states.registry`)."""
+    from states.agreement import AGREEMENT
+    from states.registry import process
 
-    return STATES
+    return process(AGREEMENT.name)
+
+
+def _states() -> Sequence[str]:
+    return _agreement().states
 
 
 def _events() -> Sequence[str]:
-    from states.agreement import AGREEMENT
-
-    return AGREEMENT.event_names
+    return _agreement().event_names
 
 
 def _parties() -> Sequence[str]:
