@@ -10,10 +10,13 @@ from sqlmodel import Session, col, select
 
 from notifications import bodies
 from states.errors import BadInput, NotAllowedInState, NotFound
+from storage.models import Agreement
 from storage.service_models import Outbox
 
 STATUSES = ("pending", "retrying", "sent", "failed", "unaddressed")
 RETRYABLE = ("failed", "retrying", "pending")
+# A limit of more rows than a table can hold means all of them (and stays a valid SQL LIMIT).
+MOST_ROWS = 2**62
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -39,14 +42,29 @@ def outbox_dict(row: Outbox) -> dict[str, Any]:
     }
 
 
-def list_outbox(session: Session, status: str | None = None) -> list[dict[str, Any]]:
-    """Every outbox row, oldest first, optionally only those in `status`."""
-    statement = select(Outbox).order_by(col(Outbox.id))
+def list_outbox(
+    session: Session,
+    status: str | None = None,
+    *,
+    agreement: int | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Every outbox row, oldest first, optionally only those in `status`, only those about
+    `agreement`, and only the newest `limit` of them (still oldest first)."""
+    statement = select(Outbox).order_by(col(Outbox.id).desc())
     if status is not None:
         if status not in STATUSES:
             raise BadInput(f"unknown outbox status {status!r} (one of {', '.join(STATUSES)})")
         statement = statement.where(col(Outbox.status) == status)
-    return [outbox_dict(row) for row in session.exec(statement)]
+    if agreement is not None:
+        if session.get(Agreement, agreement) is None:
+            raise NotFound(f"no agreement {agreement}")
+        statement = statement.where(col(Outbox.agreement_id) == agreement)
+    if limit is not None:
+        if limit < 0:
+            raise BadInput("--limit takes a number of messages, 0 or more")
+        statement = statement.limit(min(limit, MOST_ROWS))
+    return [outbox_dict(row) for row in reversed(session.exec(statement).all())]
 
 
 def show_outbox(session: Session, outbox_id: int) -> dict[str, Any]:

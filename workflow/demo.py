@@ -37,6 +37,7 @@ from workflow import amend, plan, registry, reviews
 from workflow.actors import Actor
 from workflow.app import App
 from workflow.engine import Request, apply
+from workflow.progress import Progress, no_progress
 from workflow.service import tick
 from workflow.sweep import sweep
 
@@ -160,7 +161,7 @@ class Plan:
         return any(path[REVIEWS.index(kind)] != "on_track" for path in self.paths.values())
 
 
-def run_demo(app: App, echo: Echo) -> None:
+def run_demo(app: App, echo: Echo, progress: Progress = no_progress) -> None:
     upgrade(app.engine)
     _without_waiting_for_the_disk(app)
     with app.read() as session:
@@ -175,7 +176,7 @@ def run_demo(app: App, echo: Echo) -> None:
     for name in ("pal.notifications", "pal.sweep"):
         logging.getLogger(name).setLevel(logging.ERROR)
     echo(f"pal demo: {sum(c[2] for c in COHORTS)} districts in 3 cohorts, simulated to {end}")
-    _simulate(app, steps, end, echo)
+    _simulate(app, steps, end, echo, progress)
     _summary(app, echo, csv_dir)
 
 
@@ -674,11 +675,14 @@ LABELS = {
 }
 
 
-def _simulate(app: App, steps: list[Step], end: date, echo: Echo) -> None:
+def _simulate(
+    app: App, steps: list[Step], end: date, echo: Echo, progress: Progress = no_progress
+) -> None:
     """Day by day: the timers due before noon run (the sweep, at each one's moment), then the
-    day's steps, each in its own transaction."""
+    day's steps, each in its own transaction; `progress` counts the steps done."""
     log: dict[str, Counter[str]] = defaultdict(Counter)
     delivered = ""  # the mail is delivered twice a simulated year, and at the end
+    done, total = 0, len(steps) + 1
     for day, todays in groupby([*steps, Step(end, 10**9, "end", lambda s, c: None)],
                                key=lambda step: step.day):  # fmt: skip
         moment = local_instant(day, NOON, app.settings.tz)
@@ -688,6 +692,8 @@ def _simulate(app: App, steps: list[Step], end: date, echo: Echo) -> None:
                 step.run(session, app.context(moment))
             if step.label != "end":
                 log[f"{step.day:%Y-%m}"][LABELS[step.label.split()[0]]] += 1
+            done += 1
+            progress(done, total)
         half = f"{day.year}-{(day.month - 1) // 6}"
         if half != delivered:
             _deliver(app, moment)

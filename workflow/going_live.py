@@ -24,6 +24,7 @@ from storage import tables
 from storage.models import District
 from workflow.actors import Actor
 from workflow.engine import Request, apply
+from workflow.progress import Progress, no_progress
 from workflow.registry import import_rows
 from workflow.text import optional_text, quoted
 
@@ -38,9 +39,11 @@ BEFORE_GO_LIVE = "before_go_live"
 IMPORTED = "imported"
 
 
-def import_agreements(session: Session, text: str, actor: Actor, ctx: Context) -> list[int]:
+def import_agreements(
+    session: Session, text: str, actor: Actor, ctx: Context, progress: Progress = no_progress
+) -> list[int]:
     """The ids of the agreements the CSV `text` describes, all written or none."""
-    return import_rows(text, CSV_HEADER, lambda row: go_live(session, row, actor, ctx))
+    return import_rows(text, CSV_HEADER, lambda row: go_live(session, row, actor, ctx), progress)
 
 
 def go_live(session: Session, row: Mapping[str, str], actor: Actor, ctx: Context) -> int:

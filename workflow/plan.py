@@ -22,6 +22,7 @@ from storage import tables
 from workflow import views
 from workflow.actors import Actor
 from workflow.engine import Request, apply
+from workflow.progress import Progress, no_progress
 from workflow.registry import import_rows
 
 AGREEMENT = process("agreement")
@@ -59,12 +60,14 @@ def import_benchmarks(
     actor: Actor,
     ctx: Context,
     on: date | None = None,
+    progress: Progress = no_progress,
 ) -> list[int]:
     """Every row of a CSV (header `BENCHMARK_HEADER`) or none; a bad row is named by its line."""
     return import_rows(
         text,
         BENCHMARK_HEADER,
         lambda row: add_benchmark(session, agreement_id, row, actor, ctx, on=on),
+        progress,
     )
 
 
@@ -91,7 +94,12 @@ def measure(
 
 
 def import_measurements(
-    session: Session, agreement_id: int, text: str, actor: Actor, ctx: Context
+    session: Session,
+    agreement_id: int,
+    text: str,
+    actor: Actor,
+    ctx: Context,
+    progress: Progress = no_progress,
 ) -> int:
     """Every row of a CSV (header `MEASUREMENT_HEADER`) or none; returns how many were recorded."""
 
@@ -100,7 +108,7 @@ def import_measurements(
         _record(session, agreement_id, row["benchmark"].strip(), row["value"], on,
                 row["evidence"] or None, actor, ctx)  # fmt: skip
 
-    return len(import_rows(text, MEASUREMENT_HEADER, each))
+    return len(import_rows(text, MEASUREMENT_HEADER, each, progress))
 
 
 def _record(

@@ -20,6 +20,7 @@ from storage.models import Assignment, District, Person, School
 from storage.roles import held_on
 from workflow import audit
 from workflow.actors import Actor, normalize_email
+from workflow.progress import Progress, no_progress
 from workflow.text import check_text, optional_text, quoted
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -71,17 +72,27 @@ def add_district(session: Session, spec: DistrictInput, actor: Actor, ctx: Conte
     return _registered(session, district, f"district:{code}", "district_add", actor, ctx)
 
 
-def import_districts(session: Session, text: str, actor: Actor, ctx: Context) -> list[District]:
+def import_districts(
+    session: Session, text: str, actor: Actor, ctx: Context, progress: Progress = no_progress
+) -> list[District]:
     """All rows or none: the first bad line aborts the caller's transaction, named by number."""
     return import_rows(
-        text, CSV_HEADER, lambda row: add_district(session, _row_to_input(row), actor, ctx)
+        text,
+        CSV_HEADER,
+        lambda row: add_district(session, _row_to_input(row), actor, ctx),
+        progress,
     )
 
 
 def import_rows(
-    text: str, header: Sequence[str], each: Callable[[Mapping[str, str]], Imported]
+    text: str,
+    header: Sequence[str],
+    each: Callable[[Mapping[str, str]], Imported],
+    progress: Progress = no_progress,
 ) -> list[Imported]:
     """`each` of the CSV `text`'s rows (its header exactly `header`), in order: all or none.
+
+    `progress` is told the lines done after each row, of the lines after the header.
 
     A refusal of any row (bad input, or not allowed: exit 2 or 3 as it is) is re-raised naming
     its line; the caller's transaction then rolls every row back. What the csv module cannot read
@@ -97,10 +108,12 @@ def import_rows(
             raise BadInput(f"header must be {','.join(header)}, found {shown}")
         reader.fieldnames = list(found)
         done = []
+        total = max(text.count("\n", 0, len(text) - 1), 1)  # lines after the header's
         for row in reader:
             if None in row or any(value is None for value in row.values()):
                 raise BadInput(f"expected {len(header)} fields")
             done.append(each(row))
+            progress(min(lines.read - 1, total), total)
     except (BadInput, NotAllowedInState) as exc:
         raise type(exc)(f"line {max(reader.line_num, 1)}: {exc}") from exc
     except csv.Error as exc:

@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +40,10 @@ SWEEP_BATCH_SECONDS = 0.1
 class TickReport:
     sweep: SweepReport
     delivery: DeliveryReport
+
+    def view(self) -> dict[str, Any]:
+        """What `pal tick --json` prints: each pass's report, field by field."""
+        return {"sweep": asdict(self.sweep), "delivery": asdict(self.delivery)}
 
 
 async def tick_async(app: App, now: datetime) -> TickReport:

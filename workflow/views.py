@@ -66,9 +66,27 @@ def _agreement(session: Session, agreement_id: int) -> Any:
 
 
 def list_agreements(
-    session: Session, *, state: str | None = None, district: str | None = None
+    session: Session,
+    *,
+    state: str | None = None,
+    district: str | None = None,
+    cohort: str | None = None,
+    school: str | None = None,
+    overdue_on: date | None = None,
 ) -> list[dict[str, Any]]:
+    """The agreements, by id, those of a state, district, cohort or school (named at
+    identification or given benchmarks in any version of the terms), or with a deadline still
+    open after its day when `overdue_on` comes (the filters combine)."""
     query = select(tables.AGREEMENT).order_by(tables.AGREEMENT.c.id)
+    if cohort is not None:
+        query = query.where(tables.AGREEMENT.c.cohort == cohort)
+    if school is not None:
+        query = query.where(tables.AGREEMENT.c.id.in_(_covering(session, school)))
+    if overdue_on is not None:
+        late = select(tables.DEADLINE.c.agreement_id).where(
+            tables.DEADLINE.c.status == "open", tables.DEADLINE.c.due_on < overdue_on
+        )
+        query = query.where(tables.AGREEMENT.c.id.in_(late))
     if state is not None:
         if state not in STATES:
             raise BadInput(f"unknown state {state!r}; states: {', '.join(STATES)}")
@@ -80,6 +98,19 @@ def list_agreements(
             raise NotFound(f"no district {district!r} on file")
         query = query.where(tables.AGREEMENT.c.district_code == district)
     return _views(session, records(session, query), history=False)
+
+
+def _covering(session: Session, school: str) -> Any:
+    """The ids of the agreements that cover `school` (a query); an unknown school is bad input."""
+    if not records(session, select(tables.SCHOOL.c.code).where(tables.SCHOOL.c.code == school)):
+        raise NotFound(f"no school {school!r} on file")
+    named = select(tables.AGREEMENT_SCHOOL.c.agreement_id).where(
+        tables.AGREEMENT_SCHOOL.c.school_code == school
+    )
+    planned = select(tables.BENCHMARK.c.agreement_id).where(
+        tables.BENCHMARK.c.school_code == school
+    )
+    return named.union(planned)
 
 
 def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> list[dict[str, Any]]:

@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import click
 
-from workflow.cli import agreement, audit, backup, plan, present, registry, review, service
+from workflow.cli import (
+    agreement,
+    audit,
+    backup,
+    completion,
+    export,
+    plan,
+    present,
+    registry,
+    review,
+    service,
+)
 from workflow.cli import amend as _amend  # noqa: F401  (adds the amendment commands)
-from workflow.cli.common import PalGroup, app_for, pass_ctx, say
+from workflow.cli.common import PalGroup, app_for, emit, json_option, pass_ctx
+from workflow.cli.progress import progress_bar
 
 
 @click.group(cls=PalGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", type=click.Path(dir_okay=False), help="TOML settings file.")
 @click.option("--database-url", help="Database URL (default: $PAL_DATABASE_URL).")
 @click.option("--timezone", help="Local time zone (default: $PAL_TIMEZONE).")
-@click.version_option("0.1.0", prog_name="pal")
+@click.version_option(package_name="pal", prog_name="pal")  # the installed version
 def cli(config: str | None, database_url: str | None, timezone: str | None) -> None:
     """pal: partnership-agreement case engine for the Office of Partnership Districts."""
 
@@ -28,14 +40,17 @@ def main() -> None:
 
 
 @cli.command()
+@json_option
 @pass_ctx
-def init(ctx: click.Context) -> None:
+def init(ctx: click.Context, as_json: bool = False) -> None:
     """Create the database or bring its schema up to date (safe to repeat)."""
     from storage.migrate import upgrade
 
     with app_for(ctx, check=False) as app:
         upgrade(app.engine)
-        say(present.database_ready(app.engine.url))
+        url = app.engine.url
+    emit({"database": url.render_as_string(hide_password=True)}, as_json,
+         lambda _: present.database_ready(url))  # fmt: skip
 
 
 @cli.command()
@@ -63,6 +78,8 @@ for command in (
     audit.audit,
     backup.backup,
     backup.restore,
+    completion.completion,
+    export.export,
 ):
     cli.add_command(command)
 
@@ -76,7 +93,8 @@ def demo(ctx: click.Context) -> None:
     with app_for(ctx, check=False) as app:
         # A demo never talks to a real mail server: the file backend, always.
         app.settings = app.settings.model_copy(update={"smtp_host": None})
-        run_demo(app, click.echo)
+        with progress_bar("simulating") as progress:
+            run_demo(app, click.echo, progress)
 
 
 def _add_rules() -> None:

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import click
 
 from states.errors import BadInput
 from workflow.cli import present
 from workflow.cli.amendment_number import AMENDMENT
+from workflow.cli.choices import EVENT, PARTY, STATE, ListsChoices
 from workflow.cli.common import (
     DAYS,
     ISO_DATE,
     RECORD_ID,
     app_for,
     by_option,
+    csv_file_argument,
     emit,
     json_option,
     on_option,
     pass_ctx,
-    read_csv_input,
+    read_csv_text,
     say,
 )
+from workflow.cli.progress import progress_bar
 
 
 @click.group()
@@ -42,6 +46,7 @@ def agreement() -> None:
 @click.option("--rules", "rules_version", metavar="VERSION", help="Rule data version.")
 @click.option("--note")
 @by_option
+@json_option
 @pass_ctx
 def identify(
     ctx: click.Context,
@@ -53,6 +58,7 @@ def identify(
     rules_version: str | None,
     note: str | None,
     by: str | None,
+    as_json: bool = False,
 ) -> None:
     """Assign a district to partnership; prints the new agreement's id."""
     from states.agreement import AGREEMENT
@@ -65,14 +71,15 @@ def identify(
                           parent=district_code, on=on, note=note, data=data,
                           rules_version=rules_version)  # fmt: skip
         created = apply(session, request, app.context())
-    say(present.agreement_created(created.id))
+    emit({"id": created.id}, as_json, lambda _: present.agreement_created(created.id))
 
 
 @agreement.command("import")
-@click.argument("file", metavar="FILE.csv")
+@csv_file_argument
 @by_option
+@json_option
 @pass_ctx
-def import_(ctx: click.Context, file: str, by: str | None) -> None:
+def import_(ctx: click.Context, file: Path, by: str | None, as_json: bool) -> None:
     """Load agreements already under way from CSV (`-`: standard input); all rows or none.
 
     Header: district,identified_on,cohort,liaison,rules,consequences,board_signed,
@@ -81,23 +88,38 @@ def import_(ctx: click.Context, file: str, by: str | None) -> None:
     """
     from workflow.going_live import import_agreements
 
-    text = read_csv_input(file)
-    with app_for(ctx) as app, app.write() as session:
-        added = import_agreements(session, text, app.person(session, by), app.context())
-    say(present.agreements_imported(added))
+    text = read_csv_text(file)
+    with app_for(ctx) as app, app.write() as session, progress_bar("agreements") as progress:
+        actor = app.person(session, by)
+        added = import_agreements(session, text, actor, app.context(), progress)
+    emit({"imported": len(added), "agreements": added}, as_json,
+         lambda _: present.agreements_imported(added))  # fmt: skip
 
 
 @agreement.command("list")
-@click.option("--state")
+@click.option("--state", type=STATE)
 @click.option("--district", "district_code", metavar="CODE")
+@click.option("--cohort", metavar="LABEL", help="Only the agreements of this cohort.")
+@click.option("--school", "school_code", metavar="CODE", help="Only those covering this school.")
+@click.option("--overdue", is_flag=True, help="Only those with a deadline past due (today).")
 @json_option
 @pass_ctx
-def list_(ctx: click.Context, state: str | None, district_code: str | None, as_json: bool) -> None:
-    """List agreements."""
+def list_(
+    ctx: click.Context,
+    state: str | None,
+    district_code: str | None,
+    as_json: bool,
+    cohort: str | None = None,
+    school_code: str | None = None,
+    overdue: bool = False,
+) -> None:
+    """List agreements (the filters combine)."""
     from workflow.views import list_agreements
 
     with app_for(ctx) as app, app.read() as session:
-        rows = list_agreements(session, state=state, district=district_code)
+        rows = list_agreements(session, state=state, district=district_code, cohort=cohort,
+                               school=school_code,
+                               overdue_on=app.context().today if overdue else None)  # fmt: skip
     emit(rows, as_json, present.agreement_rows)
 
 
@@ -135,13 +157,14 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     return pairs
 
 
-@agreement.command("fire")
+@agreement.command("fire", cls=ListsChoices)
 @click.argument("agreement_id", type=RECORD_ID, metavar="ID")
-@click.argument("event")
+@click.argument("event", type=EVENT, metavar="EVENT")
 @by_option
 @on_option
 @click.option("--note")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Event data.")
+@json_option
 @pass_ctx
 def fire(
     ctx: click.Context,
@@ -151,6 +174,7 @@ def fire(
     on: date | None,
     note: str | None,
     settings: tuple[str, ...],
+    as_json: bool = False,
 ) -> None:
     """Fire EVENT on agreement ID (`pal diagram` shows the events)."""
     from workflow.engine import Request, apply
@@ -160,16 +184,20 @@ def fire(
         request = Request(event, app.person(session, by), case=agreement_id, on=on, note=note,
                           data=data)  # fmt: skip
         changed = apply(session, request, app.context())
-    say(present.event_fired(changed.id, event, changed.state, changed.renewed_as))
+    fired = {"agreement": changed.id, "event": event, "state": changed.state,
+             "renewed_as": changed.renewed_as}  # fmt: skip
+    text = present.event_fired(changed.id, event, changed.state, changed.renewed_as)
+    emit(fired, as_json, lambda _: text)
 
 
 @agreement.command("sign")
 @click.argument("agreement_id", type=RECORD_ID, metavar="ID")
-@click.option("--party", required=True, help="board, superintendent, mde, authorizer (PSA).")
+@click.option("--party", type=PARTY, required=True, help="The party (authorizer: a PSA's only).")
 @by_option
 @on_option
 @click.option("--amendment", type=AMENDMENT, metavar="N",
               help="Sign amendment N instead of the plan.")  # fmt: skip
+@json_option
 @pass_ctx
 def sign(
     ctx: click.Context,
@@ -178,6 +206,7 @@ def sign(
     by: str | None,
     on: date | None,
     amendment: int | None = None,
+    as_json: bool = False,
 ) -> None:
     """Record one party's signature of the plan (or of amendment N)."""
     from states.agreement import AGREEMENT
@@ -189,13 +218,17 @@ def sign(
         with app_for(ctx) as app, app.write() as session:
             in_force = sign_amendment(session, agreement_id, amendment, party,
                                       app.person(session, by), app.context(), on=on)  # fmt: skip
-        say(present.amendment_signed(agreement_id, amendment, party, in_force))
+        signed = {"agreement": agreement_id, "amendment": amendment, "party": party,
+                  "in_force": in_force}  # fmt: skip
+        text = present.amendment_signed(agreement_id, amendment, party, in_force)
+        emit(signed, as_json, lambda _: text)
         return
     with app_for(ctx) as app, app.write() as session:
         request = Request(AGREEMENT.commands["sign"], app.person(session, by),
                           case=agreement_id, on=on, data={"party": party})  # fmt: skip
         changed = apply(session, request, app.context())
-    say(present.signature_recorded(changed.id, party, changed.state))
+    recorded = {"agreement": changed.id, "party": party, "state": changed.state}
+    emit(recorded, as_json, lambda _: present.signature_recorded(changed.id, party, changed.state))
 
 
 @click.command("deadlines")
@@ -225,7 +258,8 @@ def _reason(reason: str) -> str:
 
 @agreement.command("unsign")
 @click.argument("agreement_id", type=RECORD_ID, metavar="ID")
-@click.option("--party", required=True, help="The party whose signature was recorded in error.")
+@click.option("--party", type=PARTY, required=True,
+              help="The party whose signature was recorded in error.")  # fmt: skip
 @click.option("--reason", required=True, help="Why it is withdrawn (kept in the audit log).")
 @by_option
 @pass_ctx

@@ -16,6 +16,8 @@ from workflow.cli.common import (
     RECORD_ID,
     app_for,
     by_option,
+    emit,
+    json_option,
     on_option,
     pass_ctx,
     say,
@@ -32,9 +34,15 @@ amendment_option = click.option(
 @click.option("--note", required=True, metavar="TEXT", help="What the amendment is for.")
 @on_option
 @by_option
+@json_option
 @pass_ctx
 def amend(
-    ctx: click.Context, agreement_id: int, note: str, on: date | None, by: str | None
+    ctx: click.Context,
+    agreement_id: int,
+    note: str,
+    on: date | None,
+    by: str | None,
+    as_json: bool = False,
 ) -> None:
     """Open the next amendment of agreement ID's terms (a draft); prints its number."""
     from workflow.amend import open_amendment
@@ -42,7 +50,8 @@ def amend(
     with app_for(ctx) as app, app.write() as session:
         number = open_amendment(session, agreement_id, note, app.person(session, by),
                                 app.context(), on=on)  # fmt: skip
-    say(present.amendment_opened(number))
+    opened = {"agreement": agreement_id, "amendment": number}
+    emit(opened, as_json, lambda _: present.amendment_opened(number))
 
 
 @agreement.command("consequences")

@@ -205,26 +205,21 @@ def say(text: str, warnings: str = "") -> None:
         click.echo(warnings, err=True)
 
 
+# An import's FILE argument: a CSV file, or `-` for standard input (`read_csv_text` reads both).
+CSV_FILE = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+csv_file_argument = click.argument("file", type=CSV_FILE)
+
+
 def read_csv_text(file: Path) -> str:
-    """A CSV file's text (a UTF-8 byte-order mark is dropped); not UTF-8 is bad input."""
+    """A CSV file's text, or standard input's for `-` (a UTF-8 byte-order mark is dropped); not
+    UTF-8 is bad input."""
+    is_stdin = str(file) == "-"
     try:
+        if is_stdin:
+            return sys.stdin.buffer.read().decode("utf-8-sig")
         return file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BadInput(f"{file} is not UTF-8 text") from exc
-
-
-def read_csv_input(name: str) -> str:
-    """The CSV text of the file `name`, or of standard input when `name` is `-`."""
-    if name != "-":
-        path = Path(name)
-        if not path.is_file():
-            raise BadInput(f"no file {name}")
-        return read_csv_text(path)
-    try:
-        raw = sys.stdin.buffer.read()
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInput("standard input is not UTF-8 text") from exc
+        raise BadInput(f"{'standard input' if is_stdin else file} is not UTF-8 text") from exc
 
 
 def settings_for(ctx: click.Context, *, service: bool = False) -> Settings:

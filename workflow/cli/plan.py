@@ -14,6 +14,7 @@ from workflow.cli.common import (
     RECORD_ID,
     app_for,
     by_option,
+    csv_file_argument,
     emit,
     json_option,
     on_option,
@@ -21,8 +22,9 @@ from workflow.cli.common import (
     read_csv_text,
     say,
 )
+from workflow.cli.progress import progress_bar
 
-csv_file = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+csv_file = csv_file_argument
 agreement_arg = click.argument("agreement_id", type=RECORD_ID, metavar="AGREEMENT")
 
 
@@ -45,6 +47,7 @@ def benchmark() -> None:
 @by_option
 @click.option("--amendment", type=AMENDMENT, metavar="N",
               help="Add it to amendment N's draft instead of the plan.")  # fmt: skip
+@json_option
 @pass_ctx
 def add(
     ctx: click.Context,
@@ -59,6 +62,7 @@ def add(
     on: date | None,
     by: str | None,
     amendment: int | None = None,
+    as_json: bool = False,
 ) -> None:
     """Add a benchmark to the plan of AGREEMENT (or to amendment N's draft); prints the new
     benchmark's id."""
@@ -74,12 +78,12 @@ def add(
         with app_for(ctx) as app, app.write() as session:
             added = add_to_draft(session, agreement_id, amendment, given,
                                  app.person(session, by), app.context(), on=on)  # fmt: skip
-        say(present.benchmark_added(added))
+        emit({"id": added}, as_json, lambda _: present.benchmark_added(added))
         return
     with app_for(ctx) as app, app.write() as session:
         added = add_benchmark(session, agreement_id, given, app.person(session, by),
                               app.context(), on=on)  # fmt: skip
-    say(present.benchmark_added(added))
+    emit({"id": added}, as_json, lambda _: present.benchmark_added(added))
 
 
 @benchmark.command("import")
@@ -87,19 +91,26 @@ def add(
 @csv_file
 @on_option
 @by_option
+@json_option
 @pass_ctx
 def import_(
-    ctx: click.Context, agreement_id: int, file: Path, on: date | None, by: str | None
+    ctx: click.Context,
+    agreement_id: int,
+    file: Path,
+    on: date | None,
+    by: str | None,
+    as_json: bool = False,
 ) -> None:
     """Import benchmarks from CSV (header: school,kind,label,baseline,target_18,target_36,
-    direction); all rows or none."""
+    direction; FILE `-`: standard input); all rows or none."""
     from workflow.plan import import_benchmarks
 
     text = read_csv_text(file)
-    with app_for(ctx) as app, app.write() as session:
+    with app_for(ctx) as app, app.write() as session, progress_bar("benchmarks") as progress:
         added = import_benchmarks(session, agreement_id, text, app.person(session, by),
-                                  app.context(), on=on)  # fmt: skip
-    say(present.benchmarks_imported(added))
+                                  app.context(), on=on, progress=progress)  # fmt: skip
+    emit({"imported": len(added), "benchmarks": added}, as_json,
+         lambda _: present.benchmarks_imported(added))  # fmt: skip
 
 
 @benchmark.command("measure")
@@ -130,16 +141,20 @@ def measure(
 @agreement_arg
 @csv_file
 @by_option
+@json_option
 @pass_ctx
-def measure_import(ctx: click.Context, agreement_id: int, file: Path, by: str | None) -> None:
-    """Import measurements from CSV (header: benchmark,value,on,evidence); all rows or none."""
+def measure_import(
+    ctx: click.Context, agreement_id: int, file: Path, by: str | None, as_json: bool = False
+) -> None:
+    """Import measurements from CSV (header: benchmark,value,on,evidence; FILE `-`: standard
+    input); all rows or none."""
     from workflow.plan import import_measurements
 
     text = read_csv_text(file)
-    with app_for(ctx) as app, app.write() as session:
+    with app_for(ctx) as app, app.write() as session, progress_bar("measurements") as progress:
         count = import_measurements(session, agreement_id, text, app.person(session, by),
-                                    app.context())  # fmt: skip
-    say(present.measurements_imported(count))
+                                    app.context(), progress)  # fmt: skip
+    emit({"imported": count}, as_json, lambda _: present.measurements_imported(count))
 
 
 @benchmark.command("list")

@@ -225,7 +225,8 @@ def _audited(value: Any, nested: bool = False, key: str = "") -> str:
 def agreement_row(view: dict[str, Any]) -> str:
     upcoming = [d for d in view["deadlines"] if d["status"] == "open"]
     nxt = f"{upcoming[0]['kind']} {upcoming[0]['due']}" if upcoming else "-"
-    return f"{view['id']:>5}  {view['district']:<10} {view['state']:<26} {nxt}"
+    name = f"  {view['district_name']}" if view.get("district_name") else ""
+    return f"{view['id']:>5}  {view['district']:<10} {view['state']:<26} {nxt}{name}"
 
 
 def agreement_rows(views: list[dict[str, Any]]) -> str:
@@ -777,3 +778,10 @@ def notice_preview(shown: Any) -> str:
         f"To: {shown.to}\n\n"
         f"{shown.text}"
     )
+
+
+# --- pal export ----------------------------------------------------------------------------------
+
+
+def exported(rows: int, table: str, out: object) -> str:
+    return f"exported {rows} rows of {table} to {out}"

@@ -8,16 +8,19 @@ from pathlib import Path
 import click
 
 from workflow.cli import present
+from workflow.cli.choices import ROLE
 from workflow.cli.common import (
     ISO_DATE,
     app_for,
     by_option,
+    csv_file_argument,
     emit,
     json_option,
     pass_ctx,
     read_csv_text,
     say,
 )
+from workflow.cli.progress import progress_bar
 
 
 @click.group()
@@ -52,17 +55,20 @@ def district_add(
 
 
 @district.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@csv_file_argument
 @by_option
+@json_option
 @pass_ctx
-def district_import(ctx: click.Context, file: Path, by: str | None) -> None:
-    """Import districts from CSV (header: code,name,isd,psa,authorizer); all rows or none."""
+def district_import(ctx: click.Context, file: Path, by: str | None, as_json: bool) -> None:
+    """Import districts from CSV (header: code,name,isd,psa,authorizer; FILE `-`: standard
+    input); all rows or none."""
     from workflow.registry import import_districts
 
     text = read_csv_text(file)
-    with app_for(ctx) as app, app.write() as session:
-        added = import_districts(session, text, app.clerk(by), app.context())
-    say(present.districts_imported(added))
+    with app_for(ctx) as app, app.write() as session, progress_bar("districts") as progress:
+        added = import_districts(session, text, app.clerk(by), app.context(), progress)
+    report = {"imported": len(added), "districts": [district.code for district in added]}
+    emit(report, as_json, lambda _: present.districts_imported(added))
 
 
 @district.command("list")
@@ -192,12 +198,7 @@ def contact() -> None:
 @contact.command("add")
 @click.argument("email")
 @click.option("--name", required=True)
-@click.option(
-    "--role",
-    required=True,
-    help="liaison, director, state_superintendent, "
-    "superintendent, board_president, authorizer, isd_superintendent, partner",
-)
+@click.option("--role", type=ROLE, required=True, help="District roles need --district.")
 @click.option("--district", "district_code", metavar="CODE")
 @click.option("--phone", metavar="TEXT")
 @click.option(
@@ -229,7 +230,7 @@ def contact_add(
 
 @contact.command("end")
 @click.argument("email")
-@click.option("--role", required=True)
+@click.option("--role", type=ROLE, required=True)
 @click.option("--district", "district_code", metavar="CODE")
 @click.option("--on", type=ISO_DATE, required=True, help="First day the role is no longer held.")
 @by_option

@@ -16,7 +16,6 @@ from workflow.cli.common import (
     json_option,
     on_option,
     pass_ctx,
-    say,
 )
 
 agreement_arg = click.argument("agreement_id", type=RECORD_ID, metavar="AGREEMENT")
@@ -47,6 +46,7 @@ def show(ctx: click.Context, agreement_id: int, as_json: bool) -> None:
 @on_option
 @click.option("--note")
 @click.option("--evidence", metavar="TEXT", help="What was submitted or where it is kept.")
+@json_option
 @pass_ctx
 def step(
     ctx: click.Context,
@@ -56,6 +56,7 @@ def step(
     on: date | None,
     note: str | None,
     evidence: str | None,
+    as_json: bool = False,
 ) -> None:
     """Record STEP of the open review (evidence, self_assessment, partner_assessment,
     mde_assessment, conference), in that order."""
@@ -66,7 +67,8 @@ def step(
         record_step(session, agreement_id, step, app.person(session, by), app.context(), on=on,
                     note=note, evidence=evidence)  # fmt: skip
         summary = review_summary(session, agreement_id)
-    say(present.step_recorded(agreement_id, step, summary))
+    recorded = {"agreement": agreement_id, "step": step, "review": summary}
+    emit(recorded, as_json, lambda _: present.step_recorded(agreement_id, step, summary))
 
 
 def _by_school(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -91,6 +93,7 @@ def _by_school(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--reason", "reasons", multiple=True, metavar="SCHOOL=TEXT",
               help="Why the agreed status differs from the computed one.")  # fmt: skip
 @click.option("--note")
+@json_option
 @pass_ctx
 def determine(
     ctx: click.Context,
@@ -100,6 +103,7 @@ def determine(
     overrides: tuple[str, ...],
     reasons: tuple[str, ...],
     note: str | None,
+    as_json: bool = False,
 ) -> None:
     """Record the status determination of AGREEMENT's open review."""
     from workflow import reviews
@@ -110,4 +114,5 @@ def determine(
         state = reviews.determine(session, agreement_id, app.person(session, by), context,
                                   on=on, overrides=agreed, reasons=why, note=note)  # fmt: skip
         view = reviews.review_view(session, agreement_id, today=context.today)
-    say(present.determination_recorded(agreement_id, state, view))
+    determined = {"agreement": agreement_id, "state": state, "review": view}
+    emit(determined, as_json, lambda _: present.determination_recorded(agreement_id, state, view))

@@ -27,13 +27,17 @@ def _redactor(app: Any) -> Callable[[str], str]:
 
 @click.command()
 @click.option("--now", type=ISO_DATETIME, help="Run as of this moment (naive = local time).")
+@json_option
 @pass_ctx
-def tick(ctx: click.Context, now: datetime | None) -> None:
+def tick(ctx: click.Context, now: datetime | None, as_json: bool = False) -> None:
     """Run one sweep and one delivery pass, then exit (for cron, operators and tests)."""
     from workflow.service import tick as run_tick
 
     with app_for(ctx) as app:
         report = run_tick(app, _aware(now, app.settings.tz))
+    if as_json:
+        emit(report.view(), as_json, str)
+        return
     say(*present.tick_report(report))
 
 
@@ -79,14 +83,23 @@ def outbox() -> None:
 @click.option(
     "--status", "status_", metavar="STATUS", help="pending, retrying, sent, failed or unaddressed."
 )
+@click.option("--agreement", "agreement_id", type=RECORD_ID, metavar="ID",
+              help="Only the mail about this agreement.")  # fmt: skip
+@click.option("--limit", type=click.IntRange(min=0), metavar="N", help="Only the newest N.")
 @json_option
 @pass_ctx
-def outbox_list(ctx: click.Context, status_: str | None, as_json: bool) -> None:
+def outbox_list(
+    ctx: click.Context,
+    status_: str | None,
+    as_json: bool,
+    agreement_id: int | None = None,
+    limit: int | None = None,
+) -> None:
     """List outgoing mail, newest last."""
     from notifications.admin import list_outbox
 
     with app_for(ctx) as app, app.read() as session:
-        rows = list_outbox(session, status_)
+        rows = list_outbox(session, status_, agreement=agreement_id, limit=limit)
         redact = _redactor(app)
     for row in rows:  # rows stored before errors were redacted at the source, say
         row["last_error"] = redact(row["last_error"]) if row["last_error"] else row["last_error"]
@@ -110,11 +123,14 @@ def outbox_show(ctx: click.Context, outbox_id: int, as_json: bool) -> None:
 
 @outbox.command("retry")
 @click.argument("outbox_id", type=RECORD_ID, metavar="ID")
+@json_option
 @pass_ctx
-def outbox_retry(ctx: click.Context, outbox_id: int) -> None:
+def outbox_retry(ctx: click.Context, outbox_id: int, as_json: bool = False) -> None:
     """Send a failed (or retrying) message again at the next delivery pass."""
     from notifications.admin import retry
 
     with app_for(ctx) as app, app.write() as session:
-        retry(session, outbox_id, app.context().now)
-    say(present.retry_queued(outbox_id))
+        row = retry(session, outbox_id, app.context().now)
+        redact = _redactor(app)
+    row["last_error"] = redact(row["last_error"]) if row["last_error"] else row["last_error"]
+    emit(row, as_json, lambda _: present.retry_queued(outbox_id))
