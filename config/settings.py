@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from states.context import DEFAULT_OFFICE_PHONE, DEFAULT_OFFICE_WEB
 from states.errors import BadInput
 
 ENV_PREFIX = "PAL_"
@@ -54,6 +55,9 @@ class Settings(BaseModel):
     smtp_timeout: float = Field(30.0, gt=0, le=3600)
     sweep_seconds: float = Field(60.0, gt=0, le=86400)
     notice_hour: int = Field(8, ge=0, le=23)
+    # The office's telephone and web address, in every notice's contact block.
+    office_phone: str = Field(DEFAULT_OFFICE_PHONE, min_length=1)
+    office_web: str = Field(DEFAULT_OFFICE_WEB, min_length=1)
 
     @field_validator("timezone")
     @classmethod

@@ -57,6 +57,8 @@ from notifications.words import FILTERS, OPTIONAL
 
 TEMPLATES = Path(__file__).with_name("templates")
 RECIPIENT = "recipient"
+# The value the HTML template is given its notice's subject in.
+SUBJECT = "subject"
 # What a hole looks up in the shared render (a name no template may use).
 _HOLE = "_pal_hole"
 
@@ -138,19 +140,26 @@ class Renderer:
         text_template = env.get_template(f"{notice}.txt")
         # One context serves the subject block and the whole text body (as Template.render does).
         context = text_template.new_context(values)
-        subject = "".join(text_template.blocks["subject"](context))
+        subject = " ".join("".join(text_template.blocks["subject"](context)).split())
+        # Both bodies name the notice by its subject (the HTML in its title and heading).
+        values = {**values, SUBJECT: subject}
         return Rendered(
-            subject=" ".join(subject.split()),
-            text=env.concat(text_template.root_render_func(context)),
+            subject=subject,
+            text=env.concat(text_template.root_render_func(text_template.new_context(values))),
             html=env.get_template(f"{notice}.html").render(values),
         )
 
     def render_once(self, notice: str, values: dict[str, Any]) -> Addressable:
         """Render `notice` for any recipient; `.to(person)` addresses it."""
-        return Addressable(self, notice, values, self._shared(notice, values))
+        shared = self._shared(notice, values)
+        if shared is not None:
+            # Every recipient's bodies are given the one subject (it mentions no recipient).
+            values = {**values, SUBJECT: shared[0][0][0]}
+        return Addressable(self, notice, values, shared)
 
     def _shared(self, notice: str, values: dict[str, Any]) -> tuple[_Part, _Part, _Part] | None:
-        """The shared render's subject, text and HTML parts, or None to render per recipient."""
+        """The shared render's subject, text and HTML parts, or None to render per recipient
+        (also when the subject differs between recipients: the HTML shows it)."""
         if notice in self._unsplittable:
             return None
         holes = _Holes(self._split.holes, self._marker)
@@ -161,7 +170,13 @@ class Renderer:
             html_template = self._split.get_template(f"{notice}.html")
             context = text_template.new_context(shared)
             subject = self._part(text_template.blocks["subject"](context), holes)
-            text = self._part(text_template.root_render_func(context), holes)
+            if subject is None or subject[1]:
+                return None
+            subject = ((" ".join(subject[0][0].split()),), ())
+            shared[SUBJECT] = subject[0][0]
+            text = self._part(
+                text_template.root_render_func(text_template.new_context(shared)), holes
+            )
             html = self._part(
                 html_template.root_render_func(html_template.new_context(shared)), holes
             )
@@ -170,10 +185,8 @@ class Renderer:
             return None
         except Exception:
             return None  # the plain render raises it too, or it was the split's own failure
-        if subject is None or text is None or html is None:
+        if text is None or html is None:
             return None
-        if not subject[1]:
-            subject = ((" ".join(subject[0][0].split()),), ())
         return subject, text, html
 
     def _part(self, rendered: Iterator[str], seen: _Holes) -> _Part | None:

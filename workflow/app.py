@@ -33,6 +33,8 @@ class App:
             tz=self.settings.tz,
             notice_hour=self.settings.notice_hour,
             rules_version=self.settings.rules_version,
+            office_phone=self.settings.office_phone,
+            office_web=self.settings.office_web,
         )
 
     @contextmanager
