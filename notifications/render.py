@@ -1,6 +1,7 @@
 """Render a notice from its jinja2 template pair (`NAME.txt`, `NAME.html`), HTML autoescaped.
 
-The subject is the `subject` block of the text template, so each notice lives in two files.
+The subject is the `subject` block of the text template, so each notice lives in two files; both
+bodies are then given it as the value `subject` (the HTML's title and heading name the notice).
 
 A notice usually goes to several people, and only the parts of its templates that mention
 `recipient` differ between them. `Renderer.render_once` renders everything else once and each of
@@ -11,7 +12,7 @@ template:
 - Each template is parsed a second time, in a shadow environment, and rewritten: every piece
   that refers to `recipient` (an output expression, or a whole `for`, `with`, `filter`,
   `include` or `if` whose test mentions it) becomes a hole, a lookup that yields a marker; the
-  piece itself is compiled, unchanged and under the same template name (so with the same
+  piece itself is compiled (`subject` counts as a mention: a subject may name the recipient), unchanged and under the same template name (so with the same
   autoescaping), as a block of a fragment template. `if`s whose tests do not mention the
   recipient and `block`s are looked into; includes count as mentioning it. A piece that is
   just `{{ recipient.ATTRIBUTE }}` is evaluated directly, as its compiled code would.
@@ -151,32 +152,24 @@ class Renderer:
 
     def render_once(self, notice: str, values: dict[str, Any]) -> Addressable:
         """Render `notice` for any recipient; `.to(person)` addresses it."""
-        shared = self._shared(notice, values)
-        if shared is not None:
-            # Every recipient's bodies are given the one subject (it mentions no recipient).
-            values = {**values, SUBJECT: shared[0][0][0]}
-        return Addressable(self, notice, values, shared)
+        return Addressable(self, notice, values, self._shared(notice, values))
 
     def _shared(self, notice: str, values: dict[str, Any]) -> tuple[_Part, _Part, _Part] | None:
-        """The shared render's subject, text and HTML parts, or None to render per recipient
-        (also when the subject differs between recipients: the HTML shows it)."""
+        """The shared render's subject, text and HTML parts, or None to render per recipient."""
         if notice in self._unsplittable:
             return None
         holes = _Holes(self._split.holes, self._marker)
         shared = {**values, _HOLE: holes}
-        shared.pop(RECIPIENT, None)  # using it fails, should the rewrite have missed a use
+        # Using them fails, should the rewrite have missed a use (the subject may be the
+        # recipient's own, so the bodies' mentions of it are holes too).
+        shared.pop(RECIPIENT, None)
+        shared.pop(SUBJECT, None)
         try:
             text_template = self._split.get_template(f"{notice}.txt")
             html_template = self._split.get_template(f"{notice}.html")
             context = text_template.new_context(shared)
             subject = self._part(text_template.blocks["subject"](context), holes)
-            if subject is None or subject[1]:
-                return None
-            subject = ((" ".join(subject[0][0].split()),), ())
-            shared[SUBJECT] = subject[0][0]
-            text = self._part(
-                text_template.root_render_func(text_template.new_context(shared)), holes
-            )
+            text = self._part(text_template.root_render_func(context), holes)
             html = self._part(
                 html_template.root_render_func(html_template.new_context(shared)), holes
             )
@@ -185,8 +178,10 @@ class Renderer:
             return None
         except Exception:
             return None  # the plain render raises it too, or it was the split's own failure
-        if text is None or html is None:
+        if subject is None or text is None or html is None:
             return None
+        if not subject[1]:
+            subject = ((" ".join(subject[0][0].split()),), ())
         return subject, text, html
 
     def _part(self, rendered: Iterator[str], seen: _Holes) -> _Part | None:
@@ -231,11 +226,14 @@ class Addressable:
         contexts: dict[Template, Context] = {}
         try:
             if subject[1]:
-                subject_text = " ".join(self._fill(subject, person, contexts).split())
+                own = {**self.values, RECIPIENT: person}
+                subject_text = " ".join(self._fill(subject, own, contexts).split())
+                contexts.clear()  # the bodies' holes are given the subject too
             else:
                 subject_text = subject[0][0]  # normalised by the shared render
+            own = {**self.values, RECIPIENT: person, SUBJECT: subject_text}
             return Rendered(
-                subject_text, self._fill(text, person, contexts), self._fill(html, person, contexts)
+                subject_text, self._fill(text, own, contexts), self._fill(html, own, contexts)
             )
         except Exception:
             # Whatever a hole raises, the plain render raises (or shows it was the split's).
@@ -249,7 +247,11 @@ class Addressable:
             return None
         return tuple(_frame(part) for part in self.shared[1:])
 
-    def _fill(self, part: _Part, person: Any, contexts: dict[Template, Context]) -> str:
+    def _fill(
+        self, part: _Part, values: dict[str, Any], contexts: dict[Template, Context]
+    ) -> str:
+        """The part with its holes filled from `values` (the notice's, with the recipient and,
+        for the bodies, the subject)."""
         segments, holes = part
         if not holes:
             return segments[0]
@@ -257,12 +259,11 @@ class Addressable:
         for hole, segment in zip(holes, segments[1:], strict=True):
             if hole.attribute is not None:
                 # `{{ recipient.ATTRIBUTE }}`, evaluated as its compiled code evaluates it.
-                value = self.renderer.env.getattr(person, hole.attribute)
+                value = self.renderer.env.getattr(values[RECIPIENT], hole.attribute)
                 out.append(escape(value) if hole.autoescape else str(value))
             else:
                 context = contexts.get(hole.fragment)
                 if context is None:
-                    values = {**self.values, RECIPIENT: person}
                     context = contexts[hole.fragment] = hole.fragment.new_context(values)
                 out.append("".join(hole.fragment.blocks[hole.block](context)))
             out.append(segment)
@@ -427,10 +428,17 @@ def _attribute(piece: nodes.Stmt) -> str | None:
     return None
 
 
+# The names whose value may differ between recipients: the recipient, and the subject the
+# bodies are given (it may mention the recipient).
+_PER_RECIPIENT = frozenset({RECIPIENT, SUBJECT})
+
+
 def _mentions(node: nodes.Node) -> bool:
-    """Whether `node` refers to the recipient (an include counts: it may)."""
+    """Whether `node` refers to the recipient or the subject (an include counts: it may)."""
     for n in chain([node], node.find_all((nodes.Name, nodes.Include))):
-        if isinstance(n, nodes.Include) or (isinstance(n, nodes.Name) and n.name == RECIPIENT):
+        if isinstance(n, nodes.Include) or (
+            isinstance(n, nodes.Name) and n.name in _PER_RECIPIENT
+        ):
             return True
     return False
 
