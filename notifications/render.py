@@ -12,10 +12,11 @@ template:
 - Each template is parsed a second time, in a shadow environment, and rewritten: every piece
   that refers to `recipient` (an output expression, or a whole `for`, `with`, `filter`,
   `include` or `if` whose test mentions it) becomes a hole, a lookup that yields a marker; the
-  piece itself is compiled (`subject` counts as a mention: a subject may name the recipient), unchanged and under the same template name (so with the same
+  piece itself is compiled, unchanged and under the same template name (so with the same
   autoescaping), as a block of a fragment template. `if`s whose tests do not mention the
   recipient and `block`s are looked into; includes count as mentioning it. A piece that is
-  just `{{ recipient.ATTRIBUTE }}` is evaluated directly, as its compiled code would.
+  just `{{ recipient.ATTRIBUTE }}` is evaluated directly, as its compiled code would. The
+  value `subject` counts as the recipient: a subject may name them.
 - A template the rewrite cannot prove equal is not split at all: it is rendered per recipient.
   That is any assignment, macro, import, `autoescape` or extension statement, `self` or
   `super()`, a scoped block, or a mention of the recipient outside the blocks of a template that
@@ -247,9 +248,7 @@ class Addressable:
             return None
         return tuple(_frame(part) for part in self.shared[1:])
 
-    def _fill(
-        self, part: _Part, values: dict[str, Any], contexts: dict[Template, Context]
-    ) -> str:
+    def _fill(self, part: _Part, values: dict[str, Any], contexts: dict[Template, Context]) -> str:
         """The part with its holes filled from `values` (the notice's, with the recipient and,
         for the bodies, the subject)."""
         segments, holes = part
@@ -436,9 +435,7 @@ _PER_RECIPIENT = frozenset({RECIPIENT, SUBJECT})
 def _mentions(node: nodes.Node) -> bool:
     """Whether `node` refers to the recipient or the subject (an include counts: it may)."""
     for n in chain([node], node.find_all((nodes.Name, nodes.Include))):
-        if isinstance(n, nodes.Include) or (
-            isinstance(n, nodes.Name) and n.name in _PER_RECIPIENT
-        ):
+        if isinstance(n, nodes.Include) or (isinstance(n, nodes.Name) and n.name in _PER_RECIPIENT):
             return True
     return False
 

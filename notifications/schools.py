@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, union
+from sqlalchemy import BindParameter, bindparam, func, select, union
 from sqlmodel import Session
 
 from storage import tables
 from storage.prepared import Prepared
 
-_IDS = bindparam("ids", expanding=True)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 _A, _B = tables.AMENDMENT, tables.BENCHMARK
 _IN_FORCE = func.coalesce(
     select(func.max(_A.c.number))
@@ -27,9 +28,9 @@ _IN_FORCE = func.coalesce(
     0,
 )
 _COVERED = union(
-    select(
-        tables.AGREEMENT_SCHOOL.c.agreement_id, tables.AGREEMENT_SCHOOL.c.school_code
-    ).where(tables.AGREEMENT_SCHOOL.c.agreement_id.in_(_IDS)),
+    select(tables.AGREEMENT_SCHOOL.c.agreement_id, tables.AGREEMENT_SCHOOL.c.school_code).where(
+        tables.AGREEMENT_SCHOOL.c.agreement_id.in_(_IDS)
+    ),
     select(_B.c.agreement_id, _B.c.school_code).where(
         _B.c.agreement_id.in_(_IDS), _B.c.amendment == _IN_FORCE
     ),

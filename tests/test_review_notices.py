@@ -369,7 +369,9 @@ def test_an_escalation_names_each_option_chosen_and_the_reason(mailed: Pal) -> N
     rows = notices(mailed, "escalated", agreement)
     assert recipients(rows) == everyone()
     text = rows[0].body_text
-    assert "The consequences chosen: Intervention by the ISD and Increased supports from MDE." in text
+    assert (
+        "The consequences chosen: Intervention by the ISD and Increased supports from MDE." in text
+    )
     assert f"Reason: {ESCALATE_NOTE}" in text
     assert STATE_SUPERINTENDENT not in text
 
