@@ -6,8 +6,15 @@ rendered as the outbox renders it (`render_once(...).to(person)`) for a person o
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -208,3 +215,31 @@ def engine_terms(message: Rendered) -> list[str]:
         found += _SNAKE.findall(words) + _COMMAND.findall(words)
         found += [w for w in re.findall(r"[A-Za-z0-9_]+", words) if w in forbidden]
     return found
+
+
+# --- the demo's mail --------------------------------------------------------------------------
+
+
+def demo_roles(folder: Path) -> dict[str, set[str]]:
+    """Each address of the demo's database with the roles it ever held."""
+    roles: dict[str, set[str]] = defaultdict(set)
+    with sqlite3.connect(folder / "pal.db") as db:
+        for address, role in db.execute("SELECT email, role FROM assignment"):
+            roles[address].add(role)
+    return roles
+
+
+def demo_messages(folder: Path) -> Iterator[tuple[str, EmailMessage]]:
+    """Each message the demo wrote to its mail folder, with its file's name."""
+    for path in sorted((folder / "mail").rglob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        yield path.name, message
+
+
+def as_rendered(message: EmailMessage) -> Rendered:
+    """A sent message's subject and bodies, as the renderer made them."""
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    return Rendered(str(message["Subject"]), text.get_content(), html.get_content())

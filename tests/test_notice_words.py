@@ -3,14 +3,6 @@ of a ladder distinct, and whom to contact (see docs/design.md, "Words people rea
 
 from __future__ import annotations
 
-import email
-import email.policy
-import sqlite3
-import subprocess
-import sys
-from collections import defaultdict
-from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -20,6 +12,9 @@ from notice_samples import (
     ROLES,
     SCHOOLS,
     STAFF,
+    as_rendered,
+    demo_messages,
+    demo_roles,
     engine_terms,
     every_notice,
     forbidden_words,
@@ -172,45 +167,13 @@ def test_a_recipient_dependent_subject_still_heads_each_recipients_html() -> Non
 # --- the demo, read as a superintendent would ----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder where `pal demo` ran: its database and every message it sent."""
-    folder = tmp_path_factory.mktemp("demo")
-    pal = Path(sys.executable).with_name("pal")
-    subprocess.run([str(pal), "demo"], cwd=folder, check=True, capture_output=True, timeout=600)
-    return folder
-
-
-def _roles(folder: Path) -> dict[str, set[str]]:
-    roles: dict[str, set[str]] = defaultdict(set)
-    with sqlite3.connect(folder / "pal.db") as db:
-        for address, role in db.execute("SELECT email, role FROM assignment"):
-            roles[address].add(role)
-    return roles
-
-
-def demo_messages(folder: Path) -> Iterator[tuple[str, EmailMessage]]:
-    """Each message the demo sent, with the notice it is (its file tells it, see transports)."""
-    for path in sorted((folder / "mail").rglob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        yield path.name, message
-
-
-def _rendered(message: EmailMessage) -> Rendered:
-    text = message.get_body(("plain",))
-    html = message.get_body(("html",))
-    assert text is not None and html is not None
-    return Rendered(str(message["Subject"]), text.get_content(), html.get_content())
-
-
 def test_no_message_of_the_demo_carries_an_engine_term(demo: Path) -> None:
     """Every message the demo sends (thousands, every notice) is free of engine terms,
     backticks and commands; only staff get a "For PAL staff:" line."""
-    roles = _roles(demo)
+    roles = demo_roles(demo)
     count = 0
     for name, message in demo_messages(demo):
-        body = _rendered(message)
+        body = as_rendered(message)
         assert engine_terms(body) == [], (name, body.subject)
         address = message["To"].addresses[0].addr_spec
         if not roles[address] & STAFF:
