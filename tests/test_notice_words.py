@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import TRAD, Pal, identify, start_assessment
 from notice_samples import (
     LIAISON,
     OFFICE,
@@ -23,6 +24,7 @@ from notice_samples import (
     staff_lines,
     values,
 )
+from service_support import PLAN_DUE, local, outbox, tick
 
 from notifications.render import Rendered, render_once
 
@@ -180,3 +182,23 @@ def test_no_message_of_the_demo_carries_an_engine_term(demo: Path) -> None:
             assert staff_lines(body) == ([], []), (name, address)
         count += 1
     assert count > 1000
+
+
+# --- the countdown counts from the day the notice is made -------------------------------------
+
+
+def test_a_reminder_made_late_counts_the_days_really_left(seeded: Pal) -> None:
+    """The 7-day plan reminder, made two days late (the service was down), says "due in 5
+    days": the countdown is from the day the notice is made, not the step's nominal offset."""
+    agreement = identify(seeded, TRAD)
+    start_assessment(seeded, agreement)
+    tick(seeded, local(PLAN_DUE, offset_days=-5))
+
+    rows = [r for r in outbox(seeded) if r["notice"] == "plan_reminder"]
+    assert rows, "the reminder was made"
+    assert {row["subject"] for row in rows} == {
+        "Due soon: partnership plan for TRAD Public Schools due in 5 days (May 30, 2018), "
+        "3 signatures missing"
+    }
+    shown = seeded("outbox", "show", str(rows[0]["id"]), "--json").json()
+    assert "due on Wednesday, May 30, 2018, in 5 days." in shown["text"]
