@@ -23,7 +23,7 @@ from notifications import bodies
 from notifications.recipients import Directory, Recipients
 from notifications.render import mentions, render_once
 from notifications.reviews import NEEDS, ReviewBook, due_step, due_step_key, review_name
-from notifications.schools import School, covered_schools
+from notifications.schools import NO_SCHOOLS, PlanSchools, covered_schools
 from states.context import Context
 from states.corrections import TOLD
 from states.labels import party_label
@@ -396,7 +396,7 @@ class _Facts:
         directory: Directory,
         today: date,
         reviews: ReviewBook,
-        schools: Mapping[int, tuple[School, ...]],
+        schools: Mapping[int, PlanSchools],
         office: Office,
     ) -> None:
         self.directory = directory
@@ -428,7 +428,7 @@ class _Facts:
                 for p in self.parties(agreement.rules_version, district.psa)
                 if p not in signed
             ],
-            "plan_schools": self.schools.get(agreement.id, ()),
+            "plan_schools": self.schools.get(agreement.id, NO_SCHOOLS),
             "office": self.office,
             **item.extra,
         }

@@ -35,7 +35,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterator, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
 from itertools import chain
@@ -59,8 +59,10 @@ from notifications.words import FILTERS, OPTIONAL
 
 TEMPLATES = Path(__file__).with_name("templates")
 RECIPIENT = "recipient"
-# The value the HTML template is given its notice's subject in.
+# The value both bodies are given their notice's subject in.
 SUBJECT = "subject"
+# What `_Hole.attribute` is for a hole that is just `{{ subject }}` (no attribute is named so).
+SUBJECT_HOLE = "\x00subject"
 # What a hole looks up in the shared render (a name no template may use).
 _HOLE = "_pal_hole"
 
@@ -218,24 +220,25 @@ class Addressable:
     notice: str
     values: dict[str, Any]
     shared: tuple[_Part, _Part, _Part] | None
+    # One context per fragment template, made once for the notice's values and shared by its
+    # recipients: a hole's piece is a block that cannot assign (the rewrite refuses any
+    # assignment), so it reads its context and never writes it; each recipient's `recipient`
+    # and `subject` are bound in the context's own variables, which names resolve first.
+    contexts: dict[Template, Context] = field(default_factory=dict, compare=False, repr=False)
 
     def to(self, person: Any) -> Rendered:
         """The notice as `render(notice, {**values, "recipient": person})` renders it."""
         if self.shared is None:
             return self.renderer.render(self.notice, {**self.values, RECIPIENT: person})
         subject, text, html = self.shared
-        contexts: dict[Template, Context] = {}
         try:
             if subject[1]:
-                own = {**self.values, RECIPIENT: person}
-                subject_text = " ".join(self._fill(subject, own, contexts).split())
-                contexts.clear()  # the bodies' holes are given the subject too
+                own = {RECIPIENT: person}  # the subject is not known yet: the global one
+                subject_text = " ".join(self._fill(subject, own).split())
             else:
                 subject_text = subject[0][0]  # normalised by the shared render
-            own = {**self.values, RECIPIENT: person, SUBJECT: subject_text}
-            return Rendered(
-                subject_text, self._fill(text, own, contexts), self._fill(html, own, contexts)
-            )
+            own = {RECIPIENT: person, SUBJECT: subject_text}
+            return Rendered(subject_text, self._fill(text, own), self._fill(html, own))
         except Exception:
             # Whatever a hole raises, the plain render raises (or shows it was the split's).
             return self.renderer.render(self.notice, {**self.values, RECIPIENT: person})
@@ -248,23 +251,34 @@ class Addressable:
             return None
         return tuple(_frame(part) for part in self.shared[1:])
 
-    def _fill(self, part: _Part, values: dict[str, Any], contexts: dict[Template, Context]) -> str:
-        """The part with its holes filled from `values` (the notice's, with the recipient and,
-        for the bodies, the subject)."""
+    def _fill(self, part: _Part, own: dict[str, Any]) -> str:
+        """The part with its holes filled for one recipient (`own`: the recipient and, for the
+        bodies, the subject)."""
         segments, holes = part
         if not holes:
             return segments[0]
         out = [segments[0]]
+        contexts = self.contexts
+        bound: set[Template] = set()
         for hole, segment in zip(holes, segments[1:], strict=True):
             if hole.attribute is not None:
-                # `{{ recipient.ATTRIBUTE }}`, evaluated as its compiled code evaluates it.
-                value = self.renderer.env.getattr(values[RECIPIENT], hole.attribute)
+                # `{{ recipient.ATTRIBUTE }}` or `{{ subject }}`, evaluated as its compiled code
+                # evaluates it.
+                if hole.attribute == SUBJECT_HOLE:
+                    value = own[SUBJECT]
+                else:
+                    value = self.renderer.env.getattr(own[RECIPIENT], hole.attribute)
                 out.append(escape(value) if hole.autoescape else str(value))
             else:
-                context = contexts.get(hole.fragment)
+                fragment = hole.fragment
+                context = contexts.get(fragment)
                 if context is None:
-                    context = contexts[hole.fragment] = hole.fragment.new_context(values)
-                out.append("".join(hole.fragment.blocks[hole.block](context)))
+                    context = contexts[fragment] = fragment.new_context(self.values)
+                if fragment not in bound:
+                    bound.add(fragment)
+                    context.vars.pop(SUBJECT, None)  # a subject being filled has none
+                    context.vars.update(own)
+                out.append("".join(fragment.blocks[hole.block](context)))
             out.append(segment)
         return "".join(out)
 
@@ -288,7 +302,7 @@ class _Holes:
 class _Hole:
     fragment: Template  # renders the hole's piece in its `block`
     block: str
-    attribute: str | None  # when the piece is just `{{ recipient.ATTRIBUTE }}`
+    attribute: str | None  # when the piece is just `{{ recipient.ATTRIBUTE }}` (or the subject)
     autoescape: bool
 
 
@@ -414,9 +428,12 @@ class _Rewrite:
 
 
 def _attribute(piece: nodes.Stmt) -> str | None:
-    """ATTRIBUTE when `piece` is `{{ recipient.ATTRIBUTE }}`."""
+    """ATTRIBUTE when `piece` is `{{ recipient.ATTRIBUTE }}`; `SUBJECT_HOLE` when it is
+    `{{ subject }}`."""
     if isinstance(piece, nodes.Output) and len(piece.nodes) == 1:
         (child,) = piece.nodes
+        if type(child) is nodes.Name and child.name == SUBJECT and child.ctx == "load":
+            return SUBJECT_HOLE
         if (
             type(child) is nodes.Getattr
             and type(child.node) is nodes.Name

@@ -8,13 +8,14 @@ Loaded for the agreements of many notices in one query.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, func, select, union
 from sqlmodel import Session
 
+from states.labels import joined
 from storage import tables
 from storage.prepared import Prepared
 
@@ -48,7 +49,30 @@ class School:
     name: str
 
 
-def covered_schools(session: Session, ids: Iterable[int]) -> dict[int, tuple[School, ...]]:
+@dataclass(frozen=True)
+class PlanSchools:
+    """The schools a plan covers, and their names joined once (`A, B and C`) for the notices,
+    which name them in both bodies of every message."""
+
+    schools: tuple[School, ...] = ()
+    names: str = ""
+
+    @classmethod
+    def of(cls, schools: Iterable[School]) -> PlanSchools:
+        listed = tuple(schools)
+        return cls(listed, joined(school.name for school in listed))
+
+    def __len__(self) -> int:
+        return len(self.schools)
+
+    def __iter__(self) -> Iterator[School]:
+        return iter(self.schools)
+
+
+NO_SCHOOLS = PlanSchools()
+
+
+def covered_schools(session: Session, ids: Iterable[int]) -> dict[int, PlanSchools]:
     """Each agreement's covered schools, by name; an agreement covering none is absent."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -56,4 +80,4 @@ def covered_schools(session: Session, ids: Iterable[int]) -> dict[int, tuple[Sch
     found: dict[int, list[School]] = defaultdict(list)
     for row in _SCHOOLS.execute(session, {"ids": wanted}).rows:
         found[row.agreement_id].append(School(row.code, row.name))
-    return {agreement: tuple(schools) for agreement, schools in found.items()}
+    return {agreement: PlanSchools.of(schools) for agreement, schools in found.items()}

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
+from notifications.schools import NO_SCHOOLS
 from states.labels import (
     STAFF_ROLES,
     STATUS_LABELS,
@@ -40,6 +42,7 @@ def _plain(name: str) -> str:
     return name.replace("_", " ")
 
 
+@lru_cache(maxsize=4096)
 def monthday(day: date) -> str:
     """`June 2, 2017`: a date short enough for a subject."""
     return f"{day:%B} {day.day}, {day.year}"
@@ -82,7 +85,8 @@ OPTIONAL: Mapping[str, Any] = {
     # The roles of the office's own people: a template tests `recipient.role in staff_roles`
     # to add its one "For PAL staff:" line.
     "staff_roles": STAFF_ROLES,
-    "plan_schools": (),  # the schools the plan covers (notifications.schools)
+    # The schools the plan covers, with `.names` joined (notifications.schools).
+    "plan_schools": NO_SCHOOLS,
     "office": None,  # the office's phone and web address (set for every notice by the outbox)
     "subject": "",  # the notice's subject, for the HTML's title and heading (render.py)
 }

@@ -21,7 +21,7 @@ from typing import Any
 from config.rules import load_rules
 from notifications.render import Rendered, notice_names, render_once
 from notifications.reviews import ReviewFacts, SchoolFacts, StepFacts
-from notifications.schools import School
+from notifications.schools import PlanSchools, School
 from states.labels import (
     BENCHMARK_KIND_LABELS,
     CONSEQUENCE_LABELS,
@@ -60,7 +60,9 @@ LIAISON = SimpleNamespace(
     name="Lee Liaison", email="lee.liaison@mde.example", phone="517-555-0101", role="liaison"
 )
 OFFICE = SimpleNamespace(phone="517-555-0100", web="https://www.mde.example/partnership")
-SCHOOLS = (School("82010-01", "Lakeview Elementary"), School("82010-02", "Lakeview High School"))
+SCHOOLS = PlanSchools.of(
+    [School("82010-01", "Lakeview Elementary"), School("82010-02", "Lakeview High School")]
+)
 TODAY = date(2020, 2, 1)
 
 
