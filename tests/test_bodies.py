@@ -102,6 +102,25 @@ def test_a_greeting_changed_is_a_splice_and_a_body_changed_throughout_a_zlib_del
             bodies.unpack(wrong, delta)
 
 
+def test_a_greeting_changed_is_a_splice_even_when_the_renderers_frame_is_wide() -> None:
+    """The renderer's frame ends at a notice's last per-recipient piece (the contact block), far
+    from the greeting: a body that differs from the reference in its greeting alone is still a
+    small splice, the frame being where the search starts; it reads back exactly."""
+    paragraph = "The partnership plan for Lake District is due on Monday, March 2, 2020. " * 30
+    text = f"Dear Jo,\n{paragraph}\nContact: Lee"
+    reference = bodies.pack(text, f"<p>Dear Jo,</p><p>{paragraph}</p>")
+    own = (
+        "Dear Sam Lee,\n" + paragraph + "\nContact: Lee",
+        f"<p>Dear Sam Lee,</p><p>{paragraph}</p>",
+    )
+    frames = ((5, 3), (8, 4))  # what every recipient shares: the start and the very end
+
+    delta = bodies.delta(reference, bodies.pack(*own), frames)
+
+    assert delta[:1] == bodies.SPLICE and len(delta) < 64
+    assert bodies.unpack(bodies.reference(reference), delta) == own
+
+
 # --- in the database ---------------------------------------------------------------------------
 
 
