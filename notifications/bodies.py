@@ -147,10 +147,9 @@ def _cut(
     reference: bytes, own: bytes, frame: tuple[int, int] | None = None
 ) -> tuple[int, int, bytes]:
     """How `own` is made from `reference`: its first `kept` bytes, a new stretch, and its last
-    `tail` bytes (the longest such that they do not overlap). A `frame` that holds is taken as
-    it is when what it leaves is short enough to splice, else it is where the search starts:
-    the parts between a notice's first and last per-recipient piece may still be the same for
-    this recipient (a line only some recipients get)."""
+    `tail` bytes (the longest such that they do not overlap). A `frame` that holds is where the
+    search starts: the parts between a notice's first and last per-recipient piece may still be
+    the same for this recipient (a line only some recipients get)."""
     least_kept = least_tail = 0
     if frame is not None:
         kept, tail = frame
@@ -160,8 +159,6 @@ def _cut(
             and reference[:kept] == own[:kept]
             and reference[len(reference) - tail :] == own[len(own) - tail :]
         ):
-            if len(own) - tail - kept <= SPLICE_LIMIT:
-                return kept, tail, own[kept : len(own) - tail]
             least_kept, least_tail = kept, tail
     shortest = min(len(reference), len(own))
     kept = _common(reference, own, shortest - least_tail, from_end=False, least=least_kept)

@@ -185,6 +185,9 @@ class Renderer:
             return None
         if not subject[1]:
             subject = ((" ".join(subject[0][0].split()),), ())
+            # The same subject for everyone: written into the shared bodies, so that what
+            # differs between recipients (and what a splice stores) starts further down.
+            text, html = (_with_subject(part, subject[0][0]) for part in (text, html))
         return subject, text, html
 
     def _part(self, rendered: Iterator[str], seen: _Holes) -> _Part | None:
@@ -205,6 +208,22 @@ class Renderer:
         if len(segments) != len(holes) + 1 or pieces.count(marker) != len(holes):
             return None
         return tuple(segments), holes
+
+
+def _with_subject(part: _Part, subject: str) -> _Part:
+    """`part` with its `{{ subject }}` holes filled (as `Addressable._fill` fills them)."""
+    segments, holes = part
+    if not any(hole.attribute == SUBJECT_HOLE for hole in holes):
+        return part
+    merged = [segments[0]]
+    kept: list[_Hole] = []
+    for hole, segment in zip(holes, segments[1:], strict=True):
+        if hole.attribute == SUBJECT_HOLE:
+            merged[-1] += (str(escape(subject)) if hole.autoescape else subject) + segment
+        else:
+            kept.append(hole)
+            merged.append(segment)
+    return tuple(merged), tuple(kept)
 
 
 def _frame(part: _Part) -> tuple[int, int]:
