@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from states.context import DEFAULT_OFFICE_PHONE, DEFAULT_OFFICE_WEB
 from states.errors import BadInput
 
 ENV_PREFIX = "PAL_"
@@ -71,6 +72,10 @@ class Settings(BaseModel):
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    # The office's telephone and web address, in every notice's contact block.
+    office_phone: str = Field(DEFAULT_OFFICE_PHONE, min_length=1)
+    office_web: str = Field(DEFAULT_OFFICE_WEB, min_length=1)
 
     @field_validator("timezone")
     @classmethod

@@ -147,7 +147,10 @@ def _cut(
     reference: bytes, own: bytes, frame: tuple[int, int] | None = None
 ) -> tuple[int, int, bytes]:
     """How `own` is made from `reference`: its first `kept` bytes, a new stretch, and its last
-    `tail` bytes (the longest such that they do not overlap, unless `frame` gives them)."""
+    `tail` bytes (the longest such that they do not overlap). A `frame` that holds is where the
+    search starts: the parts between a notice's first and last per-recipient piece may still be
+    the same for this recipient (a line only some recipients get)."""
+    least_kept = least_tail = 0
     if frame is not None:
         kept, tail = frame
         fits = kept + tail <= min(len(reference), len(own))
@@ -156,17 +159,17 @@ def _cut(
             and reference[:kept] == own[:kept]
             and reference[len(reference) - tail :] == own[len(own) - tail :]
         ):
-            return kept, tail, own[kept : len(own) - tail]
-    kept = _common(reference, own, len(min(reference, own, key=len)), from_end=False)
-    room = min(len(reference), len(own)) - kept
-    tail = _common(reference, own, room, from_end=True)
+            least_kept, least_tail = kept, tail
+    shortest = min(len(reference), len(own))
+    kept = _common(reference, own, shortest - least_tail, from_end=False, least=least_kept)
+    tail = _common(reference, own, shortest - kept, from_end=True, least=least_tail)
     return kept, tail, own[kept : len(own) - tail]
 
 
-def _common(a: bytes, b: bytes, most: int, *, from_end: bool) -> int:
-    """The length of the longest common start (or end) of `a` and `b`, at most `most`: a binary
-    search of slice comparisons, each done in C."""
-    low, high = 0, most
+def _common(a: bytes, b: bytes, most: int, *, from_end: bool, least: int = 0) -> int:
+    """The length of the longest common start (or end) of `a` and `b`, at most `most`, known
+    to be at least `least`: a binary search of slice comparisons, each done in C."""
+    low, high = min(least, most), most
     while low < high:
         middle = (low + high + 1) // 2
         same = (

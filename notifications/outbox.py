@@ -23,9 +23,11 @@ from notifications import bodies
 from notifications.notice_dates import NoticeDates
 from notifications.recipients import Directory, Recipients
 from notifications.render import Rendered, mentions, render_once
-from notifications.reviews import NEEDS, ReviewBook, due_step, review_name
+from notifications.reviews import NEEDS, ReviewBook, due_step, due_step_key, review_name
+from notifications.schools import NO_SCHOOLS, PlanSchools, covered_schools
 from states.context import Context
 from states.corrections import TOLD
+from states.labels import party_label
 from states.registry import process
 from states.rules import DISTRICT_ROLES, RuleSet
 from storage import tables
@@ -71,6 +73,14 @@ _BINARY_COLUMNS = ("body_ref", "body", "calendar_ref")
 _EMPTY = bodies.pack("", "")
 _EMPTY_REF = bodies.digest(_EMPTY)
 _EMPTY_DELTA = bodies.delta(_EMPTY, _EMPTY)
+
+
+@dataclass(frozen=True)
+class Office:
+    """How to reach the Office of Partnership Districts (PAL_OFFICE_PHONE, PAL_OFFICE_WEB)."""
+
+    phone: str
+    web: str
 
 
 @dataclass(frozen=True)
@@ -276,7 +286,10 @@ def _address(
         (item, directory.resolve(item.agreement, item.roles, item.extra.get("named")))
         for item in owed
     ]
-    return directory, addressed, _Facts(directory, ctx.today, _reviews(session, owed))
+    schools = covered_schools(session, (item.agreement.id for item in owed))
+    office = Office(ctx.office_phone, ctx.office_web)
+    facts = _Facts(directory, ctx.today, _reviews(session, owed), schools, office)
+    return directory, addressed, facts
 
 
 def render_owed(
@@ -462,10 +475,21 @@ class _Facts:
     (the facts of a deadline kind and due date, the parties a rule version requires) is worked
     out once; each notice still gets its own dict and its own list of missing parties."""
 
-    def __init__(self, directory: Directory, today: date, reviews: ReviewBook) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        today: date,
+        reviews: ReviewBook,
+        schools: Mapping[int, PlanSchools],
+        office: Office,
+    ) -> None:
         self.directory = directory
+        # The day the notice is made: the countdown a notice tells counts from it, not from its
+        # nominal offset (a notice moved off a weekend tells the days really left).
         self.today = today
         self.reviews = reviews
+        self.schools = schools
+        self.office = office
         self.deadlines: dict[tuple[str, date], DeadlineFacts] = {}
         self.required: dict[tuple[str, bool], tuple[str, ...]] = {}
 
@@ -482,9 +506,14 @@ class _Facts:
             "district": district,
             "liaison": directory.liaison(agreement),
             "deadline": facts,
+            # The parties whose signatures the plan still lacks, by their names.
             "missing_parties": [
-                p for p in self.parties(agreement.rules_version, district.psa) if p not in signed
+                party_label(p)
+                for p in self.parties(agreement.rules_version, district.psa)
+                if p not in signed
             ],
+            "plan_schools": self.schools.get(agreement.id, NO_SCHOOLS),
+            "office": self.office,
             **item.extra,
         }
         if "named" in item.extra:
@@ -508,6 +537,7 @@ class _Facts:
         values["open_deadlines"] = [self.deadline(d.kind, d.due_on) for d in deadlines]
         if item.deadline is not None:
             values["due_step"] = due_step(version, item.deadline.kind)
+            values["due_step_key"] = due_step_key(version, item.deadline.kind)
 
     def deadline(self, kind: str, due_on: date) -> DeadlineFacts:
         found = self.deadlines.get((kind, due_on))

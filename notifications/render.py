@@ -1,6 +1,7 @@
 """Render a notice from its jinja2 template pair (`NAME.txt`, `NAME.html`), HTML autoescaped.
 
-The subject is the `subject` block of the text template, so each notice lives in two files.
+The subject is the `subject` block of the text template, so each notice lives in two files; both
+bodies are then given it as the value `subject` (the HTML's title and heading name the notice).
 
 A notice usually goes to several people, and only the parts of its templates that mention
 `recipient` differ between them. `Renderer.render_once` renders everything else once and each of
@@ -14,7 +15,8 @@ template:
   piece itself is compiled, unchanged and under the same template name (so with the same
   autoescaping), as a block of a fragment template. `if`s whose tests do not mention the
   recipient and `block`s are looked into; includes count as mentioning it. A piece that is
-  just `{{ recipient.ATTRIBUTE }}` is evaluated directly, as its compiled code would.
+  just `{{ recipient.ATTRIBUTE }}` is evaluated directly, as its compiled code would. The
+  value `subject` counts as the recipient: a subject may name them.
 - A template the rewrite cannot prove equal is not split at all: it is rendered per recipient.
   That is any assignment, macro, import, `autoescape` or extension statement, `self` or
   `super()`, a scoped block, or a mention of the recipient outside the blocks of a template that
@@ -33,7 +35,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterator, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
 from itertools import chain
@@ -57,6 +59,10 @@ from notifications.words import FILTERS, OPTIONAL
 
 TEMPLATES = Path(__file__).with_name("templates")
 RECIPIENT = "recipient"
+# The value both bodies are given their notice's subject in.
+SUBJECT = "subject"
+# What `_Hole.attribute` is for a hole that is just `{{ subject }}` (no attribute is named so).
+SUBJECT_HOLE = "\x00subject"
 # What a hole looks up in the shared render (a name no template may use).
 _HOLE = "_pal_hole"
 
@@ -138,10 +144,12 @@ class Renderer:
         text_template = env.get_template(f"{notice}.txt")
         # One context serves the subject block and the whole text body (as Template.render does).
         context = text_template.new_context(values)
-        subject = "".join(text_template.blocks["subject"](context))
+        subject = " ".join("".join(text_template.blocks["subject"](context)).split())
+        # Both bodies name the notice by its subject (the HTML in its title and heading).
+        values = {**values, SUBJECT: subject}
         return Rendered(
-            subject=" ".join(subject.split()),
-            text=env.concat(text_template.root_render_func(context)),
+            subject=subject,
+            text=env.concat(text_template.root_render_func(text_template.new_context(values))),
             html=env.get_template(f"{notice}.html").render(values),
         )
 
@@ -155,7 +163,10 @@ class Renderer:
             return None
         holes = _Holes(self._split.holes, self._marker)
         shared = {**values, _HOLE: holes}
-        shared.pop(RECIPIENT, None)  # using it fails, should the rewrite have missed a use
+        # Using them fails, should the rewrite have missed a use (the subject may be the
+        # recipient's own, so the bodies' mentions of it are holes too).
+        shared.pop(RECIPIENT, None)
+        shared.pop(SUBJECT, None)
         try:
             text_template = self._split.get_template(f"{notice}.txt")
             html_template = self._split.get_template(f"{notice}.html")
@@ -174,6 +185,9 @@ class Renderer:
             return None
         if not subject[1]:
             subject = ((" ".join(subject[0][0].split()),), ())
+            # The same subject for everyone: written into the shared bodies, so that what
+            # differs between recipients (and what a splice stores) starts further down.
+            text, html = (_with_subject(part, subject[0][0]) for part in (text, html))
         return subject, text, html
 
     def _part(self, rendered: Iterator[str], seen: _Holes) -> _Part | None:
@@ -196,6 +210,22 @@ class Renderer:
         return tuple(segments), holes
 
 
+def _with_subject(part: _Part, subject: str) -> _Part:
+    """`part` with its `{{ subject }}` holes filled (as `Addressable._fill` fills them)."""
+    segments, holes = part
+    if not any(hole.attribute == SUBJECT_HOLE for hole in holes):
+        return part
+    merged = [segments[0]]
+    kept: list[_Hole] = []
+    for hole, segment in zip(holes, segments[1:], strict=True):
+        if hole.attribute == SUBJECT_HOLE:
+            merged[-1] += (str(escape(subject)) if hole.autoescape else subject) + segment
+        else:
+            kept.append(hole)
+            merged.append(segment)
+    return tuple(merged), tuple(kept)
+
+
 def _frame(part: _Part) -> tuple[int, int]:
     segments, holes = part
     if not holes:
@@ -209,21 +239,25 @@ class Addressable:
     notice: str
     values: dict[str, Any]
     shared: tuple[_Part, _Part, _Part] | None
+    # One context per fragment template, made once for the notice's values and shared by its
+    # recipients: a hole's piece is a block that cannot assign (the rewrite refuses any
+    # assignment), so it reads its context and never writes it; each recipient's `recipient`
+    # and `subject` are bound in the context's own variables, which names resolve first.
+    contexts: dict[Template, Context] = field(default_factory=dict, compare=False, repr=False)
 
     def to(self, person: Any) -> Rendered:
         """The notice as `render(notice, {**values, "recipient": person})` renders it."""
         if self.shared is None:
             return self.renderer.render(self.notice, {**self.values, RECIPIENT: person})
         subject, text, html = self.shared
-        contexts: dict[Template, Context] = {}
         try:
             if subject[1]:
-                subject_text = " ".join(self._fill(subject, person, contexts).split())
+                own = {RECIPIENT: person}  # the subject is not known yet: the global one
+                subject_text = " ".join(self._fill(subject, own).split())
             else:
                 subject_text = subject[0][0]  # normalised by the shared render
-            return Rendered(
-                subject_text, self._fill(text, person, contexts), self._fill(html, person, contexts)
-            )
+            own = {RECIPIENT: person, SUBJECT: subject_text}
+            return Rendered(subject_text, self._fill(text, own), self._fill(html, own))
         except Exception:
             # Whatever a hole raises, the plain render raises (or shows it was the split's).
             return self.renderer.render(self.notice, {**self.values, RECIPIENT: person})
@@ -236,22 +270,34 @@ class Addressable:
             return None
         return tuple(_frame(part) for part in self.shared[1:])
 
-    def _fill(self, part: _Part, person: Any, contexts: dict[Template, Context]) -> str:
+    def _fill(self, part: _Part, own: dict[str, Any]) -> str:
+        """The part with its holes filled for one recipient (`own`: the recipient and, for the
+        bodies, the subject)."""
         segments, holes = part
         if not holes:
             return segments[0]
         out = [segments[0]]
+        contexts = self.contexts
+        bound: set[Template] = set()
         for hole, segment in zip(holes, segments[1:], strict=True):
             if hole.attribute is not None:
-                # `{{ recipient.ATTRIBUTE }}`, evaluated as its compiled code evaluates it.
-                value = self.renderer.env.getattr(person, hole.attribute)
+                # `{{ recipient.ATTRIBUTE }}` or `{{ subject }}`, evaluated as its compiled code
+                # evaluates it.
+                if hole.attribute == SUBJECT_HOLE:
+                    value = own[SUBJECT]
+                else:
+                    value = self.renderer.env.getattr(own[RECIPIENT], hole.attribute)
                 out.append(escape(value) if hole.autoescape else str(value))
             else:
-                context = contexts.get(hole.fragment)
+                fragment = hole.fragment
+                context = contexts.get(fragment)
                 if context is None:
-                    values = {**self.values, RECIPIENT: person}
-                    context = contexts[hole.fragment] = hole.fragment.new_context(values)
-                out.append("".join(hole.fragment.blocks[hole.block](context)))
+                    context = contexts[fragment] = fragment.new_context(self.values)
+                if fragment not in bound:
+                    bound.add(fragment)
+                    context.vars.pop(SUBJECT, None)  # a subject being filled has none
+                    context.vars.update(own)
+                out.append("".join(fragment.blocks[hole.block](context)))
             out.append(segment)
         return "".join(out)
 
@@ -275,7 +321,7 @@ class _Holes:
 class _Hole:
     fragment: Template  # renders the hole's piece in its `block`
     block: str
-    attribute: str | None  # when the piece is just `{{ recipient.ATTRIBUTE }}`
+    attribute: str | None  # when the piece is just `{{ recipient.ATTRIBUTE }}` (or the subject)
     autoescape: bool
 
 
@@ -401,9 +447,12 @@ class _Rewrite:
 
 
 def _attribute(piece: nodes.Stmt) -> str | None:
-    """ATTRIBUTE when `piece` is `{{ recipient.ATTRIBUTE }}`."""
+    """ATTRIBUTE when `piece` is `{{ recipient.ATTRIBUTE }}`; `SUBJECT_HOLE` when it is
+    `{{ subject }}`."""
     if isinstance(piece, nodes.Output) and len(piece.nodes) == 1:
         (child,) = piece.nodes
+        if type(child) is nodes.Name and child.name == SUBJECT and child.ctx == "load":
+            return SUBJECT_HOLE
         if (
             type(child) is nodes.Getattr
             and type(child.node) is nodes.Name
@@ -414,10 +463,15 @@ def _attribute(piece: nodes.Stmt) -> str | None:
     return None
 
 
+# The names whose value may differ between recipients: the recipient, and the subject the
+# bodies are given (it may mention the recipient).
+_PER_RECIPIENT = frozenset({RECIPIENT, SUBJECT})
+
+
 def _mentions(node: nodes.Node) -> bool:
-    """Whether `node` refers to the recipient (an include counts: it may)."""
+    """Whether `node` refers to the recipient or the subject (an include counts: it may)."""
     for n in chain([node], node.find_all((nodes.Name, nodes.Include))):
-        if isinstance(n, nodes.Include) or (isinstance(n, nodes.Name) and n.name == RECIPIENT):
+        if isinstance(n, nodes.Include) or (isinstance(n, nodes.Name) and n.name in _PER_RECIPIENT):
             return True
     return False
 

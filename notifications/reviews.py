@@ -150,6 +150,10 @@ class _Shape:
                 return STEP_LABELS[step]
         return DETERMINATION if kind == self.determination else None
 
+    def key_of(self, kind: str) -> str | None:
+        """The step a deadline kind is for, as `pal review step` names it (staff only)."""
+        return next((step for step, d in self.step_deadline.items() if d == kind), None)
+
 
 def _shape(version: str) -> _Shape:
     # Keyed by the deadlines themselves: a version's file may differ between rule folders.
@@ -175,6 +179,12 @@ def _shape_of(deadlines: tuple[DeadlineRule, ...]) -> _Shape:
 def due_step(version: str, kind: str) -> str | None:
     """What a review deadline of `kind` is for, in words (None for other deadlines)."""
     return _shape(version).step_of(kind)
+
+
+def due_step_key(version: str, kind: str) -> str | None:
+    """The step a review deadline of `kind` is for, as the command `pal review step` names it
+    (for the one line a notice tells PAL staff); None for the determination and others."""
+    return _shape(version).key_of(kind)
 
 
 def review_name(version: str, state: str) -> str | None:

@@ -12,6 +12,10 @@ from zoneinfo import ZoneInfo
 from states.calendar import local_date
 
 DEFAULT_ZONE = ZoneInfo("America/Detroit")
+# How a notice's reader reaches the Office of Partnership Districts (PAL_OFFICE_PHONE,
+# PAL_OFFICE_WEB); fictional defaults, like the demo's addresses.
+DEFAULT_OFFICE_PHONE = "517-555-0100"
+DEFAULT_OFFICE_WEB = "https://www.mde.example/partnership"
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,9 @@ class Context:
     # sender's domain), and the sender (PAL_MAIL_FROM), the organizer of calendar entries.
     message_domain: str = "pal.localhost"
     mail_from: str | None = None
+    # The office's contact details every notice ends with.
+    office_phone: str = DEFAULT_OFFICE_PHONE
+    office_web: str = DEFAULT_OFFICE_WEB
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

@@ -57,6 +57,60 @@ BENCHMARK_KIND_LABELS = {
     "local": "local measure",
 }
 DIRECTION_LABELS = {"higher": "higher is better", "lower": "lower is better"}
+# The roles of the Office of Partnership Districts: a notice to one of them may end with one
+# "For PAL staff:" line naming the command to run; nothing a district reads names a command.
+STAFF_ROLES = frozenset({"liaison", "director", "state_superintendent"})
+
+
+def party_label(party: str) -> str:
+    """`Board of Education` for `board`; an unknown party with its underscores as spaces."""
+    return PARTY_LABELS.get(party) or party.replace("_", " ")
+
+
+def consequence_label(option: str) -> str:
+    return CONSEQUENCE_LABELS.get(option) or option.replace("_", " ")
+
+
+def days(count: int) -> str:
+    """`1 day`, `7 days`."""
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def countdown(days_left: int) -> str:
+    """How far off a due date is, from the day a notice is made: `due in 7 days`, `due
+    tomorrow`, `due today`; `3 days overdue` once it has passed."""
+    if days_left > 1:
+        return f"due in {days(days_left)}"
+    if days_left == 1:
+        return "due tomorrow"
+    if days_left == 0:
+        return "due today"
+    return f"{days(-days_left)} overdue"
+
+
+def when(days_left: int) -> str:
+    """A due date in words from the day a notice is made: `in 7 days`, `tomorrow`, `today`,
+    `yesterday`, `3 days ago`."""
+    if days_left > 1:
+        return f"in {days(days_left)}"
+    if days_left in (1, 0, -1):
+        return ("yesterday", "today", "tomorrow")[days_left + 1]
+    return f"{days(-days_left)} ago"
+
+
+def urgency(days_left: int) -> str:
+    """The word a reminder's subject starts with, changing as the due date nears: `Plan ahead`
+    (three weeks or more), `Reminder` (one to three weeks), `Due soon` (within a week), `Final
+    reminder` (the day before), `Due today`."""
+    if days_left >= 21:
+        return "Plan ahead"
+    if days_left >= 8:
+        return "Reminder"
+    if days_left >= 2:
+        return "Due soon"
+    if days_left == 1:
+        return "Final reminder"
+    return "Due today" if days_left == 0 else "Overdue"
 
 
 def joined(items: Iterable[str], conjunction: str = "and") -> str:

@@ -241,3 +241,16 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     monkeypatch.setattr(render.Addressable, "to", recording)
     return seen
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where `pal demo` ran, once per session: its database and every message it sent
+    (the notices as a superintendent reads them)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("demo")
+    pal = Path(sys.executable).with_name("pal")
+    subprocess.run([str(pal), "demo"], cwd=folder, check=True, capture_output=True, timeout=900)
+    return folder

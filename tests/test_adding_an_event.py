@@ -86,7 +86,10 @@ def test_the_new_event_opens_meets_notifies_and_audits(extended: Pal) -> None:
     assert deadline(show(extended, agreement), "report_due")["due"] == "2019-12-01"
     out = ok(extended, "agreement", "fire", agreement, "submit_progress_report", "--set",
              "report=2019 M-STEP results", "--by", LIAISON, "--on", "2019-11-20")  # fmt: skip
-    assert out.strip() == f"agreement {agreement}: submit_progress_report -> rga"
+    assert out.strip() == (
+        f"agreement {agreement}: submit a progress report; "
+        "stage: 18-month Review of Goal Attainment"
+    )
     view = show(extended, agreement)
     assert deadline(view, "report_due")["status"] == "met"
     last = view["history"][-1]

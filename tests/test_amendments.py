@@ -106,7 +106,7 @@ def test_a_partly_signed_amendment_leaves_the_review_on_the_old_target(seeded: P
     ok(seeded, "benchmark", "edit", ids["grad"], "--amendment", number, "--target-18", "55",
        "--on", AMENDED_ON, "--by", LIAISON)  # fmt: skip
     out = sign_amendment(seeded, agreement, number, ("board", "superintendent"), on="2019-06-10")
-    signed = f"agreement {agreement}: superintendent signed amendment 1; not yet in force"
+    signed = f"agreement {agreement}: Superintendent signed amendment 1; not yet in force"
     assert out.strip() == signed
     measure(seeded, ids["grad"], "57")
     measure(seeded, ids["attendance"], "86")
@@ -118,7 +118,10 @@ def test_a_partly_signed_amendment_leaves_the_review_on_the_old_target(seeded: P
     assert review["schools"][0]["agreed"] != "on_track"
     assert terms(seeded, agreement, number)["status"] == "drafting"
     out = sign_amendment(seeded, agreement, number, ("mde",), on="2020-01-08")
-    assert out.strip() == f"agreement {agreement}: mde signed amendment 1; in force from 2020-01-08"
+    assert out.strip() == (
+        f"agreement {agreement}: Michigan Department of Education signed amendment 1; "
+        "in force from 2020-01-08"
+    )
     assert terms(seeded, agreement, number)["status"] == "in_force"
     assert terms(seeded, agreement, number)["in_force_on"] == "2020-01-08"
     assert terms(seeded, agreement, 0)["status"] == "superseded"

@@ -197,15 +197,19 @@ def test_list_filters_by_state_and_district(seeded: Pal) -> None:
 
 
 def test_human_show_is_a_readable_summary(seeded: Pal) -> None:
-    """The human `show` has the state, dates, next deadline, signatures and history."""
+    """The human `show` has the stage, dates, next deadline, signatures and history, each in
+    words: no engine name of a state, event, deadline, party or option."""
     agreement = signed_agreement(seeded)
     text = ok(seeded, "agreement", "show", agreement)
-    assert "signed" in text
+    assert "stage          Plan signed" in text
     assert "2018-03-01" in text
-    assert "rga_due" in text and "2019-11-01" in text
-    assert "board" in text and "mde" in text
-    assert "record_signature" in text
+    assert "next deadline  18-month Review of Goal Attainment, due 2019-11-01" in text
+    assert "Board of Education" in text and "Michigan Department of Education" in text
+    assert "record a signature of the plan" in text
+    assert "Intervention by the ISD" in text
     assert "system" in text
+    for name in ("rga_due", "record_signature", "needs_assessment", "isd_intervention"):
+        assert name not in text
 
 
 def test_human_list_has_one_line_per_agreement(seeded: Pal) -> None:
@@ -214,7 +218,7 @@ def test_human_list_has_one_line_per_agreement(seeded: Pal) -> None:
     identify(seeded, PSA)
     lines = ok(seeded, "agreement", "list").splitlines()
     assert len(lines) == 2
-    assert all("identified" in line for line in lines)
+    assert all("Identified for partnership" in line for line in lines)
 
 
 def test_contact_and_district_lists_as_json(seeded: Pal) -> None:

@@ -74,7 +74,9 @@ def test_a_notice_for_a_district_with_a_very_long_word_in_its_name_is_accepted_o
         assert max(len(line) for line in item.content.split(b"\r\n")) <= 998
         headers = item.content.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
         assert max(len(line) for line in headers) <= 78
-        assert item.message["Subject"] == f"{name} has been identified for a partnership agreement"
+        assert item.message["Subject"].startswith(
+            f"{name} has been identified for a partnership agreement: signed plan due "
+        )
         assert name in item.message.get_body(("plain",)).get_content()
 
 

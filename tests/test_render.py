@@ -307,13 +307,16 @@ AGREEMENT = SimpleNamespace(
     signed_on=date(2018, 5, 3),
 )
 DEADLINE = SimpleNamespace(kind="plan_due", label="the plan", due_on=date(2020, 3, 2), days_left=3)
-LIAISON = SimpleNamespace(name="Lee Liaison", email="lee@mde.example")
+LIAISON = SimpleNamespace(
+    name="Lee Liaison", email="lee@mde.example", phone="517-555-0101", role="liaison"
+)
 PEOPLE = [
-    SimpleNamespace(name="Pat  O'Brien", email="pat@lake.example"),
-    SimpleNamespace(name='<b>"Board"</b> & Co', email="board@lake.example"),
-    SimpleNamespace(name="\x1fRECIPIENT\x1f", email="x@lake.example"),
+    SimpleNamespace(name="Pat  O'Brien", email="pat@lake.example", role="superintendent"),
+    SimpleNamespace(name='<b>"Board"</b> & Co', email="board@lake.example", role="board_president"),
+    SimpleNamespace(name="\x1fRECIPIENT\x1f", email="x@lake.example", role="director"),
     LIAISON,
 ]
+OFFICE = SimpleNamespace(phone="517-555-0100", web="https://www.mde.example/partnership")
 
 
 @pytest.mark.parametrize("notice", notice_names())
@@ -323,7 +326,8 @@ def test_every_packaged_notice_is_split_and_renders_as_per_recipient(notice: str
         "district": DISTRICT,
         "liaison": LIAISON,
         "deadline": DEADLINE,
-        "missing_parties": ["board"],
+        "missing_parties": ["Board of Education"],
+        "office": OFFICE,
         "action": "open_rga",
         "action_label": "open the RGA",
         "reason": "not signed",

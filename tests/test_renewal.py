@@ -29,7 +29,10 @@ RENEW_NOTE = "two schools still short of their 36-month targets"
 def renew(pal: Pal, agreement: int) -> int:
     out = ok(pal, "agreement", "fire", agreement, "renew", "--note", RENEW_NOTE, "--by", DIRECTOR,
              "--on", RENEWED_ON)  # fmt: skip
-    assert out.startswith(f"agreement {agreement}: renew -> renewed; continued as agreement ")
+    assert out.startswith(
+        f"agreement {agreement}: renew the partnership agreement; stage: Renewed; "
+        "continued as agreement "
+    )
     renewal = show(pal, agreement)["renewed_as"]
     assert isinstance(renewal, int)
     return renewal

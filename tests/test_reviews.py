@@ -140,7 +140,7 @@ def test_an_rga_with_every_benchmark_met_finds_every_school_on_track(plan: Plan)
     """All met: both schools On-Track, the agreement implementing, rule version and inputs kept."""
     in_rga(plan, ALL_MET_18)
     out = review_done(plan.pal, plan.agreement, on=RGA_DETERMINED)
-    assert "implementing" in out
+    assert "Implementing the plan" in out
     assert statuses(plan.pal, plan.agreement, "rga") == {
         A: ("on_track", "on_track"), B: ("on_track", "on_track")
     }  # fmt: skip
@@ -283,7 +283,7 @@ def test_the_24_month_review_judges_against_the_18_month_targets(plan: Plan) -> 
                  on="2020-03-02")  # fmt: skip
     fire(plan.pal, plan.agreement, "open_review_24", by=DIRECTOR, on="2020-05-01")
     out = review_done(plan.pal, plan.agreement, on="2020-06-15")
-    assert "implementing" in out
+    assert "Implementing the plan" in out
     found = determinations(plan.pal, plan.agreement, "review_24")[A]
     assert found["computed"] == "on_track"
     assert found["inputs"][plan.ids["a_track"]]["target"] == 50

@@ -148,7 +148,7 @@ def test_start_assessment_names_the_liaison(seeded: Pal, actor: str) -> None:
     agreement = identify(seeded)
     out = ok(seeded, "agreement", "fire", agreement, "start_assessment", "--set",
              f"liaison={LIAISON.upper()}", "--by", actor, "--on", ASSESSMENT_ON)  # fmt: skip
-    assert "needs_assessment" in out
+    assert "stage: Needs assessment and plan" in out
     view = show(seeded, agreement)
     assert view["state"] == "needs_assessment"
     assert view["liaison"] == LIAISON
@@ -359,7 +359,7 @@ def test_open_rga_moves_signed_to_rga_and_meets_rga_due(seeded: Pal) -> None:
     agreement = signed_agreement(seeded)
     out = ok(seeded, "agreement", "fire", agreement, "open_rga", "--by", DIRECTOR,
              "--on", "2019-10-01")  # fmt: skip
-    assert "rga" in out
+    assert "stage: 18-month Review of Goal Attainment" in out
     view = show(seeded, agreement)
     assert view["state"] == "rga"
     assert deadline(view, "rga_due")["status"] == "met"
@@ -425,7 +425,7 @@ def test_escalate_from_every_active_state(seeded: Pal, db_url: str, state: str) 
     on = "2019-12-02"
     out = ok(seeded, "agreement", "fire", agreement, "escalate", "--set", "option=closure",
              "--by", STATE_SUPERINTENDENT, "--on", on, "--note", "benchmarks missed")  # fmt: skip
-    assert "next_level_accountability" in out
+    assert "stage: Next level of accountability" in out
     view = show(seeded, agreement)
     assert view["state"] == "next_level_accountability"
     assert view["escalation_option"] == "closure"

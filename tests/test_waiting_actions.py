@@ -55,7 +55,7 @@ def test_the_people_are_told_once_while_the_action_waits(seeded: Pal) -> None:
     assert len(told) == 2  # the liaison and the director, once each
     bodies = [row.body_text for row in with_bodies(seeded.db_url, "SELECT id FROM outbox WHERE "
               "notice = 'action_not_possible'")]  # fmt: skip
-    assert all("pal will then open the 24-month review itself" in b for b in bodies)
+    assert all("PAL will then open the 24-month review itself" in b for b in bodies)
 
 
 def test_a_36_month_review_due_during_the_24_month_review_opens_after_it(seeded: Pal) -> None:

@@ -35,6 +35,8 @@ class App:
             rules_version=self.settings.rules_version,
             message_domain=self.settings.message_domain,
             mail_from=self.settings.mail_from,
+            office_phone=self.settings.office_phone,
+            office_web=self.settings.office_web,
         )
 
     @contextmanager

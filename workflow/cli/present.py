@@ -134,26 +134,55 @@ def agreement_created(agreement_id: int | None) -> str:
     return str(agreement_id)
 
 
+# Engine names in words (states.labels and the process definition): the human output names
+# no engine state, event, deadline, party or option; `--json` keeps the names (a contract).
+
+
+def _stage(state: str) -> str:
+    from states.registry import process
+
+    return process("agreement").state_labels.get(state, state)
+
+
+def _event(event: str) -> str:
+    from states.registry import process
+
+    found = next((e for e in process("agreement").events if e.name == event), None)
+    return found.label if found is not None else event
+
+
+def _deadline(kind: str) -> str:
+    from states.registry import process
+
+    return process("agreement").deadline_labels.get(kind, kind).removeprefix("the ")
+
+
+def _party(party: str) -> str:
+    from states.labels import party_label
+
+    return party_label(party)
+
+
 def event_fired(
     agreement_id: int | None, event: str, state: str, successor: int | None = None
 ) -> str:
-    line = f"agreement {agreement_id}: {event} -> {state}"
+    line = f"agreement {agreement_id}: {_event(event)}; stage: {_stage(state)}"
     return f"{line}; continued as agreement {successor}" if successor is not None else line
 
 
 def signature_recorded(agreement_id: int | None, party: str, state: str) -> str:
-    return f"agreement {agreement_id}: {party} signed; state {state}"
+    return f"agreement {agreement_id}: {_party(party)} signed; stage: {_stage(state)}"
 
 
 def agreement_text(view: dict[str, Any]) -> str:
     lines = [
         f"Agreement {view['id']}: {view['district']} {view['district_name'] or ''}".rstrip(),
-        f"  state          {view['state']}",
+        f"  stage          {_stage(view['state'])}",
         f"  cohort         {view['cohort'] or '-'}",
         f"  identified on  {view['identified_on']}   (rules {view['rules_version']})",
         f"  signed on      {view['signed_on'] or '-'}",
         f"  liaison        {view['liaison'] or '-'}",
-        f"  consequences   {', '.join(view['consequences'])}",
+        f"  consequences   {_options(view['consequences'])}",
         *([f"  renewed from   agreement {view['renewed_from']}"] if view["renewed_from"] else []),
         *([f"  renewed as     agreement {view['renewed_as']}"] if view["renewed_as"] else []),
     ]
@@ -161,32 +190,32 @@ def agreement_text(view: dict[str, Any]) -> str:
         lines.append(f"  escalated to   {_options(view['escalation_option'].split(','))}")
     upcoming = [d for d in view["deadlines"] if d["status"] == "open"]
     lines.append(
-        f"  next deadline  {upcoming[0]['kind']} due {upcoming[0]['due']}"
+        f"  next deadline  {_deadline(upcoming[0]['kind'])}, due {upcoming[0]['due']}"
         if upcoming
         else "  next deadline  -"
     )
     signed = view["signatures"]
     lines.append(
         "  signatures     "
-        + (", ".join(f"{party} {day}" for party, day in signed.items()) if signed else "-")
+        + (", ".join(f"{_party(party)} {day}" for party, day in signed.items()) if signed else "-")
     )
     lines += _plan_lines(view)
     lines += amendments_line(view)
     if view["deadlines"]:
         lines.append("  deadlines")
         lines.extend(
-            f"    {d['kind']:<14} due {d['due']}  {d['status']}"
+            f"    {_deadline(d['kind']):<38} due {d['due']}  {d['status']}"
             + (f" ({d['closed_on']})" if d.get("closed_on") else "")
             for d in view["deadlines"]
         )
     if "history" in view:
         lines.append("  history")
         for h in view["history"]:
-            move = f"{h['from'] or '-'} -> {h['to']}" if h["from"] != h["to"] else h["to"]
+            moved = f" (now {_stage(h['to'])})" if h["from"] != h["to"] else ""
             extra = ", ".join(
                 f"{k}={_audited(v, key=k)}" for k, v in (h["data"] or {}).items() if v is not None
             )
-            line = f"    {h['on']}  {h['event']:<18} {move:<36} by {h['by']}"
+            line = f"    {h['on']}  {_event(h['event'])}{moved}, by {h['by']}"
             if extra and h["from"] is not None:  # a creation's data is shown above
                 line += f"  [{extra}]"
             if h["note"]:
@@ -224,9 +253,9 @@ def _audited(value: Any, nested: bool = False, key: str = "") -> str:
 
 def agreement_row(view: dict[str, Any]) -> str:
     upcoming = [d for d in view["deadlines"] if d["status"] == "open"]
-    nxt = f"{upcoming[0]['kind']} {upcoming[0]['due']}" if upcoming else "-"
+    nxt = f"{_deadline(upcoming[0]['kind'])} {upcoming[0]['due']}" if upcoming else "-"
     name = f"  {view['district_name']}" if view.get("district_name") else ""
-    return f"{view['id']:>5}  {view['district']:<10} {view['state']:<26} {nxt}{name}"
+    return f"{view['id']:>5}  {view['district']:<10} {_stage(view['state']):<36} {nxt}{name}"
 
 
 def agreement_rows(views: list[dict[str, Any]]) -> str:
@@ -237,7 +266,7 @@ def deadline_row(row: dict[str, Any]) -> str:
     left = row["days_left"]
     when = f"in {left} days" if left >= 0 else f"{-left} days overdue"
     return (
-        f"{row['due']}  {row['kind']:<14} agreement {row['agreement']:<5} "
+        f"{row['due']}  {_deadline(row['kind']):<38} agreement {row['agreement']:<5} "
         f"{row['district']:<10} {when}"
     )
 
@@ -338,7 +367,7 @@ def status_text(report: dict[str, Any]) -> str:
         lines.append("  ... (pal deadlines lists them all)")
     lines.append("next deadlines:")
     lines += [
-        f"  {d['due']}  {d['kind']:<14} agreement {d['agreement']} ({d['district']})"
+        f"  {d['due']}  {_deadline(d['kind']):<38} agreement {d['agreement']} ({d['district']})"
         for d in report["next_deadlines"]
         if d["status"] != "overdue"
     ] or ["  none"]
@@ -555,7 +584,7 @@ def _plan_lines(view: dict[str, Any]) -> list[str]:
 
 
 def signature_withdrawn(agreement_id: int | None, party: str) -> str:
-    return f"agreement {agreement_id}: signature of {party} withdrawn; it may sign again"
+    return f"agreement {agreement_id}: signature of {_party(party)} withdrawn; it may sign again"
 
 
 def date_corrected(agreement_id: int | None, on: date) -> str:
@@ -622,7 +651,7 @@ def draft_changed(agreement_id: int, amendment: int, what: str) -> str:
 
 
 def amendment_signed(agreement_id: int, amendment: int, party: str, in_force: str | None) -> str:
-    line = f"agreement {agreement_id}: {party} signed amendment {amendment}"
+    line = f"agreement {agreement_id}: {_party(party)} signed amendment {amendment}"
     return f"{line}; in force from {in_force}" if in_force else f"{line}; not yet in force"
 
 
