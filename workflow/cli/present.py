@@ -151,6 +151,10 @@ def _event(event: str) -> str:
     return found.label if found is not None else event
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _deadline(kind: str) -> str:
     from states.registry import process
 
@@ -356,10 +360,15 @@ def status_text(report: dict[str, Any]) -> str:
     waiting_timers = report["timers_waiting"]
     if waiting_timers:
         lines.append(f"timed actions waiting for a change of stage: {len(waiting_timers)}")
-        lines += [f"  agreement {t['agreement']}: {t['why']}" for t in waiting_timers]
+        # The stored outcome is the engine's refusal; a person reads which step waits.
+        lines += [
+            f"  agreement {t['agreement']}: {_capital(_event(t['action']))} "
+            "(cannot be taken at the agreement's current stage)"
+            for t in waiting_timers
+        ]
     lines.append(f"overdue deadlines: {report['overdue_count']}")
     lines += [
-        f"  {d['due']}  {d['kind']:<14} agreement {d['agreement']} ({d['district']}), "
+        f"  {d['due']}  {_deadline(d['kind']):<38} agreement {d['agreement']} ({d['district']}), "
         f"{-d['days_left']} days overdue"
         for d in report["overdue_deadlines"]
     ]
