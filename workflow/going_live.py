@@ -23,6 +23,7 @@ from states.registry import process
 from storage import tables
 from storage.models import District
 from workflow.actors import Actor
+from workflow.deadlines import BEFORE_GO_LIVE
 from workflow.engine import Request, apply
 from workflow.registry import import_rows
 from workflow.text import optional_text, quoted
@@ -33,8 +34,6 @@ CSV_HEADER = (
     "district", "identified_on", "cohort", "liaison", "rules", "consequences",
     *(f"{party}_signed" for party in PARTIES), "state", "note",
 )  # fmt: skip
-# How a timer whose moment passed before the agreement was imported is closed.
-BEFORE_GO_LIVE = "before_go_live"
 IMPORTED = "imported"
 
 

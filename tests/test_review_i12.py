@@ -1,0 +1,60 @@
+"""Review of issue 12 and 13 where their parts meet: going live, business days, corrections,
+the forecast, headers and status."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from helpers import (
+    DETROIT,
+    DIRECTOR,
+    LIAISON,
+    Pal,
+    add_contact,
+    add_district,
+    execute,
+    ok,
+    person,
+    today,
+)
+
+HEADER = (
+    "district,identified_on,cohort,liaison,rules,consequences,board_signed,"
+    "superintendent_signed,mde_signed,authorizer_signed,state,note\n"
+)
+
+
+def ago(days: int) -> str:
+    return (today() - timedelta(days=days)).isoformat()
+
+
+def register(pal: Pal, code: str) -> None:
+    add_district(pal, code)
+    for role in ("superintendent", "board_president", "isd_superintendent"):
+        add_contact(pal, person(code, role), role, code)
+
+
+def import_csv(pal: Pal, tmp_path: Any, *rows: str) -> None:
+    path = tmp_path / "agreements.csv"
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    ok(pal, "agreement", "import", path, "--by", DIRECTOR)
+
+
+def overdue_plan_row(code: str, *, identified: int = 400, rules: str = "") -> str:
+    """An agreement whose plan is long overdue: every overdue notice's moment has passed."""
+    return f"{code},{ago(identified)},2019,{LIAISON},{rules},,,,,,needs_assessment,\n"
+
+
+def test_a_rule_migration_after_going_live_sends_no_mail_about_the_past(
+    seeded: Pal, db_url: str, tmp_path: Any
+) -> None:
+    """Migrating an imported agreement to another rule version mails nobody about overdue
+    steps whose moment passed before pal ran: they count as run, like ones pal sent."""
+    register(seeded, "GMIG")
+    import_csv(seeded, tmp_path, overdue_plan_row("GMIG"))
+    ok(seeded, "agreement", "migrate", 1, "--rules", "2017-04", "--reason", "the first letter",
+       "--by", DIRECTOR)  # fmt: skip
+    ok(seeded, "tick", "--now", datetime.now(DETROIT).isoformat())
+    mail = [tuple(r) for r in execute(db_url, "SELECT notice, recipient, occurrence FROM outbox")]
+    assert mail == []
