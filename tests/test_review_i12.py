@@ -13,6 +13,7 @@ from helpers import (
     Pal,
     add_contact,
     add_district,
+    assert_error,
     execute,
     ok,
     person,
@@ -58,3 +59,12 @@ def test_a_rule_migration_after_going_live_sends_no_mail_about_the_past(
     ok(seeded, "tick", "--now", datetime.now(DETROIT).isoformat())
     mail = [tuple(r) for r in execute(db_url, "SELECT notice, recipient, occurrence FROM outbox")]
     assert mail == []
+
+
+def test_a_preview_html_file_that_cannot_be_written_is_bad_input(
+    seeded: Pal, tmp_path: Any
+) -> None:
+    """`pal notice preview --html` into a folder that does not exist: one `error:` line, exit 2,
+    not an internal error."""
+    result = seeded("notice", "preview", "plan_reminder", "--html", tmp_path / "none" / "x.html")
+    assert_error(result, 2, mentions="x.html")
