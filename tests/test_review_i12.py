@@ -3,6 +3,7 @@ the forecast, headers and status."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from helpers import (
     execute,
     ok,
     person,
+    reported,
     today,
 )
 
@@ -68,3 +70,18 @@ def test_a_preview_html_file_that_cannot_be_written_is_bad_input(
     not an internal error."""
     result = seeded("notice", "preview", "plan_reminder", "--html", tmp_path / "none" / "x.html")
     assert_error(result, 2, mentions="x.html")
+
+
+def test_status_says_why_an_imported_timed_action_waits(seeded: Pal, tmp_path: Any) -> None:
+    """A timed action left waiting by going live is listed by `pal status` with its reason,
+    never as "None"."""
+    register(seeded, "GWAIT")
+    signed = ago(760)
+    import_csv(
+        seeded, tmp_path,
+        f"GWAIT,{ago(860)},2019,{LIAISON},,,{signed},{signed},{signed},,rga,\n",
+    )  # fmt: skip
+    report = reported(seeded, "status", "--json")
+    (waiting,) = json.loads(report)["timers_waiting"]
+    assert waiting["action"] == "open_review_24" and waiting["why"]
+    assert "None" not in reported(seeded, "status")

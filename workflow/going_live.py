@@ -35,6 +35,10 @@ CSV_HEADER = (
     *(f"{party}_signed" for party in PARTIES), "state", "note",
 )  # fmt: skip
 IMPORTED = "imported"
+WAITS = (
+    "due before the agreement was imported into pal, at a stage that does not allow it yet: "
+    "it runs after the agreement's next change of stage"
+)
 
 
 def import_agreements(session: Session, text: str, actor: Actor, ctx: Context) -> list[int]:
@@ -104,7 +108,9 @@ def close_past_timers(session: Session, agreement_id: int, state: str, ctx: Cont
     )
     waits = and_(timer.action.is_not(None), timer.action.in_(later))
     params = {"agreement": agreement_id, "now": ctx.now}
-    session.execute(update(tables.TIMER).where(past, waits).values(status="waiting"), params)
+    # Its outcome says why it waits, as the sweep's does (`pal status` lists it with it).
+    waiting = update(tables.TIMER).where(past, waits).values(status="waiting", outcome=WAITS)
+    session.execute(waiting, params)
     session.execute(
         update(tables.TIMER)
         .where(past, or_(timer.action.is_(None), not_(timer.action.in_(later))))
