@@ -85,3 +85,18 @@ def test_status_says_why_an_imported_timed_action_waits(seeded: Pal, tmp_path: A
     (waiting,) = json.loads(report)["timers_waiting"]
     assert waiting["action"] == "open_review_24" and waiting["why"]
     assert "None" not in reported(seeded, "status")
+
+
+def test_a_review_step_reminder_previews_the_next_open_step_of_the_review(
+    seeded: Pal, tmp_path: Any
+) -> None:
+    """Once the evidence is recorded, `pal notice preview review_step_reminder --agreement`
+    shows the reminder of the structured conference, the open step the same notice is sent
+    about next, instead of refusing for want of an open evidence deadline."""
+    register(seeded, "GSTEP")
+    signed = ago(560)
+    row = f"GSTEP,{ago(600)},2019,{LIAISON},,,{signed},{signed},{signed},,rga,\n"
+    import_csv(seeded, tmp_path, row)
+    ok(seeded, "review", "step", 1, "evidence", "--evidence", "binder", "--by", LIAISON)
+    shown = ok(seeded, "notice", "preview", "review_step_reminder", "--agreement", 1)
+    assert "structured conference" in shown.splitlines()[1]
