@@ -100,3 +100,22 @@ def test_a_review_step_reminder_previews_the_next_open_step_of_the_review(
     ok(seeded, "review", "step", 1, "evidence", "--evidence", "binder", "--by", LIAISON)
     shown = ok(seeded, "notice", "preview", "review_step_reminder", "--agreement", 1)
     assert "structured conference" in shown.splitlines()[1]
+
+
+QUERY_PASSWORD = "query-pw-4711"
+
+
+def test_a_database_password_given_as_a_query_parameter_is_never_shown(postgres_url: str) -> None:
+    """A PostgreSQL URL with `?password=` (libpq takes it there too): neither `pal init` nor
+    the service's start-up line shows it."""
+    from config.settings import Settings
+    from workflow.app import open_app
+    from workflow.heartbeat import Identity
+    from workflow.service import startup
+
+    url = f"{postgres_url}&password={QUERY_PASSWORD}"
+    shown = ok(Pal(url), "init")
+    assert QUERY_PASSWORD not in shown and "password=***" in shown
+    with open_app(Settings(database_url=url)) as app:
+        text, fields = startup(app, Identity("serve", "host", 1, "test", 60.0))
+    assert QUERY_PASSWORD not in text + json.dumps(fields)
