@@ -88,7 +88,9 @@ def database_url_password(url: str) -> str | None:
     try:
         from sqlalchemy.engine import make_url
 
-        password = make_url(url).password
+        parsed = make_url(url)
+        # libpq and psycopg also take it as a query parameter (`?password=...`).
+        password = parsed.password or parsed.query.get("password")
     except Exception:  # an unparsable URL: look for `://user:password@` by hand
         rest = url.split("://", 1)[-1]
         userinfo = rest.rsplit("@", 1)[0] if "@" in rest else ""

@@ -38,9 +38,13 @@ _NEARLY_FULL = 256 * 1024
 _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s'\"]*:)[^\s'\"]*@")
 
 
+# `...?password=secret&...`: libpq and psycopg also take the password as a query parameter.
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&\s'\"]*", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
     """`text` with the password of every URL in it replaced by `***`."""
-    return _URL_PASSWORD.sub(r"\1***@", text)
+    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
 
 
 def one_line(text: str) -> str:

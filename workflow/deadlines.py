@@ -390,13 +390,19 @@ def reopen_met(
     return reopened
 
 
+# How a timer whose moment passed before its agreement was imported is closed (going live). For
+# a recomputed deadline it counts as run: pal would have sent it, had it run all along, and a
+# correction or a rule migration must not now mail anyone about that past.
+BEFORE_GO_LIVE = "before_go_live"
+
 # Later than any moment: a step the replaced deadline never ran is never taken for sent.
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def _ran(session: Session, deadline_ids: list[int]) -> dict[tuple[str, str, int], datetime]:
-    """When each reminder step of these (closed) deadlines went out or was passed over for a
-    later one, by (kind, ladder, offset): what their replacements must not send again."""
+    """When each reminder step of these (closed) deadlines went out, was passed over for a
+    later one or passed before going live, by (kind, ladder, offset): what their replacements
+    must not send again."""
     if not deadline_ids:
         return {}
     rows = session.execute(
@@ -405,7 +411,7 @@ def _ran(session: Session, deadline_ids: list[int]) -> dict[tuple[str, str, int]
         .join(tables.DEADLINE, tables.DEADLINE.c.id == tables.TIMER.c.deadline_id)
         .where(
             tables.TIMER.c.deadline_id.in_(deadline_ids),
-            tables.TIMER.c.status.in_(("done", "skipped")),
+            tables.TIMER.c.status.in_(("done", "skipped", BEFORE_GO_LIVE)),
             tables.TIMER.c.notice.is_not(None),
         )
     ).all()  # fmt: skip

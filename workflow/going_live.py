@@ -23,6 +23,7 @@ from states.registry import process
 from storage import tables
 from storage.models import District
 from workflow.actors import Actor
+from workflow.deadlines import BEFORE_GO_LIVE
 from workflow.engine import Request, apply
 from workflow.progress import Progress, no_progress
 from workflow.registry import import_rows
@@ -34,9 +35,11 @@ CSV_HEADER = (
     "district", "identified_on", "cohort", "liaison", "rules", "consequences",
     *(f"{party}_signed" for party in PARTIES), "state", "note",
 )  # fmt: skip
-# How a timer whose moment passed before the agreement was imported is closed.
-BEFORE_GO_LIVE = "before_go_live"
 IMPORTED = "imported"
+WAITS = (
+    "due before the agreement was imported into pal, at a stage that does not allow it yet: "
+    "it runs after the agreement's next change of stage"
+)
 
 
 def import_agreements(
@@ -108,7 +111,9 @@ def close_past_timers(session: Session, agreement_id: int, state: str, ctx: Cont
     )
     waits = and_(timer.action.is_not(None), timer.action.in_(later))
     params = {"agreement": agreement_id, "now": ctx.now}
-    session.execute(update(tables.TIMER).where(past, waits).values(status="waiting"), params)
+    # Its outcome says why it waits, as the sweep's does (`pal status` lists it with it).
+    waiting = update(tables.TIMER).where(past, waits).values(status="waiting", outcome=WAITS)
+    session.execute(waiting, params)
     session.execute(
         update(tables.TIMER)
         .where(past, or_(timer.action.is_(None), not_(timer.action.in_(later))))

@@ -172,22 +172,26 @@ def _live(session: Session, notice: str, agreement_id: int, ctx: Context) -> lis
                     if n.notice == notice]  # fmt: skip
             break
     else:
-        step, roles, extra = _step(rules, notice, agreement.state)
+        # One notice may be sent about several deadlines (a review step reminder: evidence,
+        # conference, determination), each with its own recipients: the open one due first.
+        steps = _steps(rules, notice, agreement.state)
         # A reminder or overdue notice is about an open deadline: one met or closed is
         # reminded of no more.
         column = tables.DEADLINE.c
         deadline = session.execute(
             select(column.id, column.kind, column.due_on, column.opened_on)
-            .where(column.agreement_id == agreement_id, column.kind == step.deadline,
+            .where(column.agreement_id == agreement_id, column.kind.in_(sorted(steps)),
                    column.status == "open")
-            .order_by(column.id.desc())
+            .order_by(column.due_on, column.id.desc())
         ).first()  # fmt: skip
         if deadline is None:
-            what = process("agreement").deadline_labels.get(step.deadline, step.deadline)
+            labels = process("agreement").deadline_labels
+            what = " or ".join(labels.get(kind, kind) for kind in steps)
             raise NotAllowedInState(
                 f"agreement {agreement_id} has no open deadline for {what}; "
                 "preview without --agreement for a sample"
             )
+        _, roles, extra = steps[deadline.kind]
         owed = [Notice(agreement, notice, "preview", roles, deadline, extra)]
     return [(person, message) for _, person, message in render_owed(session, owed, ctx)]
 
@@ -209,13 +213,18 @@ def _quiet(notice: str) -> dict[str, Any]:
     return {"correction": None} if notice == "date_corrected" else {}
 
 
-def _step(
+def _steps(
     rules: RuleSet, notice: str, state: str
-) -> tuple[TimerRule, tuple[str, ...], dict[str, Any]]:
+) -> dict[str, tuple[TimerRule, tuple[str, ...], dict[str, Any]]]:
+    """By deadline kind, the first timer step that sends `notice` about it, with its
+    recipients and the values only the sweep knows."""
+    found: dict[str, tuple[TimerRule, tuple[str, ...], dict[str, Any]]] = {}
     for step in rules.timers:
+        if step.deadline in found:
+            continue
         if step.notice == notice:
-            return step, step.to, {}
-        if step.otherwise_notice == notice and step.action is not None:
+            found[step.deadline] = (step, step.to, {})
+        elif step.otherwise_notice == notice and step.action is not None:
             definition = process("agreement")
             spec = definition.event(step.action)
             error = NotAllowedInState(f"{step.action} is not allowed in state {state}")
@@ -225,8 +234,10 @@ def _step(
                 "reason": definition.refusal_in_words(spec, state, rules, error),
                 "waits": state not in spec.sources,
             }
-            return step, step.otherwise_to, words
-    raise BadInput(f"no notice {notice!r}")
+            found[step.deadline] = (step, step.otherwise_to, words)
+    if not found:
+        raise BadInput(f"no notice {notice!r}")
+    return found
 
 
 def _sample(app: App, notice: str, to: str | None) -> Preview:

@@ -44,5 +44,10 @@ def preview(ctx: click.Context, name: str, agreement_id: int | None, to: str | N
     with app_for(ctx, check=agreement_id is not None) as app:
         shown = render(app, name, agreement_id, to)
     if html_file is not None:
-        html_file.write_text(shown.html, encoding="utf-8")
+        from states.errors import BadInput
+
+        try:
+            html_file.write_text(shown.html, encoding="utf-8")
+        except OSError as exc:  # a folder that is not there, not writable: bad input
+            raise BadInput(f"cannot write {html_file}: {exc.strerror or exc}") from exc
     say(present.notice_preview(shown))

@@ -36,7 +36,9 @@ def internal_error(exc: BaseException) -> str:
 
 
 def database_ready(url: URL) -> str:
-    return f"database ready: {url.render_as_string(hide_password=True)}"
+    from storage.errors import redact
+
+    return f"database ready: {redact(url.render_as_string(hide_password=True))}"
 
 
 def serve_stopped() -> str:
