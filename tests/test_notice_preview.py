@@ -86,9 +86,9 @@ def test_a_sample_preview_prints_subject_to_and_text(seeded: Pal) -> None:
     before = snapshot(seeded.db_url)
     out = ok(seeded, "notice", "preview", "plan_reminder")
     assert out.startswith("Partnership plan due soon, with sample data\n")
-    assert "\nSubject: Reminder: partnership plan for Riverbend Academy" in out
+    assert "\nSubject: Plan ahead: partnership plan for Riverbend Academy due in 30 days" in out
     assert "\nTo: Renée Superintendent <superintendent@riverbend.example>\n" in out
-    assert "is due in 30 days" in out
+    assert "is due on Sunday, June 1, 2025, in 30 days" in out
     assert snapshot(seeded.db_url) == before
 
 
