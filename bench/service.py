@@ -391,8 +391,9 @@ class Store:
     def add_due_reminders(self, count: int, now: datetime, *, warmup: int) -> datetime:
         """`count` agreements in needs_assessment whose first plan reminder (-30 days) is due at
         `now` and nothing else is (the -14 step is 1 to 15 days out), with superintendent, board
-        president, ISD superintendent and liaison on file: each due row owes 4 emails. Plus `warmup` agreements whose
-        only timer is due 20 days earlier; returns a moment at which only those are due."""
+        president, ISD superintendent and liaison on file: each due row owes 4 emails. Plus
+        `warmup` agreements whose only timer is due 20 days earlier; returns a moment at which
+        only those are due."""
         plan = self.rules.deadline("plan_due")
         consequences = ",".join(self.rules.accountability_options)
         today = _local_today(now)
