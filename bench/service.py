@@ -10,7 +10,7 @@ Prints one table, measured in this run, with each value next to its target:
    of `workflow.sweep.sweep(engine, Context(now))`, `now` before every `fire_at`, the two sizes
    interleaved. Target: the larger within 1.5x of the smaller.
 2. Due rows processed per second in one sweep of 10,000 due reminders (`plan_due` step -30,
-   `plan_reminder`, three people on file each: 30,000 outbox rows), next to the raw `sqlite3`
+   `plan_reminder`, four people on file each: 40,000 outbox rows), next to the raw `sqlite3`
    floor for the same writes (per due row: UPDATE the timer, INSERT its notice's reference body
    into `mail_body` and its outbox rows with their bodies compressed against it, as
    notifications.bodies stores them, compressed before the clock starts; 500 due rows per
@@ -236,6 +236,8 @@ class Store:
                                code))  # fmt: skip
                 people.append((f"board{n}@d{n}.example", f"Board President {n}", "board_president",
                                code))  # fmt: skip
+                people.append((f"isd{n}@isd{n}.example", f"ISD Superintendent {n}",
+                               "isd_superintendent", code))  # fmt: skip
             self._people(people)
         return codes
 
@@ -389,8 +391,9 @@ class Store:
     def add_due_reminders(self, count: int, now: datetime, *, warmup: int) -> datetime:
         """`count` agreements in needs_assessment whose first plan reminder (-30 days) is due at
         `now` and nothing else is (the -14 step is 1 to 15 days out), with superintendent, board
-        president and liaison on file: each due row owes 3 emails. Plus `warmup` agreements whose
-        only timer is due 20 days earlier; returns a moment at which only those are due."""
+        president, ISD superintendent and liaison on file: each due row owes 4 emails. Plus
+        `warmup` agreements whose only timer is due 20 days earlier; returns a moment at which
+        only those are due."""
         plan = self.rules.deadline("plan_due")
         consequences = ",".join(self.rules.accountability_options)
         today = _local_today(now)
@@ -421,7 +424,7 @@ class Store:
 
     def add_outbox(self, count: int, samples: Sequence[Content], at: datetime) -> None:
         """`count` pending messages (subject and bodies from real rendered notices), stored as
-        pal stores them: each run of three samples a notice, its first body the reference; each
+        pal stores them: each run of four samples a notice, its first body the reference; each
         a reminder to a named person with the liaison as Reply-To, in its deadline's thread,
         with the notice's calendar file (issue 12)."""
         from notifications import bodies
@@ -558,7 +561,7 @@ FloorItem = tuple[
     tuple[Any, ...], tuple[bytes, bytes], tuple[bytes, bytes], list[tuple[Any, ...]]
 ]
 # The recipients of each reminder: the samples come in runs of this many, one notice each.
-NOTICE_SIZE = 3
+NOTICE_SIZE = 4
 
 
 class DueFloor:
@@ -631,6 +634,7 @@ def _floor_work(path: Path, now: datetime, samples: dict[str, Content]) -> list[
         for role, email, name in (
             ("superintendent", f"super{n}@d{n}.example", f"Superintendent {n}"),
             ("board_president", f"board{n}@d{n}.example", f"Board President {n}"),
+            ("isd_superintendent", f"isd{n}@isd{n}.example", f"ISD Superintendent {n}"),
             ("liaison", LIAISON, "Lee Liaison"),
         ):
             subject, text, html = samples[role]
@@ -703,7 +707,7 @@ def bench_due_sweep(cfg: Config, tmp: Path, template: Path) -> tuple[list[Row], 
     floor_b_s = DueFloor(floor_b).run(work, BATCH)
     engine.dispose()
     emails = report.emails
-    if report.fired != cfg.due_rows or emails != 3 * cfg.due_rows:
+    if report.fired != cfg.due_rows or emails != NOTICE_SIZE * cfg.due_rows:
         raise RuntimeError(f"sweep fired {report.fired} timers and queued {emails} emails")
 
     n = cfg.due_rows

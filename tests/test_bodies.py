@@ -196,3 +196,42 @@ def test_frames_given_right_or_wrong_never_change_what_reads_back(
     stored = bodies.reference(reference), bodies.delta(reference, bodies.pack(*other), frames)
 
     assert bodies.unpack(*stored) == other
+
+
+def _common_by_definition(a: bytes, b: bytes, most: int, *, from_end: bool) -> int:
+    """The longest common start (or end) of `a` and `b`, at most `most`: byte by byte."""
+    if from_end:
+        a, b = a[::-1], b[::-1]
+    length = 0
+    while length < most and a[length] == b[length]:
+        length += 1
+    return length
+
+
+# Two byte strings alike in places: a shared start and end around a changed middle.
+alike = st.builds(
+    lambda start, ours, theirs, end: (start + ours + end, start + theirs + end),
+    st.binary(max_size=600),
+    st.binary(max_size=40),
+    st.binary(max_size=40),
+    st.binary(max_size=600),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(pair=alike, from_end=st.booleans(), cap=st.integers(0, 2000), hint=st.integers(0, 2000))
+@example(pair=(b"", b""), from_end=False, cap=0, hint=0)
+@example(pair=(b"\x00\x00a", b"\x00\x00b"), from_end=False, cap=3, hint=0)
+@example(pair=(b"a\x00\x00", b"b\x00\x00"), from_end=True, cap=3, hint=0)
+def test_the_common_start_and_end_are_found_as_comparing_byte_by_byte_finds_them(
+    pair: tuple[bytes, bytes], from_end: bool, cap: int, hint: int
+) -> None:
+    """The stretch a splice keeps from its reference's start or end is the longest the two
+    bodies share there (up to the bound asked), as a byte-by-byte comparison finds it, given
+    any length already known to be shared."""
+    a, b = pair
+    most = min(cap, len(a), len(b))
+    expected = _common_by_definition(a, b, most, from_end=from_end)
+    least = min(hint, expected)
+
+    assert bodies._common(a, b, most, from_end=from_end, least=least) == expected
