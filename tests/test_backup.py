@@ -238,3 +238,18 @@ def test_the_database_itself_is_no_backup_of_it(
     before = snapshot(db_url)
     assert_error(seeded("restore", database), 2, mentions="the database itself")
     assert snapshot(db_url) == before
+
+
+def test_a_file_name_too_long_to_look_up_is_bad_input_for_backup_and_restore(
+    seeded: Pal, db_url: str, sqlite_only: None
+) -> None:
+    """A path the system refuses to look up (ENAMETOOLONG) is one line and exit 2, not an
+    internal error, and nothing changes."""
+    database = Path(db_url.removeprefix("sqlite:///"))
+    before = database.read_bytes()
+    too_long = "a" * 300
+
+    assert_error(seeded("backup", too_long), 2, mentions="File name too long")
+    assert_error(seeded("restore", too_long), 2, mentions="File name too long")
+
+    assert database.read_bytes() == before

@@ -32,6 +32,7 @@ def backup(settings: Settings, destination: Path, now: datetime) -> copies.Facts
     """Copy the configured SQLite database to `destination` (a file that does not exist yet,
     or a folder: then `pal-YYYYMMDD-HHMMSS.db` in it, local time)."""
     database = _sqlite_file(settings, "backup")
+    _usable(destination)
     if not database.is_file():
         raise BadInput(f"no database at {database}")
     if destination.is_dir():
@@ -47,6 +48,7 @@ def restore(settings: Settings, source: Path, now: datetime) -> Restored:
     """Put the checked copy `source` in place of the configured SQLite database. The database
     it replaces is kept beside it (`NAME.before-restore-YYYYMMDD-HHMMSS`)."""
     database = _sqlite_file(settings, "restore")
+    _usable(source)
     if database.exists() and source.exists() and source.samefile(database):
         raise BadInput(f"{source} is the database itself, not a backup of it")
     facts = copies.check(source)
@@ -65,6 +67,16 @@ def restore(settings: Settings, source: Path, now: datetime) -> Restored:
                                                              f"{stamp}")).path  # fmt: skip
     copies.put_back(source, database)
     return Restored(database, facts.revision, set_aside, facts.revision < SCHEMA_HEAD)
+
+
+def _usable(path: Path) -> None:
+    """Refuse, as bad input, a path the system cannot even look up (a name too long, say):
+    `Path.exists` raises for those rather than answering."""
+    try:
+        path.exists()
+    except OSError as exc:
+        name = str(path) if len(str(path)) <= 80 else f"{str(path)[:80]}..."
+        raise BadInput(f"{name}: {exc.strerror or exc}") from exc
 
 
 # The first schema revision that records service instances.
