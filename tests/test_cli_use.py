@@ -344,12 +344,15 @@ def test_export_xlsx_read_back_equals_the_json(exported: Pal, table: str, tmp_pa
 
 
 def test_export_refusals_write_nothing(exported: Pal, tmp_path: Path) -> None:
-    """--json with --format, or an --out in no folder: exit 2, and no file is left."""
+    """--json with --format, an --out in no folder or with a name too long to make: exit 2, and
+    no file is left."""
     refused(exported, 2, "export", "agreements", "--json", "--format", "csv")
     missing = tmp_path / "no-such-folder" / "a.xlsx"
     refused(exported, 2, "export", "agreements", "--format", "xlsx", "--out", missing,
             mentions="cannot write")  # fmt: skip
     assert not missing.parent.exists()
+    refused(exported, 2, "export", "agreements", "--out", tmp_path / ("a" * 300),
+            mentions="cannot write")  # fmt: skip
     assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
 
 

@@ -8,6 +8,7 @@ party, one row per benchmark and measurement (a benchmark never measured: one ro
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -241,4 +242,6 @@ def save(table: Table, format_: str, path: Path) -> None:
     except OSError as exc:
         raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from exc
     finally:
-        temporary.unlink(missing_ok=True)
+        # Best effort: the temporary file may never have been made (or its name be unusable).
+        with contextlib.suppress(OSError):
+            temporary.unlink()
