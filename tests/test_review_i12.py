@@ -99,7 +99,7 @@ def test_a_review_step_reminder_previews_the_next_open_step_of_the_review(
     import_csv(seeded, tmp_path, row)
     ok(seeded, "review", "step", 1, "evidence", "--evidence", "binder", "--by", LIAISON)
     shown = ok(seeded, "notice", "preview", "review_step_reminder", "--agreement", 1)
-    assert "structured conference" in shown.splitlines()[1]
+    assert "structured conference" in shown.splitlines()[1].lower()
 
 
 QUERY_PASSWORD = "query-pw-4711"
