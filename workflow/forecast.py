@@ -12,7 +12,6 @@ read, so a running service is never held up, and the forecast changes nothing.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from states.context import Context
 from states.registry import process
 from storage import tables
 from storage.db import make_engine, sqlite_path, transaction
+from workflow.logs import quieted
 from workflow.sweep import SweepReport, sweep
 
 
@@ -81,7 +81,7 @@ def forecast(engine: Engine, ctx: Context, until: date, agreement: int | None = 
                            tables.TIMER.c.status.in_(("pending", "waiting")))
                     .values(status="cancelled")
                 )  # fmt: skip
-        with _quiet_logs():
+        with quieted():
             failures = _run_sweeps(copy, ctx, end_of_day(until, ctx.tz))
         with transaction(copy, read_only=True) as session:
             notices = _notices(session, first_mail, ctx, agreement)
@@ -103,20 +103,6 @@ def _run_sweeps(copy: Engine, ctx: Context, end: datetime) -> list[str]:
         report = sweep(copy, replace(ctx, now=moment))
         failures.extend(report.failed)
 
-
-@contextmanager
-def _quiet_logs() -> Iterator[None]:
-    """The simulated sweeps' warnings (a role nobody holds, an action refused) are not news of
-    the service: the forecast lists them itself."""
-    silenced = [logging.getLogger(name) for name in ("pal.sweep", "pal.notifications")]
-    levels = [logger.level for logger in silenced]
-    for logger in silenced:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for logger, level in zip(silenced, levels, strict=True):
-            logger.setLevel(level)
 
 
 def _idle(report: SweepReport) -> bool:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -90,3 +92,22 @@ def configure(settings: Settings | None = None, *, service: bool = False) -> Non
     root.setLevel(level)
     # APScheduler says at info what every job did each run: noise, except when debugging.
     logging.getLogger("apscheduler").setLevel("DEBUG" if level == "DEBUG" else "WARNING")
+
+
+# What a simulated sweep logs (a role nobody holds, an action refused) is not news of the
+# service: the forecast and the sample preview report it themselves.
+SIMULATION_LOGGERS = ("pal.sweep", "pal.notifications")
+
+
+@contextmanager
+def quieted(names: tuple[str, ...] = SIMULATION_LOGGERS) -> Iterator[None]:
+    """The loggers `names` say nothing below CRITICAL while the block runs."""
+    silenced = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in silenced]
+    for logger in silenced:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(silenced, levels, strict=True):
+            logger.setLevel(level)

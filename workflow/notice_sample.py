@@ -8,7 +8,6 @@ district are invented. Nothing touches the configured database.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from workflow import amend, registry, reviews
 from workflow.actors import Actor
 from workflow.app import App, open_app
 from workflow.engine import Request, apply
+from workflow.logs import quieted
 
 CODE = "99001"
 DISTRICT = "Riverbend Academy"
@@ -61,25 +61,12 @@ def sample_outbox(settings: Settings, notice: str) -> Iterator[tuple[App, list[i
     with tempfile.TemporaryDirectory(prefix="pal-sample-") as folder:
         url = f"sqlite:///{Path(folder) / 'sample.db'}"
         sample = settings.model_copy(update={"database_url": url, "mail_dir": Path(folder)})
-        with open_app(sample, check=False) as app, _quiet_logs():
+        with open_app(sample, check=False) as app, quieted():
             from storage.migrate import upgrade
 
             upgrade(app.engine)
             yield app, _walk(app, notice)
 
-
-@contextmanager
-def _quiet_logs() -> Iterator[None]:
-    """The walk's refusals and unaddressed roles are expected: not logged to the user."""
-    loggers = [logging.getLogger(name) for name in ("pal.notifications", "pal.sweep")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
 
 
 def _walk(app: App, notice: str) -> list[int]:
