@@ -119,6 +119,11 @@ def days_after(day: str, days: int) -> str:
     return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
+def ago(days: int) -> str:
+    """The ISO date `days` days before today (Detroit)."""
+    return (today() - timedelta(days=days)).isoformat()
+
+
 # --- registering reference data -----------------------------------------------------------------
 
 
@@ -143,6 +148,21 @@ def add_contact(pal: Pal, email: str, role: str, district: str | None = None) ->
     if district is not None:
         args += ["--district", district]
     ok(pal, *args)
+
+
+def register(pal: Pal, code: str) -> None:
+    """A traditional district with its superintendent, board president and ISD superintendent."""
+    add_district(pal, code)
+    for role in ("superintendent", "board_president", "isd_superintendent"):
+        add_contact(pal, person(code, role), role, code)
+
+
+# The header of `pal agreement import` (going live), as issue 13 spells it: written out, not
+# read from the code, since other programs write files to it.
+IMPORT_HEADER = (
+    "district,identified_on,cohort,liaison,rules,consequences,board_signed,"
+    "superintendent_signed,mde_signed,authorizer_signed,state,note\n"
+)
 
 
 def seed(pal: Pal) -> None:

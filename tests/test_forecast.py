@@ -12,33 +12,21 @@ from typing import Any
 from helpers import (
     DETROIT,
     DIRECTOR,
+    IMPORT_HEADER,
     LIAISON,
     Pal,
-    add_contact,
-    add_district,
+    ago,
     assert_error,
     execute,
     ok,
-    person,
+    register,
     snapshot,
     today,
 )
 
-HEADER = (
-    "district,identified_on,cohort,liaison,rules,consequences,board_signed,"
-    "superintendent_signed,mde_signed,authorizer_signed,state,note\n"
-)
 DAYS = 75
 
 
-def ago(days: int) -> str:
-    return (today() - timedelta(days=days)).isoformat()
-
-
-def register(pal: Pal, code: str) -> None:
-    add_district(pal, code)
-    for role in ("superintendent", "board_president", "isd_superintendent"):
-        add_contact(pal, person(code, role), role, code)
 
 
 def under_way(pal: Pal, tmp_path: Any) -> dict[str, int]:
@@ -53,7 +41,7 @@ def under_way(pal: Pal, tmp_path: Any) -> dict[str, int]:
         f"FRGA,{ago(600)},2019,{LIAISON},,,{signed},{signed},{signed},,signed,\n"
     )
     path = tmp_path / "agreements.csv"
-    path.write_text(HEADER + rows, encoding="utf-8")
+    path.write_text(IMPORT_HEADER + rows, encoding="utf-8")
     ok(pal, "agreement", "import", path, "--by", DIRECTOR)
     return {a["district"]: a["id"] for a in json.loads(ok(pal, "agreement", "list", "--json"))}
 

@@ -9,14 +9,14 @@ from typing import Any
 from helpers import (
     DETROIT,
     DIRECTOR,
+    IMPORT_HEADER,
     LIAISON,
     Pal,
-    add_contact,
-    add_district,
+    ago,
     assert_error,
     execute,
     ok,
-    person,
+    register,
     snapshot,
     today,
 )
@@ -24,16 +24,6 @@ from helpers import (
 from states.agreement import ACTIVE
 from states.going_live import KnownHistory, history
 from states.registry import process
-
-HEADER = (
-    "district,identified_on,cohort,liaison,rules,consequences,board_signed,"
-    "superintendent_signed,mde_signed,authorizer_signed,state,note\n"
-)
-
-
-def ago(days: int) -> str:
-    return (today() - timedelta(days=days)).isoformat()
-
 
 # Each active state, with when the agreement was identified and when every party signed (days
 # ago): chosen so that each has reminders still to come and some whose moment has passed.
@@ -51,11 +41,6 @@ AT_EVERY_STATE: dict[str, tuple[int, int | None]] = {
 def district_for(state: str, twin: bool = False) -> str:
     return ("T" if twin else "G") + state.upper().replace("_", "")[:8]
 
-
-def register(pal: Pal, code: str) -> None:
-    add_district(pal, code)
-    for role in ("superintendent", "board_president", "isd_superintendent"):
-        add_contact(pal, person(code, role), role, code)
 
 
 def row(at: str, code: str | None = None, **given: str) -> str:
@@ -143,7 +128,7 @@ def test_agreements_at_every_active_state_go_live_without_mail_about_the_past(
     for state in ACTIVE:
         register(seeded, district_for(state))
         register(seeded, district_for(state, twin=True))
-    text = HEADER + "".join(row(state) for state in ACTIVE)
+    text = IMPORT_HEADER + "".join(row(state) for state in ACTIVE)
     ids = imported(seeded, text, tmp_path)
     assert len(ids) == len(ACTIVE)
     now = datetime.now(DETROIT)
@@ -180,7 +165,7 @@ def test_each_step_is_audited_as_given_by_the_importer_noted_as_imported(
     """The history is written as dated audit rows by the importing person (the follow-up
     signing by pal), each noted as imported with the row's note."""
     register(seeded, "GSIGNED")
-    (agreement,) = imported(seeded, HEADER + row("signed", "GSIGNED"), tmp_path)
+    (agreement,) = imported(seeded, IMPORT_HEADER + row("signed", "GSIGNED"), tmp_path)
     rows = execute(db_url, "SELECT event, actor, effective_on, note FROM audit "
                    "WHERE agreement_id = :a ORDER BY id", a=agreement)  # fmt: skip
     assert [r[0] for r in rows] == [
@@ -201,7 +186,7 @@ def test_a_bad_row_is_refused_by_its_line_and_nothing_is_loaded(
         register(seeded, code)
     bad = row("signed", "GB", board_signed=ago(500))
     path = tmp_path / "agreements.csv"
-    path.write_text(HEADER + row("signed", "GA") + bad, encoding="utf-8")
+    path.write_text(IMPORT_HEADER + row("signed", "GA") + bad, encoding="utf-8")
     before = snapshot(db_url)
     assert_error(seeded("agreement", "import", path, "--by", DIRECTOR), 2, mentions="line 3")
     assert snapshot(db_url) == before
@@ -211,7 +196,7 @@ def test_a_state_that_is_not_active_is_refused(seeded: Pal, db_url: str, tmp_pat
     """An agreement already ended is not one under way: refused with the line, exit 2."""
     register(seeded, "GX")
     path = tmp_path / "agreements.csv"
-    path.write_text(HEADER + row("signed", "GX", state="exited"), encoding="utf-8")
+    path.write_text(IMPORT_HEADER + row("signed", "GX", state="exited"), encoding="utf-8")
     before = snapshot(db_url)
     assert_error(seeded("agreement", "import", path, "--by", DIRECTOR), 2, mentions="line 2")
     assert snapshot(db_url) == before
@@ -221,7 +206,7 @@ def test_an_import_reads_standard_input_given_as_a_dash(seeded: Pal, db_url: str
     """`-` reads the CSV from standard input."""
     register(seeded, "GSTDIN")
     result = seeded("agreement", "import", "-", "--by", DIRECTOR,
-                    input=HEADER + row("needs_assessment", "GSTDIN"))  # fmt: skip
+                    input=IMPORT_HEADER + row("needs_assessment", "GSTDIN"))  # fmt: skip
     assert result.exit_code == 0, result.stderr
     listed = json.loads(ok(seeded, "agreement", "list", "--json"))
     assert [a["state"] for a in listed] == ["needs_assessment"]
@@ -233,9 +218,9 @@ def test_a_timed_action_its_stage_does_not_allow_yet_waits_for_it(
     """An RGA still open past the 24-month mark: the 24-month review waits for the
     determination, as it would have under pal, instead of being closed."""
     register(seeded, "GLATE")
-    imported(seeded, HEADER + row("rga", "GLATE", identified_on=ago(860), board_signed=ago(760),
-                                  superintendent_signed=ago(760), mde_signed=ago(760)),
-             tmp_path)  # fmt: skip
+    late = row("rga", "GLATE", identified_on=ago(860), board_signed=ago(760),
+               superintendent_signed=ago(760), mde_signed=ago(760))  # fmt: skip
+    imported(seeded, IMPORT_HEADER + late, tmp_path)
     waiting = execute(db_url, "SELECT action FROM timer WHERE status = 'waiting'")
     assert [r[0] for r in waiting] == ["open_review_24"]
     assert execute(db_url, "SELECT count(*) FROM outbox")[0][0] == 0

@@ -4,43 +4,27 @@ the forecast, headers and status."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from helpers import (
     DETROIT,
     DIRECTOR,
+    IMPORT_HEADER,
     LIAISON,
     Pal,
-    add_contact,
-    add_district,
+    ago,
     assert_error,
     execute,
     ok,
-    person,
+    register,
     reported,
-    today,
 )
-
-HEADER = (
-    "district,identified_on,cohort,liaison,rules,consequences,board_signed,"
-    "superintendent_signed,mde_signed,authorizer_signed,state,note\n"
-)
-
-
-def ago(days: int) -> str:
-    return (today() - timedelta(days=days)).isoformat()
-
-
-def register(pal: Pal, code: str) -> None:
-    add_district(pal, code)
-    for role in ("superintendent", "board_president", "isd_superintendent"):
-        add_contact(pal, person(code, role), role, code)
 
 
 def import_csv(pal: Pal, tmp_path: Any, *rows: str) -> None:
     path = tmp_path / "agreements.csv"
-    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    path.write_text(IMPORT_HEADER + "".join(rows), encoding="utf-8")
     ok(pal, "agreement", "import", path, "--by", DIRECTOR)
 
 
