@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import ColumnElement, Executable, func, select
 from sqlmodel import Session
 
 
@@ -23,3 +23,9 @@ def records(session: Session, query: Executable, params: dict[str, Any] | None =
 
 def _convert(keys: list[str], rows: Iterable[Any]) -> list[Any]:
     return [SimpleNamespace(**dict(zip(keys, row, strict=True))) for row in rows]
+
+
+def newest(session: Session, column: ColumnElement[int], *where: ColumnElement[bool]) -> int:
+    """The largest `column` among the rows `where` picks: the id or number that the step just
+    taken in this transaction gave its new row."""
+    return int(session.execute(select(func.max(column)).where(*where)).scalar_one())

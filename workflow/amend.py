@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from states.context import Context
 from states.errors import NotFound
 from states.registry import process
 from storage import tables
+from storage.records import newest
 from workflow.actors import Actor
 from workflow.engine import Request, apply
 
@@ -42,12 +43,8 @@ def open_amendment(
 ) -> int:  # fmt: skip
     """Open the next amendment of the agreement's terms; returns its number."""
     _apply(session, "agreement amend", agreement_id, {"note": note}, actor, ctx, on)
-    number = session.execute(
-        select(func.max(tables.AMENDMENT.c.number)).where(
-            tables.AMENDMENT.c.agreement_id == agreement_id
-        )
-    ).scalar_one()
-    return int(number)
+    amendments = tables.AMENDMENT.c
+    return newest(session, amendments.number, amendments.agreement_id == agreement_id)
 
 
 def add_to_draft(
@@ -62,13 +59,9 @@ def add_to_draft(
     """Add a benchmark to amendment `amendment`'s draft; returns its number (its lineage)."""
     data = {**fields, "amendment": str(amendment)}
     _apply(session, "benchmark add --amendment", agreement_id, data, actor, ctx, on)
-    newest = session.execute(
-        select(func.max(tables.BENCHMARK.c.lineage)).where(
-            tables.BENCHMARK.c.agreement_id == agreement_id,
-            tables.BENCHMARK.c.amendment == amendment,
-        )
-    ).scalar_one()
-    return int(newest)
+    benchmarks = tables.BENCHMARK.c
+    return newest(session, benchmarks.lineage, benchmarks.agreement_id == agreement_id,
+                  benchmarks.amendment == amendment)  # fmt: skip
 
 
 def agreement_of(session: Session, benchmark_id: int) -> tuple[int, int]:

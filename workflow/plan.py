@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from states.context import Context
@@ -19,6 +19,7 @@ from states.errors import NotFound
 from states.process import parse_date
 from states.registry import process
 from storage import tables
+from storage.records import newest
 from workflow import views
 from workflow.actors import Actor
 from workflow.engine import Request, apply
@@ -45,12 +46,7 @@ def add_benchmark(
     request = Request(AGREEMENT.commands["benchmark add"], actor, case=agreement_id, on=on,
                       data=data)  # fmt: skip
     apply(session, request, ctx)
-    newest = session.execute(
-        select(func.max(tables.BENCHMARK.c.id)).where(
-            tables.BENCHMARK.c.agreement_id == agreement_id
-        )
-    ).scalar_one()
-    return int(newest)
+    return newest(session, tables.BENCHMARK.c.id, tables.BENCHMARK.c.agreement_id == agreement_id)
 
 
 def import_benchmarks(
