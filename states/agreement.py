@@ -593,6 +593,15 @@ BENCHMARK_FIELDS = (
 )
 
 
+def _amendment_step(
+    name: str, label: str, *, reads: frozenset[str] = frozenset({"amendments"}), **more: Any
+) -> EventSpec:
+    """An event on an amendment of the terms (states/amendment.py): it may be taken while the
+    agreement is amendable, reads the amendments, and is not correctable, since its dates are
+    the amendment's own records."""
+    return EventSpec(name, label, AMENDABLE, reads=reads, correctable=False, **more)
+
+
 AGREEMENT = Process(
     name="agreement",
     label="a partnership agreement",
@@ -808,30 +817,25 @@ AGREEMENT = Process(
         ),
         *CORRECTIONS,
         # --- amendments of the terms (states/amendment.py) ---------------------------------
-        EventSpec(
+        _amendment_step(
             "amend",
             "open an amendment of the agreement's terms",
-            AMENDABLE,
             fields=(Field("note"),),
             guard=amendment.may_amend,
             effect=amendment.amendment_opened,
             reads=frozenset({"plan", "amendments"}),
-            correctable=False,  # its dates are the amendment's own records
         ),
-        EventSpec(
+        _amendment_step(
             "draft_add_benchmark",
             "add a benchmark to an amendment",
-            AMENDABLE,
             fields=(Field("amendment"), *BENCHMARK_FIELDS),
             guard=amendment.may_add_to_draft,
             effect=amendment.added_to_draft,
             reads=frozenset({"plan", "amendments"}),
-            correctable=False,  # its dates are the amendment's own records
         ),
-        EventSpec(
+        _amendment_step(
             "draft_edit_benchmark",
             "change a benchmark of an amendment",
-            AMENDABLE,
             fields=(
                 Field("amendment"),
                 Field("benchmark"),
@@ -842,23 +846,17 @@ AGREEMENT = Process(
             ),
             guard=amendment.may_edit_draft,
             effect=amendment.draft_edited,
-            reads=frozenset({"amendments"}),
-            correctable=False,  # its dates are the amendment's own records
         ),
-        EventSpec(
+        _amendment_step(
             "draft_remove_benchmark",
             "remove a benchmark from an amendment",
-            AMENDABLE,
             fields=(Field("amendment"), Field("benchmark")),
             guard=amendment.may_remove_from_draft,
             effect=amendment.removed_from_draft,
-            reads=frozenset({"amendments"}),
-            correctable=False,  # its dates are the amendment's own records
         ),
-        EventSpec(
+        _amendment_step(
             "draft_consequences",
             "set the consequences of an amendment",
-            AMENDABLE,
             fields=(
                 Field("amendment"),
                 Field(
@@ -871,13 +869,10 @@ AGREEMENT = Process(
             ),
             guard=amendment.may_set_consequences,
             effect=amendment.consequences_set,
-            reads=frozenset({"amendments"}),
-            correctable=False,  # its dates are the amendment's own records
         ),
-        EventSpec(
+        _amendment_step(
             "record_amendment_signature",
             "record a signature of an amendment",
-            AMENDABLE,
             fields=(
                 Field("amendment"),
                 Field("party", kind="choice", choices=amendment.parties,
@@ -885,19 +880,14 @@ AGREEMENT = Process(
             ),
             guard=amendment.may_sign,
             effect=amendment.signature,
-            reads=frozenset({"amendments"}),
-            correctable=False,  # its dates are the amendment's own records
             follow_up="amendment_in_force",
             follow_up_note=amendment.last_signature,
         ),
-        EventSpec(
+        _amendment_step(
             "amendment_in_force",
             "put an amendment of the terms in force",
-            AMENDABLE,
             guard=amendment.fully_signed,
             effect=amendment.in_force,
-            reads=frozenset({"amendments"}),
-            correctable=False,  # its dates are the amendment's own records
         ),
     ),
 )
