@@ -258,11 +258,10 @@ def test_many_steps_across_agreements_leave_every_chain_whole(seeded: Pal) -> No
         assert [row[1] for row in rows] == [None] + [row[2] for row in rows[:-1]], code
 
 
-def test_two_writers_of_one_chain_take_turns_without_forking(stepped: Pal, backend: str) -> None:
-    """Two transactions appending to one subject at once: the second waits for the first (on
-    PostgreSQL its head is locked; on SQLite the write lock), and the chain stays one line."""
-    engine = make_engine(stepped.db_url)
-    subject = f"contact:{DIRECTOR}"
+def _append_twice_at_once(db_url: str, subject: str) -> list[BaseException]:
+    """Append "first" to `subject`'s chain and hold its transaction open half a second, while a
+    second transaction appends "second"; returns what either raised."""
+    engine = make_engine(db_url)
     first_wrote = threading.Event()
     errors: list[BaseException] = []
 
@@ -285,6 +284,14 @@ def test_two_writers_of_one_chain_take_turns_without_forking(stepped: Pal, backe
         second.join()
     finally:
         engine.dispose()
+    return errors
+
+
+def test_two_writers_of_one_chain_take_turns_without_forking(stepped: Pal, backend: str) -> None:
+    """Two transactions appending to one subject at once: the second waits for the first (on
+    PostgreSQL its head is locked; on SQLite the write lock), and the chain stays one line."""
+    subject = f"contact:{DIRECTOR}"
+    errors = _append_twice_at_once(stepped.db_url, subject)
     assert errors == []
     rows = execute(stepped.db_url, "SELECT note, seq FROM audit WHERE subject = :s ORDER BY id",
                    s=subject)  # fmt: skip
@@ -377,30 +384,8 @@ def _json(value: Any) -> Any:
 def test_two_writers_starting_one_chain_never_fork_it(stepped: Pal, backend: str) -> None:
     """Two transactions writing the first row of one new subject at once: one commits, the other
     is refused as concurrent (PostgreSQL) or waits its turn (SQLite); the chain stays one line."""
-    engine = make_engine(stepped.db_url)
     subject = "district:NEW"
-    first_wrote = threading.Event()
-    errors: list[BaseException] = []
-
-    def append(note: str, hold: float) -> None:
-        try:
-            with transaction(engine) as session:
-                _record(session, subject, note)
-                first_wrote.set()
-                time.sleep(hold)
-        except BaseException as exc:
-            errors.append(exc)
-
-    try:
-        first = threading.Thread(target=append, args=("first", 0.5))
-        first.start()
-        assert first_wrote.wait(10)
-        second = threading.Thread(target=append, args=("second", 0.0))
-        second.start()
-        first.join()
-        second.join()
-    finally:
-        engine.dispose()
+    errors = _append_twice_at_once(stepped.db_url, subject)
     rows = execute(stepped.db_url, "SELECT note, seq FROM audit WHERE subject = :s ORDER BY id",
                    s=subject)  # fmt: skip
     if backend == "sqlite":
