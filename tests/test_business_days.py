@@ -173,13 +173,20 @@ def test_turned_off_in_rule_data_notices_keep_their_calendar_days(
     Friday 2019-11-01 fires on Saturday 2019-08-03, its calendar day."""
     text = 'extends = "2017-10"\nversion = "2099-04"\n[notices]\nbusiness_days = false\n'
     with rules_folder(seeded, tmp_path / "rules", {"2099-04": text}) as pal:
-        out = ok(pal, "agreement", "identify", TRAD, "--on", "2018-03-01", "--by", DIRECTOR,
-                 "--rules", "2099-04")  # fmt: skip
-        agreement = int(out.strip())
-        start_assessment(pal, agreement, on="2018-03-01")
-        sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
+        agreement = _signed_under(pal, "2099-04")
         days = {(k, o): d for k, o, _, d in _timers(pal, agreement)}
     assert days[("rga_due", -90)] == date(2019, 8, 3)
+
+
+def _signed_under(pal: Pal, version: str) -> int:
+    """A traditional district's agreement identified on 2018-03-01 under rule version `version`
+    and signed on 2018-05-01 (its RGA due on Friday 2019-11-01)."""
+    out = ok(pal, "agreement", "identify", TRAD, "--on", "2018-03-01", "--by", DIRECTOR,
+             "--rules", version)  # fmt: skip
+    agreement = int(out.strip())
+    start_assessment(pal, agreement, on="2018-03-01")
+    sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
+    return agreement
 
 
 def test_a_rule_migration_moves_the_recomputed_reminders_to_business_days(
@@ -190,11 +197,7 @@ def test_a_rule_migration_moves_the_recomputed_reminders_to_business_days(
     itself still opens on Friday 2019-11-01."""
     text = 'extends = "2017-10"\nversion = "2099-05"\n[notices]\nbusiness_days = false\n'
     with rules_folder(seeded, tmp_path / "rules", {"2099-05": text}) as pal:
-        out = ok(pal, "agreement", "identify", TRAD, "--on", "2018-03-01", "--by", DIRECTOR,
-                 "--rules", "2099-05")  # fmt: skip
-        agreement = int(out.strip())
-        start_assessment(pal, agreement, on="2018-03-01")
-        sign(pal, agreement, TRAD_PARTIES, on="2018-05-01")
+        agreement = _signed_under(pal, "2099-05")
         ok(pal, "agreement", "migrate", agreement, "--rules", "2017-10", "--reason",
            "the district was sent the October letter", "--by", DIRECTOR)  # fmt: skip
         pending = execute(
