@@ -31,6 +31,7 @@ from notifications.errors import (
 )
 from notifications.mime import Outgoing
 from states.errors import BadInput
+from storage.files import flush_to_disk
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -277,15 +278,7 @@ class FileTransport:
             Path(temp).unlink(missing_ok=True)
             raise
         if self.fsync and os.name == "posix":
-            _fsync_directory(target.parent)
-
-
-def _fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+            flush_to_disk(target.parent)
 
 
 def transport_from_settings(settings: Settings) -> SmtpTransport | FileTransport:

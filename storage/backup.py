@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from states.errors import BadInput
+from storage.files import flush_to_disk
 
 # How long a copy waits for a writer's lock (restore) or a checkpoint (backup).
 BUSY_TIMEOUT_S = 30.0
@@ -52,14 +53,14 @@ def copy(source: Path, destination: Path) -> Facts:
         ):
             reading.backup(writing)
             writing.execute("PRAGMA journal_mode=DELETE")
-        _sync(temporary)
+        flush_to_disk(temporary)
         facts = check(temporary)
         if destination.exists():  # made meanwhile by someone else: theirs stays
             raise BadInput(f"{destination} already exists; nothing was written")
         os.replace(temporary, destination)
     finally:
         temporary.unlink(missing_ok=True)
-    _sync(destination.parent)
+    flush_to_disk(destination.parent)
     return Facts(destination, facts.revision, facts.size)
 
 
@@ -96,7 +97,7 @@ def put_back(copy_path: Path, database: Path) -> None:
         closing(_connect(str(database))) as writing,
     ):
         reading.backup(writing)
-    _sync(database)
+    flush_to_disk(database)
 
 
 def _uri(path: Path, query: str) -> str:
@@ -109,12 +110,3 @@ def _connect(target: str) -> sqlite3.Connection:
     return sqlite3.connect(
         target, uri=target.startswith("file:"), timeout=BUSY_TIMEOUT_S, isolation_level=None
     )
-
-
-def _sync(path: Path) -> None:
-    """Flush `path` (a file or a folder's entries) to the disk."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
