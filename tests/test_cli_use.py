@@ -59,6 +59,18 @@ def run_pal(db_url: str, *args: str, **streams: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen([PAL, *args], env=env, **streams)
 
 
+def on_a_terminal(db_url: str, *args: str) -> tuple[subprocess.Popen[bytes], str, bytes]:
+    """`pal ARGS` run to its end with standard error a terminal: the finished process, what it
+    drew on the terminal, and its standard output."""
+    terminal, other_end = os.openpty()
+    process = run_pal(db_url, *args, stdout=subprocess.PIPE, stderr=other_end)
+    os.close(other_end)
+    drawn = read_all(terminal).decode()
+    os.close(terminal)
+    out, _ = process.communicate(timeout=120)
+    return process, drawn, out
+
+
 def fed(pal: Pal, *args: Any, input: str) -> str:
     """Run a command that must succeed with `input` on standard input; return its stdout."""
     result = pal(*args, input=input)
@@ -86,13 +98,7 @@ def read_all(fd: int) -> bytes:
 def test_an_import_draws_a_progress_bar_on_a_terminal(seeded: Pal, tmp_path: Path) -> None:
     """With standard error a terminal, `pal district import` draws a bar there, to 100%."""
     path = districts_csv(tmp_path / "d.csv", 300)
-    terminal, other_end = os.openpty()
-    process = run_pal(seeded.db_url, "district", "import", str(path),
-                      stdout=subprocess.PIPE, stderr=other_end)  # fmt: skip
-    os.close(other_end)
-    drawn = read_all(terminal).decode()
-    os.close(terminal)
-    out, _ = process.communicate(timeout=120)
+    process, drawn, out = on_a_terminal(seeded.db_url, "district", "import", str(path))
     assert process.returncode == 0, drawn
     assert out.decode() == "imported 300 districts\n"
     assert "districts" in drawn
@@ -370,13 +376,7 @@ def test_error_lines_stay_one_line_after_a_progress_bar(seeded: Pal, tmp_path: P
     path = districts_csv(tmp_path / "d.csv", 50)
     path.write_text(path.read_text() + "BAD,,,,\n", encoding="utf-8")
     before = snapshot(seeded.db_url)
-    terminal, other_end = os.openpty()
-    process = run_pal(seeded.db_url, "district", "import", str(path),
-                      stdout=subprocess.PIPE, stderr=other_end)  # fmt: skip
-    os.close(other_end)
-    drawn = read_all(terminal).decode()
-    os.close(terminal)
-    process.communicate(timeout=120)
+    process, drawn, _ = on_a_terminal(seeded.db_url, "district", "import", str(path))
     assert process.returncode == 2
     last = drawn.replace("\r\n", "\n").rstrip("\n").split("\n")[-1]
     assert last.startswith("error: line 52:"), drawn
