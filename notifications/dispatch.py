@@ -123,18 +123,10 @@ _LEASE = (
 )
 # Rows still leased as this dispatcher leased them (`held`): once a lease has run out another
 # dispatcher may have claimed the row (a new lease), and it is then that one's to send.
-_STILL_OURS = tables.OUTBOX.c.next_attempt_at == bindparam("held")
-_EXTEND = (
-    update(tables.OUTBOX)
-    .where(tables.OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE, _STILL_OURS)
-    .values(next_attempt_at=bindparam("until"))
-)
-_LEASED_TO_US = select(tables.OUTBOX.c.id).where(
-    tables.OUTBOX.c.id.in_(bindparam("ids", expanding=True)),
-    tables.OUTBOX.c.next_attempt_at == bindparam("until"),
-)
-_STILL_DUE_IDS = select(tables.OUTBOX.c.id).where(
-    tables.OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE
+_STILL_DUE_LEASES = (
+    select(tables.OUTBOX.c.id, tables.OUTBOX.c.next_attempt_at)
+    .where(tables.OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
+    .with_for_update()
 )
 _UNSENT = update(tables.OUTBOX).where(tables.OUTBOX.c.id == bindparam("row"), _STILL_DUE)
 
@@ -428,10 +420,11 @@ def _extend_lease(engine: Engine, ids: list[int], held: datetime, until: datetim
     """Extend the lease (`held`) of the rows `ids` still due to `until`; returns those that are
     no longer this dispatcher's (claimed by another since the lease ran out: not sent here)."""
     with write_turn(engine, urgent=True), transaction(engine) as session:
-        session.execute(_EXTEND, {"ids": ids, "held": held, "until": until})
-        ours = set(session.execute(_LEASED_TO_US, {"ids": ids, "until": until}).scalars())
-        due = set(session.execute(_STILL_DUE_IDS, {"ids": ids}).scalars())
-    taken = due - ours
+        leases = session.execute(_STILL_DUE_LEASES, {"ids": ids}).all()
+        ours = [row_id for row_id, leased in leases if leased == held]
+        if ours:
+            session.execute(_LEASE, {"ids": ours, "until": until})
+    taken = {row_id for row_id, _ in leases} - set(ours)
     if taken:
         log.warning(
             "%d messages were claimed by another dispatcher after this one's lease ran out; "

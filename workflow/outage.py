@@ -49,11 +49,13 @@ class Outage:
         trying), False while one goes on (the next try waits twice as long)."""
         if self.since is None:
             self.since, self.wait, self.tries = self.clock(), self.first, 0
-            log.error(
-                "database unreachable: %s; nothing is lost, trying again in %g s, then less "
-                "often (at most every %g s)",
-                why, self.first, self.cap,
-            )  # fmt: skip
+            tries = (
+                f"trying again in {self.first:g} s, then less often (at most every "
+                f"{self.cap:g} s)"
+                if self.cap > self.first
+                else f"trying again every {self.first:g} s"
+            )
+            log.error("database unreachable: %s; nothing is lost, %s", why, tries)
             return True
         self.tries += 1
         self.wait = min(self.wait * 2, self.cap)
@@ -64,8 +66,9 @@ class Outage:
         if self.since is None:
             return
         gone = timedelta(seconds=self.clock() - self.since)
+        tries = self.tries + 1
         log.warning(
-            "database reachable again after %s (%d tries); carrying on", age_words(gone),
-            self.tries + 1,
+            "database reachable again after %s (%d %s); carrying on", age_words(gone), tries,
+            "try" if tries == 1 else "tries",
         )  # fmt: skip
         self.since = None
