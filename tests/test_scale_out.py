@@ -168,13 +168,15 @@ def test_two_serves_on_postgresql_share_the_work_and_status_tells_live_stopped_a
         wait_for(lambda: len(status(seeded)["live_instances"]) == 2, 20, "two live instances")
         live = seeded("status")
         a.send_signal(signal.SIGTERM)
-        assert a.wait(30) == 0
+        _, a_err = a.communicate(timeout=30)
         b.send_signal(signal.SIGKILL)
-        b.wait(10)
+        _, b_err = b.communicate(timeout=10)
     finally:
         stop(a)
         stop(b)
 
+    assert a.returncode == 0, a_err
+    assert "error" not in a_err + b_err, a_err + b_err  # starting together is no conflict
     assert_each_once(db_url, smtp_server)
     assert "service instances: 2 live" in live.stdout
     assert f":{a.pid}  live, pal " in live.stdout and f":{b.pid}  live, pal " in live.stdout
