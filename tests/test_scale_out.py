@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Pal, execute
+from helpers import Pal, assert_error, execute
 from smtp_server import SmtpServer
 from test_service import (
     in_progress,
@@ -36,8 +36,9 @@ from test_service import (
 from notifications.dispatch import LEASE, anything_due, claim_due, deliver_due
 from notifications.transports import FileTransport
 from storage.db import make_engine
+from workflow.heartbeat import this_process
 from workflow.outage import Outage
-from workflow.sole_service import lock_path
+from workflow.sole_service import lock_path, sole_service
 
 MAIL_FROM = "PAL Test Mailer <pal-test@mde.example>"
 
@@ -102,6 +103,24 @@ def test_after_a_serve_is_killed_a_new_one_starts_on_the_same_sqlite_file(
     finally:
         stop(second)
     assert second.returncode == 0, err
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_restore_is_refused_while_a_serve_holds_the_lock_even_before_its_first_sweep(
+    seeded: Pal, db_url: str, tmp_path: Path
+) -> None:
+    """The lock alone says a service runs: one that has not swept has no row to go by."""
+    copy = tmp_path / "copy.db"
+    assert seeded("backup", str(copy)).exit_code == 0
+    engine = make_engine(db_url)
+    identity = this_process("serve", 60)
+    try:
+        with sole_service(engine, identity, datetime.now(UTC)):
+            result = seeded("restore", str(copy))
+    finally:
+        engine.dispose()
+    assert_error(result, 3, mentions=identity.name)
+    assert list(tmp_path.glob("*.before-restore-*")) == []
 
 
 # --- several instances on PostgreSQL -------------------------------------------------------------

@@ -58,20 +58,21 @@ def sole_service(engine: Engine, identity: Identity, now: datetime) -> Iterator[
         os.close(handle)  # lets the lock go
 
 
-def held(database: Path) -> bool:
-    """Whether a `pal serve` holds `database`'s service lock now (a lock file nobody holds, or
-    none, is False)."""
+def holder(database: Path) -> str | None:
+    """The instance holding `database`'s service lock now (`serve@HOST:PID`; `a pal serve` while
+    it has not written its name yet), or None when no process holds it."""
     try:
         handle = os.open(lock_path(database), os.O_RDONLY)
     except OSError:
-        return False
+        return None
     try:
-        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _holder(handle)[0] or "a pal serve"
+        return None
     finally:
         os.close(handle)
-    return False
 
 
 def _holder(handle: int) -> tuple[str, str]:
