@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -29,9 +27,9 @@ from test_service import (
     serve,
     status,
     stop,
-    subprocess_env,
     wait_for,
 )
+from test_service_hardening import serve_smtp
 
 from notifications.dispatch import LEASE, anything_due, claim_due, deliver_due
 from notifications.transports import FileTransport
@@ -126,16 +124,10 @@ def test_restore_is_refused_while_a_serve_holds_the_lock_even_before_its_first_s
 # --- several instances on PostgreSQL -------------------------------------------------------------
 
 
-def serve_smtp(db_url: str, folder: Path, server: SmtpServer, **env: str) -> subprocess.Popen[str]:
-    smtp = {"PAL_SMTP_HOST": server.host, "PAL_SMTP_PORT": str(server.port)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "workflow", "serve"],
-        env=subprocess_env(db_url, PAL_MAIL_FROM=MAIL_FROM, **smtp, **env),
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+# Whole processes on one PostgreSQL database (no SQLite variant: one serve per SQLite file).
+def on_postgresql(test: Callable[..., None]) -> Callable[..., None]:
+    on_one_backend = pytest.mark.parametrize("backend", ["postgres"])(test)
+    return pytest.mark.slow(pytest.mark.postgres(on_one_backend))  # type: ignore[no-any-return]
 
 
 def message_ids(server: SmtpServer) -> Counter[str]:
@@ -169,9 +161,7 @@ def assert_each_once(db_url: str, server: SmtpServer) -> None:
     assert pending_due(db_url, datetime.now(UTC).isoformat()) == []
 
 
-@pytest.mark.slow
-@pytest.mark.postgres
-@pytest.mark.parametrize("backend", ["postgres"])
+@on_postgresql
 def test_two_serves_on_postgresql_share_the_work_and_status_tells_live_stopped_and_silent(
     seeded: Pal, db_url: str, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
@@ -228,9 +218,7 @@ def terminate_backends(db_url: str, pid: int) -> int:
     return len(rows)
 
 
-@pytest.mark.slow
-@pytest.mark.postgres
-@pytest.mark.parametrize("backend", ["postgres"])
+@on_postgresql
 def test_serve_recovers_when_its_postgresql_backends_are_terminated(
     seeded: Pal, db_url: str, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
