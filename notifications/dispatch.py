@@ -41,7 +41,7 @@ from notifications.errors import (
 from notifications.group_commit import GroupCommitter, write_turn
 from notifications.mime import build_message
 from notifications.transports import Transport
-from states.errors import ConcurrentModification
+from states.errors import ConcurrentModification, StoreUnreachable
 from storage import tables
 from storage.db import transaction
 from storage.records import records
@@ -120,6 +120,13 @@ _LEASE = (
     update(tables.OUTBOX)
     .where(tables.OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
     .values(next_attempt_at=bindparam("until"))
+)
+# Rows still leased as this dispatcher leased them (`held`): once a lease has run out another
+# dispatcher may have claimed the row (a new lease), and it is then that one's to send.
+_STILL_DUE_LEASES = (
+    select(tables.OUTBOX.c.id, tables.OUTBOX.c.next_attempt_at)
+    .where(tables.OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
+    .with_for_update()
 )
 _UNSENT = update(tables.OUTBOX).where(tables.OUTBOX.c.id == bindparam("row"), _STILL_DUE)
 
@@ -205,19 +212,24 @@ async def _send_all(
     leased_until: datetime,
 ) -> None:
     engine, clock = recorder.engine, recorder.clock
+    taken: set[int] = set()  # rows another dispatcher claimed after this one's lease ran out
     for index, row in enumerate(rows):
         if stop is not None and stop.is_set():
             await recorder.flush()
-            await asyncio.to_thread(_release, engine, rows[index:], clock())
+            rest = [later for later in rows[index:] if later.id not in taken]
+            await asyncio.to_thread(_release, engine, rest, leased_until, clock())
             return
         now = clock()
         if now + LEASE / 2 >= leased_until:
             # Half the lease is gone (a slow relay): extend it, or another dispatcher would take
             # these rows and send them too: the rows still to send, and the sent ones whose
             # result may not be written yet (a row already marked sent is left alone).
-            keep = [row.id for row in rows[index:]] + recorder.sent
-            await asyncio.to_thread(_extend_lease, engine, keep, now + LEASE)
+            keep = [later.id for later in rows[index:]] + recorder.sent
+            lease = (leased_until, now + LEASE)
+            taken |= await asyncio.to_thread(_extend_lease, engine, keep, *lease)
             leased_until = now + LEASE
+        if row.id in taken:
+            continue
         await recorder.keep_up()
         error = await _attempt(transport, row, mail_from)
         recorder.add(row, error)
@@ -357,25 +369,29 @@ class _Recorder:
 
 def _record(engine: Engine, group: Sequence[Result]) -> None:
     """Write the group's results; while the database is busy (another process holds SQLite's
-    write lock past the busy timeout) try again: a result is never dropped, or its message would
-    be sent again once the lease runs out."""
+    write lock past the busy timeout) or out of reach (a PostgreSQL server restarting) try
+    again: a result is never dropped, or its message would be sent again once the lease runs
+    out."""
     started = time.monotonic()
     tries = 0
+    level = logging.WARNING
     while True:
         try:
             with write_turn(engine, urgent=True):
                 _record_once(engine, group)
-        except ConcurrentModification as exc:  # busy; nothing of the group was written
+        except (ConcurrentModification, StoreUnreachable) as exc:  # nothing of it was written
             tries += 1
+            # Out of reach, the service logs the outage once (workflow.outage): not again here.
+            level = logging.DEBUG if isinstance(exc, StoreUnreachable) else logging.WARNING
             if tries == 1:
-                log.warning("delivery results waiting for the database: %s", exc)
+                log.log(level, "delivery results waiting for the database: %s", exc)
             # A busy answer that comes back at once (a lock within this process, a deadlock)
             # must not spin the thread: a short pause, growing to a second.
             time.sleep(min(0.05 * tries, 1.0))
             continue
         if tries:
             waited = time.monotonic() - started
-            log.warning("delivery results written after waiting %.0f s for the database", waited)
+            log.log(level, "delivery results written after waiting %.0f s for the database", waited)
         return
 
 
@@ -400,9 +416,21 @@ def _record_once(engine: Engine, group: Sequence[Result]) -> None:
         )
 
 
-def _extend_lease(engine: Engine, ids: list[int], until: datetime) -> None:
+def _extend_lease(engine: Engine, ids: list[int], held: datetime, until: datetime) -> set[int]:
+    """Extend the lease (`held`) of the rows `ids` still due to `until`; returns those that are
+    no longer this dispatcher's (claimed by another since the lease ran out: not sent here)."""
     with write_turn(engine, urgent=True), transaction(engine) as session:
-        session.execute(_LEASE, {"ids": ids, "until": until})
+        leases = session.execute(_STILL_DUE_LEASES, {"ids": ids}).all()
+        ours = [row_id for row_id, leased in leases if leased == held]
+        if ours:
+            session.execute(_LEASE, {"ids": ours, "until": until})
+    taken = {row_id for row_id, _ in leases} - set(ours)
+    if taken:
+        log.warning(
+            "%d messages were claimed by another dispatcher after this one's lease ran out; "
+            "they are its to send", len(taken),
+        )  # fmt: skip
+    return taken
 
 
 def _rowcount(result: Any) -> int:
@@ -425,13 +453,17 @@ def _count(
         log.warning("delivery will be retried: %s", line)
 
 
-def _release(engine: Engine, rows: Sequence[OutboxRecord], now: datetime) -> None:
-    """Give unsent claimed rows back: due again at `now`, for the next pass or dispatcher."""
+def _release(
+    engine: Engine, rows: Sequence[OutboxRecord], held: datetime, now: datetime
+) -> None:
+    """Give unsent claimed rows back: due again at `now`, for the next pass or dispatcher; a
+    row another dispatcher leased since (`held` ran out) is left to it."""
     with write_turn(engine, urgent=True), transaction(engine) as session:
         session.exec(
             update(Outbox)
             .where(col(Outbox.id).in_([row.id for row in rows]))
             .where(col(Outbox.status).in_(DUE_STATUSES))
+            .where(col(Outbox.next_attempt_at) == held)
             .values(next_attempt_at=now)
             .execution_options(synchronize_session=False)
         )

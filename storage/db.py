@@ -7,6 +7,8 @@ instead of one failing at commit. PostgreSQL needs none of this; the same code r
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 import threading
 import warnings
@@ -35,6 +37,8 @@ SCHEMA_HEAD = max(
 BUSY_TIMEOUT_MS = 30_000
 # How long connecting to a PostgreSQL server may take before it is called unreachable.
 CONNECT_TIMEOUT_S = 10
+# PostgreSQL keeps at most this many bytes of a connection's application_name (NAMEDATALEN - 1).
+_APPLICATION_NAME_MAX = 63
 _READ_ONLY = "pal_read_only"
 # A SQLite database file's path, and its identity (device, inode) when this engine first opened
 # it. The path is kept with it so that the check before every transaction is one stat.
@@ -48,7 +52,10 @@ def sqlite_path(url: str) -> Path | None:
     return None if path in ("", ":memory:") else Path(path.split("?", 1)[0])
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, name: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for `url`. On PostgreSQL its connections carry `name` as their
+    application_name (default `pal@HOST:PID`; one in the URL wins), so that an operator, or a
+    test, finds this process's connections in `pg_stat_activity`."""
     try:
         # A URL argument the driver would ignore (SQLAlchemy warns) is a mistake: refused.
         with warnings.catch_warnings():
@@ -58,7 +65,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             if url.startswith(("postgresql", "postgres")):
                 if url.startswith(("postgres://", "postgresql://")):
                     url = "postgresql+psycopg://" + url.split("://", 1)[1]
-                return _postgres_engine(url, **kwargs)
+                return _postgres_engine(url, name, **kwargs)
     except SAWarning as exc:
         reason = str(exc).split(";")[0].split(" (Background")[0]
         raise BadInput(f"bad database URL {redact(url)!r}: {reason}") from exc
@@ -69,9 +76,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
 
 
-def _postgres_engine(url: str, **kwargs: Any) -> Engine:
+def _postgres_engine(url: str, name: str | None, **kwargs: Any) -> Engine:
     query = make_url(url).query
-    connect_args = {} if "connect_timeout" in query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in query:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+    if "application_name" not in query:
+        default = f"pal@{socket.gethostname()}:{os.getpid()}"
+        connect_args["application_name"] = (name or default)[:_APPLICATION_NAME_MAX]
+    # pool_pre_ping: a pooled connection the server dropped (restarted, backend terminated) is
+    # replaced when taken from the pool, instead of failing the transaction that took it.
     engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -161,6 +175,13 @@ def check_alive(engine: Engine) -> None:
             f"the database file {path} was replaced while pal was running; stopping (start pal "
             "again to use the new file)"
         )
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database; its failure raised as `classify` gives it (a server out
+    of reach: StoreUnreachable). A long-running service asks this while it waits for one."""
+    with transaction(engine, read_only=True) as session:
+        session.execute(text("SELECT 1"))
 
 
 @contextmanager

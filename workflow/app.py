@@ -68,11 +68,12 @@ class App:
 
 
 @contextmanager
-def open_app(settings: Settings, *, check: bool = True) -> Iterator[App]:
+def open_app(settings: Settings, *, check: bool = True, name: str | None = None) -> Iterator[App]:
+    """The app for these settings; `name` names its database connections (see make_engine)."""
     from config.rules import use_rules_dir
 
     use_rules_dir(settings.rules_dir)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, name=name)
     try:
         if check:
             check_schema(engine)

@@ -85,6 +85,7 @@ INSTANCES_SINCE = "0013"
 
 def _refuse_while_running(database: Path, now: datetime) -> None:
     from workflow.heartbeat import instances
+    from workflow.sole_service import holder
 
     engine = make_engine(f"sqlite:///{database}")
     try:
@@ -97,8 +98,13 @@ def _refuse_while_running(database: Path, now: datetime) -> None:
             found_running = running(instances(session), now, socket.gethostname(), _alive)
     finally:
         engine.dispose()
-    if found_running:
-        names = ", ".join(instance.name for instance in found_running)
+    # The lock of a serve too: one that has not swept yet has no row to go by.
+    names_found = {instance.name for instance in found_running}
+    locked = holder(database)
+    if locked is not None:
+        names_found.add(locked)
+    if names_found:
+        names = ", ".join(sorted(names_found))
         raise ServiceRunning(f"a service is running on {database} ({names}): stop it first")
 
 

@@ -68,6 +68,22 @@ def swept_in_time(instance: InstanceReading, now: datetime) -> bool:
     )
 
 
+# What an instance's row says of it at a moment (`pal status`): `live`, heard from within
+# MISSED_SWEEPS of its sweep intervals; `stopped`, a `pal serve` that recorded its stop, or the
+# ticks of a host not run since; `silent`, a `pal serve` not heard from since and that never
+# said it stopped: presumed dead (killed, its host down) or stuck.
+LIVE, STOPPED, SILENT = "live", "stopped", "silent"
+
+
+def instance_state(instance: InstanceReading, now: datetime) -> str:
+    heard = now - instance.beat_at <= MISSED_SWEEPS * timedelta(seconds=instance.sweep_seconds)
+    if instance.kind != "serve":  # a tick stops after each run: not heard of is not dead
+        return LIVE if heard else STOPPED
+    if instance.stopped_at is not None:
+        return STOPPED
+    return LIVE if heard else SILENT
+
+
 def judge(readings: Readings, now: datetime) -> Verdict:
     """The verdict and its reasons, in words, worst first."""
     reasons: list[str] = []

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
 from notifications.group_commit import write_turn
+from storage import tables
 from storage.db import transaction
 from storage.service_models import Heartbeat, ServiceInstance
 
@@ -68,14 +69,27 @@ class Beat:
 def beat(engine: Engine, name: str, now: datetime, detail: str, of: Beat | None = None) -> None:
     """The heartbeat `name` (and, with `of`, the instance's row) at `now`, in one transaction."""
     with write_turn(engine), transaction(engine) as session:
-        row = session.get(Heartbeat, name)
-        if row is None:
-            session.add(Heartbeat(name=name, beat_at=now, detail=detail))
-        else:
-            row.beat_at = now
-            row.detail = detail
+        # One statement, not a read then an insert: two instances beating `serve` for the first
+        # time at once (on PostgreSQL) would both insert, and one fail.
+        values = {"beat_at": now, "detail": detail}
+        session.execute(
+            _upsert(session).values(name=name, **values).on_conflict_do_update(
+                index_elements=[tables.HEARTBEAT.c.name], set_=values
+            )
+        )
         if of is not None:
             _instance(session, of, now)
+
+
+def _upsert(session: Session) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (both PostgreSQL and SQLite have it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(tables.HEARTBEAT)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(tables.HEARTBEAT)
 
 
 def stopped(engine: Engine, of: Beat, now: datetime) -> None:

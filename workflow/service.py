@@ -22,11 +22,12 @@ from typing import Any
 from notifications.dispatch import DeliveryReport, deliver_all_due
 from notifications.errors import Redactor, redacted_logs, redactor_for
 from notifications.transports import transport_from_settings
-from states.errors import ConcurrentModification, PalError, StoreGone
-from storage.db import check_alive
+from states.errors import ConcurrentModification, PalError, StoreGone, StoreUnreachable
+from storage.db import check_alive, ping
 from storage.errors import redact as redact_urls
 from workflow.app import App
 from workflow.heartbeat import Beat, Identity, beat, stopped, this_process
+from workflow.outage import FIRST_TRY_S, LAST_TRY_EVERY_S, Outage
 from workflow.sweep import SweepReport, sweep
 
 log = logging.getLogger("pal.service")
@@ -205,10 +206,16 @@ class Service:
 
     A pass that fails is logged by `Failures` and tried again at the next interval; a database
     file deleted or replaced underneath stops the service (`fatal`), since writing on would go
-    to a file nobody will ever read.
+    to a file nobody will ever read. A database server out of reach is an `Outage`: the jobs
+    pause while it is tried at growing intervals, and go on when it answers.
     """
 
-    def __init__(self, app: App, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        clock: Callable[[], datetime] | None = None,
+        outage: Outage | None = None,
+    ) -> None:
         self.app = app
         self.clock = clock or (lambda: datetime.now(UTC))
         self.sweeps = 0
@@ -219,6 +226,11 @@ class Service:
         self._redact = redactor_for(app.settings)
         self._sweep_failures = Failures("sweep", self._redact)
         self._delivery_failures = Failures("delivery pass", self._redact)
+        # Tries no more often than sweeps (at least a second apart), and at least once a minute.
+        seconds = app.settings.sweep_seconds
+        self.outage = outage or Outage(cap=min(LAST_TRY_EVERY_S, max(FIRST_TRY_S, seconds)))
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._scheduler: Any = None
         self.identity: Identity = this_process("serve", app.settings.sweep_seconds)
         self.started_at = self.clock()
         # What the delivery passes did since the last beat (the beat writes it: no write of
@@ -235,7 +247,7 @@ class Service:
 
         self._install_signal_handlers()
         seconds = self.app.settings.sweep_seconds
-        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler = self._scheduler = AsyncIOScheduler(timezone=UTC)
         common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
         scheduler.add_job(
             self._sweep_job,
@@ -264,6 +276,8 @@ class Service:
                 # No new runs; let the running ones finish (a sweep batch, the message in
                 # flight) before the scheduler goes: its shutdown cancels jobs still running.
                 scheduler.pause()
+                if self._reconnecting is not None:
+                    self._reconnecting.cancel()
                 while self._busy:
                     await asyncio.gather(*self._busy, return_exceptions=True)
                 scheduler.shutdown(wait=False)
@@ -346,11 +360,41 @@ class Service:
         except StoreGone as exc:
             self._die(exc)
             return False
+        except StoreUnreachable as exc:
+            self._unreachable(exc)
+            return False
         except Exception as exc:
             failures.failed(exc)
             return False
         failures.succeeded()
         return True
+
+    def _unreachable(self, exc: StoreUnreachable) -> None:
+        why = one_line(exc, self._redact).removeprefix("cannot reach the database: ")
+        if self.outage.lost(why) and not self._stopping.is_set():
+            self._reconnecting = asyncio.create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        """Ask the database at the outage's growing intervals; when it answers, say so and run
+        the sweep and a delivery pass at once (what fell due meanwhile)."""
+        while True:
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.outage.wait)
+                return  # stopping: the outage outlives the service
+            except TimeoutError:
+                pass
+            try:
+                await asyncio.to_thread(ping, self.app.engine)
+            except StoreUnreachable as exc:
+                self.outage.lost(one_line(exc, self._redact))
+                continue
+            except Exception:  # another failure: the jobs will meet it and report it
+                pass
+            break
+        self.outage.back()
+        self._reconnecting = None
+        for job in ("sweep", "deliver"):
+            self._scheduler.modify_job(job, next_run_time=self.clock())
 
     async def _sweep_once(self, now: datetime) -> None:
         report = await asyncio.to_thread(
@@ -368,7 +412,7 @@ class Service:
         self._beaten(of)
 
     async def _sweep_job(self, max_sweeps: int | None) -> None:
-        if self._stopping.is_set() or not self._store_alive():
+        if self._stopping.is_set() or self.outage.ongoing or not self._store_alive():
             return
         now = self.clock()
         with self._running():
@@ -378,7 +422,7 @@ class Service:
             self.stop()
 
     async def _deliver_job(self) -> None:
-        if self._stopping.is_set() or not self._store_alive():
+        if self._stopping.is_set() or self.outage.ongoing or not self._store_alive():
             return
         with self._running():
             await self._guarded(self._delivery_failures, self._deliver_once())

@@ -17,7 +17,14 @@ from states.context import Context
 from storage import tables
 from storage.records import records
 from storage.service_models import Outbox, Timer
-from workflow.health import UNADDRESSED_WINDOW, Readings, WaitingMessage, judge
+from workflow.health import (
+    LIVE,
+    UNADDRESSED_WINDOW,
+    Readings,
+    WaitingMessage,
+    instance_state,
+    judge,
+)
 from workflow.heartbeat import InstanceReading, heartbeats, instances
 from workflow.views import open_deadlines
 
@@ -97,6 +104,10 @@ def service_status(session: Session, ctx: Context) -> dict[str, Any]:
         "now": _local(now, ctx),
         "timezone": str(ctx.tz),
         "instances": [_instance(i, ctx) for i in readings.instances],
+        # Since issue 14: the instances heard from lately (each instance's `state` says which).
+        "live_instances": [
+            i.name for i in readings.instances if instance_state(i, now) == LIVE
+        ],
         "oldest_waiting": _waiting(readings.oldest_waiting, ctx),
         "failed": readings.failed_messages,
         "unaddressed": counts_by_status(session)["unaddressed"],
@@ -141,6 +152,7 @@ def _instance(instance: InstanceReading, ctx: Context) -> dict[str, Any]:
         "stopped": _local(instance.stopped_at, ctx),
         "sweeps": instance.sweeps,
         "sent": instance.sent,
+        "state": instance_state(instance, ctx.now),
     }
 
 

@@ -246,8 +246,11 @@ def settings_for(ctx: click.Context, *, service: bool = False) -> Settings:
 @contextmanager
 def app_for(ctx: click.Context, *, check: bool = True, service: bool = False) -> Iterator[App]:
     from workflow.app import open_app
+    from workflow.heartbeat import this_process
 
-    with open_app(settings_for(ctx, service=service), check=check) as app:
+    # The service's connections are named like its instance (PostgreSQL's application_name).
+    name = f"pal {this_process('serve', 0).name}" if service else None
+    with open_app(settings_for(ctx, service=service), check=check, name=name) as app:
         yield app
 
 

@@ -300,6 +300,15 @@ def tick_report(report: TickReport) -> tuple[str, str]:
     return "\n".join(lines), "\n".join(warnings)
 
 
+def _instances_heading(instances: list[dict[str, Any]]) -> str:
+    """`service instances: 2 live, 1 silent (presumed dead)`: how many are in each state."""
+    counts = Counter(i["state"] for i in instances)
+    said = [f"{counts[state]} {state}" for state in ("live", "stopped", "silent") if counts[state]]
+    if counts["silent"]:
+        said[-1] += " (presumed dead)"
+    return "service instances: " + ", ".join(said) if said else "service instances:"
+
+
 def status_text(report: dict[str, Any]) -> str:
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
@@ -320,13 +329,21 @@ def status_text(report: dict[str, Any]) -> str:
     lines = [f"pal is {report['verdict']} (exit {report['exit_code']})"]
     lines += [f"  {reason}" for reason in report["reasons"]]
     lines.append(f"as of {now:%Y-%m-%d %H:%M:%S %Z} ({report['timezone']})")
-    lines.append("service instances:")
+    lines.append(_instances_heading(report["instances"]))
     for i in report["instances"]:
-        lines.append(f"  {i['name']}  pal {i['version']}, sweeps every {i['sweep_seconds']:g} s")
+        lines.append(
+            f"  {i['name']}  {i['state']}, pal {i['version']}, sweeps every "
+            f"{i['sweep_seconds']:g} s"
+        )
         lines.append(f"    last sweep     {when(i['last_sweep'])}, sweeps: {i['sweeps']}")
         lines.append(f"    last delivery  {when(i['last_delivery'])}, sent: {i['sent']}")
         if i["stopped"] is not None:
             lines.append(f"    stopped        {when(i['stopped'])}")
+        elif i["state"] == "silent":
+            lines.append(
+                f"    silent         last heard {when(i['last_beat'])}: presumed dead (killed, "
+                "its host down) or stuck"
+            )
     if not report["instances"]:
         lines.append("  none: the service has not run yet")
     waiting = report["oldest_waiting"]

@@ -49,10 +49,12 @@ def serve(ctx: click.Context, max_sweeps: int | None) -> None:
     import asyncio
 
     from workflow.service import Service
+    from workflow.sole_service import sole_service
 
     with app_for(ctx, service=True) as app:
         service = Service(app)
-        asyncio.run(service.run(max_sweeps=max_sweeps))
+        with sole_service(app.engine, service.identity, datetime.now(app.settings.tz)):
+            asyncio.run(service.run(max_sweeps=max_sweeps))
     if service.fatal is not None:  # the database file went away: one error line, exit non-zero
         raise service.fatal
     say(present.serve_stopped())
