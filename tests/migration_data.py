@@ -27,7 +27,10 @@ LIAISON = "liaison@mde.example"
 # Agreement 1 (PSA1) identified, 2 (TRAD) signed, 3 (EXIT) exited; 4 renewed as 5 (0004 on).
 SHOWN = 2
 # Outbox rows queued at 0002: sent, queued (pending, then retrying) and failed.
-QUEUED_KEYS = ("a1:identified:identify.v1:board@psa1.example", "a1:identified:identify.v1:x@psa1.example")
+QUEUED_KEYS = (
+    "a1:identified:identify.v1:board@psa1.example",
+    "a1:identified:identify.v1:x@psa1.example",
+)
 SENT_KEY = "a1:identified:identify.v1:supt@psa1.example"
 FAILED_KEY = "a1:identified:identify.v1:auth@psa1.example"
 # Bodies as the 0002 outbox held them in full (0006 converts them; read back with bodies.read).
@@ -201,7 +204,8 @@ def _notice_headers(connection: sa.Connection) -> None:
         "INSERT INTO outbox (agreement_id, notice, occurrence, recipient, idempotency_key, "
         "message_id, subject, status, attempts, next_attempt_at, created_at, body_ref, body, "
         "to_name, reply_to, reply_to_name, thread) SELECT agreement_id, notice, occurrence, "
-        "'liaison@mde.example', 'a1:identified:identify.v1:liaison@mde.example', '<h@mde.example>', "
+        "'liaison@mde.example', 'a1:identified:identify.v1:liaison@mde.example', "
+        "'<h@mde.example>', "
         "subject, 'sent', 1, next_attempt_at, created_at, body_ref, body, 'Lee Liaison', "
         "'director@mde.example', 'Dana Director', '<t1@mde.example>' FROM outbox "
         "WHERE idempotency_key = :key"), {"key": SENT_KEY})  # fmt: skip
@@ -228,13 +232,14 @@ FILLS: dict[str, Callable[[sa.Connection], None]] = {
 
 
 def database_at(url: str, revision: str) -> sa.Engine:
-    """An engine on a database at `revision` holding every fill up to it."""
+    """An engine on a database at `revision` holding every fill up to it (each fill run at its
+    own revision)."""
     engine = make_engine(url)
-    for step in revisions():
-        upgrade(engine, step)
+    order = revisions()
+    for step in order[: order.index(revision) + 1]:
         if step in FILLS:
+            upgrade(engine, step)
             with engine.begin() as connection:
                 FILLS[step](connection)
-        if step == revision:
-            return engine
-    raise ValueError(f"no revision {revision}")
+    upgrade(engine, revision)
+    return engine

@@ -96,24 +96,29 @@ def _type_name(column_type: Any) -> str:
 
 def shape(engine: sa.Engine) -> dict[str, Any]:
     """Tables, columns (type, nullable, default; in any order: a downgrade adds a column back
-    at the end), keys, unique constraints and indexes."""
-    found: dict[str, Any] = {}
+    at the end), keys, unique constraints and indexes (read for all tables at once)."""
     with engine.connect() as connection:
         inspector = sa.inspect(connection)
-        for name in sorted(inspector.get_table_names()):
-            key = primary_key(inspector, name)
-            found[name] = {
-                "columns": sorted((c["name"], _type_name(c["type"]), c["nullable"],
-                             c["default"] is not None and c["name"] not in key)
-                            for c in inspector.get_columns(name)),  # fmt: skip
-                "primary key": key,
-                "foreign keys": sorted((tuple(k["constrained_columns"]), k["referred_table"],
-                                        tuple(k["referred_columns"]))
-                                       for k in inspector.get_foreign_keys(name)),  # fmt: skip
-                "unique": sorted(tuple(u["column_names"])
-                                 for u in inspector.get_unique_constraints(name)),  # fmt: skip
-                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
-                                  for i in inspector.get_indexes(name)
-                                  if not i.get("duplicates_constraint")),  # fmt: skip
-            }
+        columns = inspector.get_multi_columns()
+        keys = inspector.get_multi_pk_constraint()
+        foreign = inspector.get_multi_foreign_keys()
+        unique = inspector.get_multi_unique_constraints()
+        indexes = inspector.get_multi_indexes()
+    found: dict[str, Any] = {}
+    for where in sorted(columns, key=lambda where: where[1]):
+        key = list(keys[where]["constrained_columns"])
+        found[where[1]] = {
+            "columns": sorted((c["name"], _type_name(c["type"]), c["nullable"],
+                               c["default"] is not None and c["name"] not in key)
+                              for c in columns[where]),
+            "primary key": key,
+            "foreign keys": sorted(
+                (tuple(k["constrained_columns"]), k["referred_table"], tuple(k["referred_columns"]))
+                for k in foreign[where]
+            ),
+            "unique": sorted(tuple(u["column_names"]) for u in unique[where]),
+            "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                              for i in indexes[where]
+                              if not i.get("duplicates_constraint")),
+        }
     return found
