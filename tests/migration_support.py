@@ -122,3 +122,18 @@ def shape(engine: sa.Engine) -> dict[str, Any]:
                               if not i.get("duplicates_constraint")),
         }
     return found
+
+
+def guards(engine: sa.Engine) -> list[str]:
+    """The triggers (and, on PostgreSQL, the functions) in the database's schema."""
+    if engine.dialect.name == "sqlite":
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        sql = (
+            "SELECT 'trigger ' || tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace "
+            "UNION ALL SELECT 'function ' || proname FROM pg_proc "
+            "WHERE pronamespace = current_schema()::regnamespace"
+        )
+    with engine.connect() as connection:
+        return sorted(connection.execute(sa.text(sql)).scalars())

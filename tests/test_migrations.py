@@ -5,7 +5,8 @@ nothing and pal runs on it; and every downgrade goes back to the schema, and the
 from.
 
 The revisions are read from the script directory: one added later is covered without a change
-here (give it a fill in migration_data.FILLS if it adds something a row can hold).
+here (give it a fill in migration_data.FILLS if it adds something a row can hold; list a table
+it renames in RENAMED, and a column it drops, with a check of where its values went, in CARRIED).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from helpers import Pal, ok
 from migration_data import BODIES, FAILED_KEY, QUEUED_KEYS, SENT_KEY, SHOWN, TICK_AT, database_at
-from migration_support import Rows, holdings, revisions, shape, value_of
+from migration_support import Rows, guards, holdings, revisions, shape, value_of
 from service_support import use_mail_dir
 from sqlmodel import SQLModel
 
@@ -116,21 +117,21 @@ def test_every_revision_leaves_the_same_schema_on_sqlite_and_postgresql(
 
 @pytest.mark.slow
 def test_each_downgrade_of_an_empty_database_gives_back_the_schema_before_it(db_url: str) -> None:
-    """Head down to base, one revision at a time, passes through each revision's schema; base
-    is empty and head is reached again."""
+    """Head down to base, one revision at a time, passes through each revision's schema (its
+    triggers and functions too); base is empty and head is reached again."""
     engine = make_engine(db_url)
     try:
         shapes = {}
         for revision in REVISIONS:
             upgrade(engine, revision)
-            shapes[revision] = shape(engine)
+            shapes[revision] = shape(engine), guards(engine)
         for revision in reversed(EARLIER):
             downgrade(engine, revision)
-            assert shape(engine) == shapes[revision], revision
+            assert (shape(engine), guards(engine)) == shapes[revision], revision
         downgrade(engine, "base")
-        assert set(shape(engine)) <= {"alembic_version"}
+        assert set(shape(engine)) <= {"alembic_version"} and guards(engine) == []
         upgrade(engine)
-        assert shape(engine) == shapes[REVISIONS[-1]]
+        assert (shape(engine), guards(engine)) == shapes[REVISIONS[-1]]
     finally:
         engine.dispose()
 
@@ -149,18 +150,27 @@ def filled(request: pytest.FixtureRequest, db_url: str) -> Iterator[tuple[str, s
         engine.dispose()
 
 
-def test_a_database_at_each_earlier_revision_reaches_head_losing_nothing_and_comes_back(
-    filled: tuple[str, sa.Engine],
+def test_a_database_at_each_earlier_revision_reaches_head_losing_nothing_and_pal_runs_on_it(
+    filled: tuple[str, sa.Engine], db_url: str, tmp_path: Path
 ) -> None:
-    """At head every row is still there with every value it held (by primary key), or, where a
-    migration moved a column, its value where it went; down again, every row is as it was, and
-    up once more reaches head."""
+    """Up to head nothing is lost; down again every row is as it was; up once more, pal runs on
+    it (one database built per revision and backend serves all three)."""
     revision, engine = filled
     before = holdings(engine)
 
     upgrade(engine)
+    _kept(before, holdings(engine))
+    _carried(engine, before)
+    downgrade(engine, revision)
+    assert holdings(engine) == before
+    upgrade(engine)
 
-    after = holdings(engine)
+    _runs(engine, Pal(db_url), tmp_path / "mail", holds_mail=bool(before.get("outbox")))
+
+
+def _kept(before: Rows, after: Rows) -> None:
+    """Every row is still there with every value it held (by primary key), but for the columns a
+    migration moved (see `_carried`)."""
     for name, rows in before.items():
         now = after[RENAMED.get(name, name)]
         assert len(now) == len(rows), name
@@ -169,11 +179,6 @@ def test_a_database_at_each_earlier_revision_reaches_head_losing_nothing_and_com
             assert {k: v for k, v in old.items() if k in new} == {
                 k: new[k] for k in old if k in new
             }, name
-    _carried(engine, before)
-    downgrade(engine, revision)
-    assert holdings(engine) == before
-    upgrade(engine)
-    assert value_of(engine, "SELECT version_num FROM alembic_version") == REVISIONS[-1]
 
 
 def _carried(engine: sa.Engine, before: Rows) -> None:
@@ -192,16 +197,10 @@ def _carried(engine: sa.Engine, before: Rows) -> None:
         assert {(c["email"], c["role"], c["district_code"]) for c in before["contact"]} <= held
 
 
-def test_pal_runs_on_a_database_upgraded_from_each_earlier_revision(
-    filled: tuple[str, sa.Engine], db_url: str, tmp_path: Path
-) -> None:
+def _runs(engine: sa.Engine, pal: Pal, mail_dir: Path, *, holds_mail: bool) -> None:
     """The audit log verifies and still refuses changes, an old agreement is shown, and a tick
     fires the timer due and sends what was queued (once: what was sent or failed stays so)."""
-    revision, engine = filled
-    upgrade(engine)
-    pal = Pal(db_url)
-    use_mail_dir(pal, tmp_path / "mail")
-
+    use_mail_dir(pal, mail_dir)
     ok(pal, "audit", "verify")
     shown = json.loads(ok(pal, "agreement", "show", SHOWN, "--json"))
     assert (shown["state"], shown["signed_on"]) == ("signed", "2018-05-01")
@@ -209,17 +208,17 @@ def test_pal_runs_on_a_database_upgraded_from_each_earlier_revision(
 
     with pytest.raises(sa.exc.DBAPIError), engine.begin() as connection:
         connection.execute(sa.text("UPDATE audit SET note = 'changed'"))
-    if revision >= "0002":
-        status = dict(_rows(engine, "SELECT idempotency_key, status FROM outbox"))
-        assert [status[key] for key in (*QUEUED_KEYS, SENT_KEY, FAILED_KEY)] == [
-            "sent", "sent", "sent", "failed"
-        ]
-        assert value_of(engine, "SELECT attempts FROM outbox WHERE idempotency_key = :k",
-                        k=SENT_KEY) == 1  # fmt: skip
-        assert value_of(engine, "SELECT status FROM timer WHERE offset_days = -14") == "done"
-        mail = (tmp_path / "mail").rglob("*")
-        sent = b"".join(path.read_bytes() for path in mail if path.is_file())
-        assert b"<m1@mde.example>" in sent and b"<m0@mde.example>" not in sent
+    if not holds_mail:
+        return
+    status = dict(_rows(engine, "SELECT idempotency_key, status FROM outbox"))
+    assert [status[key] for key in (*QUEUED_KEYS, SENT_KEY, FAILED_KEY)] == [
+        "sent", "sent", "sent", "failed"
+    ]
+    assert value_of(engine, "SELECT attempts FROM outbox WHERE idempotency_key = :k",
+                    k=SENT_KEY) == 1  # fmt: skip
+    assert value_of(engine, "SELECT status FROM timer WHERE offset_days = -14") == "done"
+    sent = b"".join(path.read_bytes() for path in mail_dir.rglob("*") if path.is_file())
+    assert b"<m1@mde.example>" in sent and b"<m0@mde.example>" not in sent
 
 
 def _rows(engine: sa.Engine, sql: str) -> list[tuple[Any, ...]]:
