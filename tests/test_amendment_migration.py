@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 from helpers import Pal, ok, refused
+from migration_support import table
 from test_mail_body_migration import downgrade
 
 from storage.db import make_engine
 from storage.migrate import head, upgrade
-from storage.types import UTCDateTime
 
 T0 = datetime(2018, 5, 1, 12, 0, tzinfo=UTC)
 # (school, kind, label, baseline, target_18, target_36, lower_is_better)
@@ -25,11 +25,6 @@ BENCHMARKS = [
 MEASUREMENTS = [(1, 67.0, date(2019, 9, 15)), (2, 33.0, date(2019, 10, 15))]
 
 
-def _table(name: str, *columns: str, stamps: tuple[str, ...] = ()) -> sa.TableClause:
-    return sa.table(name, *(sa.column(c, UTCDateTime() if c in stamps else None)
-                            for c in columns))  # fmt: skip
-
-
 @pytest.fixture
 def at_0009(db_url: str) -> Iterator[sa.Engine]:
     """A database at revision 0009 with a signed agreement, two benchmarks and a measurement of
@@ -37,16 +32,16 @@ def at_0009(db_url: str) -> Iterator[sa.Engine]:
     engine = make_engine(db_url)
     upgrade(engine, "0009")
     with engine.begin() as connection:
-        connection.execute(sa.insert(_table("district", "code", "name", "isd", "psa")),
+        connection.execute(sa.insert(table("district", "code", "name", "isd", "psa")),
                            [{"code": "D1", "name": "Lakeview", "isd": "Wayne", "psa": False}])
         connection.execute(
-            sa.insert(_table("school", "code", "name", "district_code", "csi", "alternative",
+            sa.insert(table("school", "code", "name", "district_code", "csi", "alternative",
                              "high_school")),
             [{"code": "HS1", "name": "Lakeview High", "district_code": "D1", "csi": False,
               "alternative": False, "high_school": True}],
         )
         connection.execute(
-            sa.insert(_table("agreement", "id", "district_code", "state", "rules_version",
+            sa.insert(table("agreement", "id", "district_code", "state", "rules_version",
                              "consequences", "identified_on", "signed_on", "last_event_on",
                              "version", "updated_at", stamps=("updated_at",))),
             [{"id": 1, "district_code": "D1", "state": "signed", "rules_version": "2017-10",
@@ -55,7 +50,7 @@ def at_0009(db_url: str) -> Iterator[sa.Engine]:
               "updated_at": T0}],
         )
         connection.execute(
-            sa.insert(_table("benchmark", "agreement_id", "school_code", "kind", "label",
+            sa.insert(table("benchmark", "agreement_id", "school_code", "kind", "label",
                              "baseline", "target_18", "target_36", "lower_is_better",
                              "recorded_by", "recorded_at", stamps=("recorded_at",))),
             [dict(zip(("school_code", "kind", "label", "baseline", "target_18", "target_36",
@@ -64,7 +59,7 @@ def at_0009(db_url: str) -> Iterator[sa.Engine]:
              for row in BENCHMARKS],
         )
         connection.execute(
-            sa.insert(_table("measurement", "benchmark_id", "value", "measured_on",
+            sa.insert(table("measurement", "benchmark_id", "value", "measured_on",
                              "recorded_by", "recorded_at", stamps=("recorded_at",))),
             [{"benchmark_id": b, "value": v, "measured_on": on, "recorded_by": "lee@mde.example",
               "recorded_at": T0} for b, v, on in MEASUREMENTS],
