@@ -38,6 +38,7 @@ AGREEMENTS = 2000
 SIGNED = 200  # signed on 2018-05-01: their RGA opens, and the 36-month review waits for it
 INSTANCES = 3
 SEED = 14  # the crash test's kill schedule
+KILLS = 12
 
 # How each agreement's timers settle (cancelled ones left out: the signing cancelled the plan's).
 UNSIGNED_TIMERS = {
@@ -301,23 +302,22 @@ def test_instances_killed_mid_sweep_and_mid_delivery_lose_nothing_and_the_audit_
     exits 0."""
     print(f"\ncrash test seed {SEED}")
     chance = random.Random(SEED)
-    handler = Slow(delay=0.002)
+    handler = Slow(delay=0.005)
     server = smtp_server_factory(handler=handler)
     group = instances(server)
     for _ in range(INSTANCES):
         group.start()
     until(lambda: unsent(due_db) > 0, 60, "the first sweep batch")
-    mid_sweep = mid_delivery = 0
-    while unfinished(due_db) and len(group.kills) < 12:
-        time.sleep(chance.uniform(0.2, 1.5))
-        victim = chance.choice(group.live())
-        sweeping = pending_timers(due_db) > 0
-        group.kill(victim)
-        mid_sweep += sweeping
-        mid_delivery += not sweeping
-        group.start()
-    print(f"{len(group.kills)} kills: {mid_sweep} mid-sweep, {mid_delivery} mid-delivery")
+    # Half the kills while due timers are pending (sweeps in flight, and deliveries beside them),
+    # half once the sweeps are done and only deliveries are in flight.
+    mid_sweep = kill_at_random(group, chance, lambda: pending_timers(due_db) > 0, KILLS // 2)
     until(lambda: pending_timers(due_db) == 0, 600, "the sweeps")
+
+    def still_to_send() -> bool:  # messages not yet claimed: deliveries go on
+        return unsent(due_db, due_only=True) > 0
+
+    mid_delivery = kill_at_random(group, chance, still_to_send, KILLS - mid_sweep)
+    print(f"{len(group.kills)} kills: {mid_sweep} mid-sweep, {mid_delivery} mid-delivery")
     until(lambda: unsent(due_db, due_only=True) == 0, 600, "every message not leased")
     assert group.stop_all() == [0] * INSTANCES, group.logs()[-3000:]
     tick_after_the_lease(due_db, tmp_path, server)
@@ -338,6 +338,21 @@ def test_instances_killed_mid_sweep_and_mid_delivery_lose_nothing_and_the_audit_
     assert_every_timer_settled_once(due_db)
     verified = audit_verifies(due_db, tmp_path)
     assert verified.returncode == 0, verified.stderr
+
+
+def kill_at_random(
+    group: Instances, chance: random.Random, busy: Callable[[], bool], most: int
+) -> int:
+    """While `busy()`, up to `most` times: wait 0.2 to 1.5 s, SIGKILL a live instance chosen at
+    random and start another. How many were killed while still `busy()`."""
+    killed = 0
+    while killed < most and busy():
+        time.sleep(chance.uniform(0.2, 1.5))
+        if busy():
+            group.kill(chance.choice(group.live()))
+            killed += 1
+            group.start()
+    return killed
 
 
 def _second_receipts(handler: Timed) -> list[float]:
