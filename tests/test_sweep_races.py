@@ -1,5 +1,6 @@
-"""Sweepers on PostgreSQL that skip each other's locked timers (issue 14) reach the outcome one
-sweep alone reaches. Real PostgreSQL; time moves by `Context(now=...)`."""
+"""Several sweepers on PostgreSQL (issue 14): those that skip each other's locked timers reach the
+outcome one sweep alone reaches, and `pal serve` sweeps in full batches there. Real databases;
+time moves by `Context(now=...)`."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from test_service import many_agreements, sign_all
 
 from states.context import Context
 from storage.db import make_engine
+from workflow.service import SWEEP_BATCH_SECONDS, sweep_budget
 from workflow.sweep import sweep
 
-pytestmark = pytest.mark.postgres
 
-
+@pytest.mark.postgres
 def test_a_24_month_review_whose_waiving_36_month_review_another_sweeper_ran_first_is_waived(
     seeded: Pal, db_url: str, backend: str
 ) -> None:
@@ -57,3 +58,15 @@ def test_a_24_month_review_whose_waiving_36_month_review_another_sweeper_ran_fir
         a=agreement,
     )
     assert told == [(2,)]  # the 36-month review's, to the liaison and the director
+
+
+def test_serve_bounds_a_sweep_batch_by_time_on_sqlite_only(db_url: str, backend: str) -> None:
+    """`pal serve` shrinks sweep batches to SWEEP_BATCH_SECONDS on SQLite (delivery results wait
+    for the one write lock) but not on PostgreSQL, where nothing waits for a batch and small
+    batches made two instances slower than one (bench/scale_out.py)."""
+    engine = make_engine(db_url)
+    try:
+        expected = SWEEP_BATCH_SECONDS if backend == "sqlite" else None
+        assert sweep_budget(engine) == expected
+    finally:
+        engine.dispose()
