@@ -278,14 +278,16 @@ def _action(session: Session, due: Any, ctx: Context, report: SweepReport) -> No
 def _moot(session: Session, rules: RuleSet, deadline: Deadline, ctx: Context) -> str | None:
     """Why the action on `deadline` should not run: an action that waives its deadline is due
     too (the RGA determined so late that the 36-month review is due as well as the 24-month
-    one). That action runs instead, and waives this deadline."""
+    one). That action runs instead, and waives this deadline. It counts as due when another
+    sweeper (`SKIP LOCKED` past this timer) already tried it and it waits for the agreement's
+    state: alone, the sweep would have found it pending, in due order."""
     waived_by = rules.deadline(deadline.kind).waived_by
     if not waived_by:
         return None
     later = session.execute(
         select(tables.TIMER.c.action).where(
             tables.TIMER.c.agreement_id == deadline.agreement_id,
-            tables.TIMER.c.status == "pending",
+            tables.TIMER.c.status.in_(("pending", "waiting")),
             tables.TIMER.c.fire_at <= ctx.now,
             tables.TIMER.c.action.in_(sorted(waived_by)),
         )
