@@ -144,4 +144,6 @@ NOTICE_LABELS = {
     "exited": "Exited partnership",
     "renewed": "Partnership agreement renewed",
     "escalated": "Next level of accountability",
+    "deadline_reminder": "Deadline coming",
+    "deadline_overdue": "Deadline overdue",
 }

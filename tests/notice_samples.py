@@ -142,6 +142,8 @@ def values(days_left: int = 7) -> dict[str, Any]:
         "action_label": "open the 24-month review",
         "reason": "the agreement is at the stage “18-month Review of Goal Attainment”",
         "waits": True,
+        # The case of another process a notice is about (CaseStore.notice_facts).
+        "case": SimpleNamespace(about="the request of $125,000.00 for fiscal year 2025-26"),
     }
 
 
