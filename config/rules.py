@@ -65,11 +65,11 @@ def _path(version: str) -> Path:
 def load_rules(version: str = DEFAULT_RULES_VERSION) -> RuleSet:
     """The rules of `version`, checked against the agreement process and the notice templates."""
     from notifications.render import notice_names
-    from states.registry import process
+    from states.registry import PROCESSES, process
     from states.rule_check import check
 
     data, source = _merged(version, ())
-    check(data, process("agreement"), frozenset(notice_names()), source)
+    check(data, process("agreement"), frozenset(notice_names()), source, PROCESSES.values())
     if data["version"] != version:
         raise BadRules(f"{source}: version: says {data['version']!r}, the file is {version}")
     return ruleset_from_mapping(data)

@@ -14,8 +14,10 @@ from fractions import Fraction
 from typing import Any
 
 from states.corrections import TOLD
-from states.errors import BadRules
+from states.errors import BadInput, BadRules
+from states.funds import fiscal_year
 from states.labels import CONSEQUENCE_LABELS, PARTY_LABELS, ROLE_LABELS
+from states.money import parse_dollars
 from states.process import Process
 from states.review import STEPS
 from states.rules import ROLES, SYSTEM
@@ -36,8 +38,10 @@ _TOP = {
     "reviews",
     "determination",
     "notices",
+    "funds",
 }
 _NOTICES = {"business_days"}
+_FUNDS = {"appropriations"}
 _REVIEW = {"steps", "targets", "needed_when"}
 _NEEDED_WHEN = ("always", "any_off_track")
 _DETERMINATION = {"met_at_least", "moved_more_than"}
@@ -56,6 +60,7 @@ class _Checker:
     source: str
     process: Process
     notices: frozenset[str]
+    permission_keys: frozenset[str]
 
     def fail(self, key: str, problem: str) -> None:
         raise BadRules(f"{self.source}: {key}: {problem}")
@@ -89,9 +94,17 @@ class _Checker:
             self.fail(key, "must be a whole number")
 
 
-def check(data: Mapping[str, Any], process: Process, notices: frozenset[str], source: str) -> None:
-    """Raise BadRules naming `source` and the key of the first problem in `data`."""
-    checker = _Checker(source, process, notices)
+def check(
+    data: Mapping[str, Any],
+    process: Process,
+    notices: frozenset[str],
+    source: str,
+    others: Iterable[Process] = (),
+) -> None:
+    """Raise BadRules naming `source` and the key of the first problem in `data`; `others`:
+    the other processes whose permission keys the data may state (one permission table)."""
+    keys = process.permission_keys.union(*(other.permission_keys for other in others))
+    checker = _Checker(source, process, notices, keys)
     checker.keys("", data, _TOP)
     for key in _REQUIRED_TOP:
         if key not in data:
@@ -114,6 +127,7 @@ def check(data: Mapping[str, Any], process: Process, notices: frozenset[str], so
     _reviews(checker, data.get("reviews", {}))
     _determination(checker, data.get("determination", {}))
     _notices(checker, data.get("notices", {}))
+    _funds(checker, data.get("funds", {}))
     for index, item in enumerate(data.get("transition_notices", [])):
         key = f"transition_notices[{index}]"
         checker.keys(key, item, _NOTICE)
@@ -125,7 +139,7 @@ def check(data: Mapping[str, Any], process: Process, notices: frozenset[str], so
 def _permissions(checker: _Checker, table: Any) -> None:
     # An event a version does not mention may be fired by nobody under it: a released version
     # need not change when a later release adds events.
-    checker.keys("permissions", table, set(checker.process.permission_keys))
+    checker.keys("permissions", table, set(checker.permission_keys))
     for name, roles in table.items():
         checker.names(f"permissions.{name}", roles, ACTORS, "role")
 
@@ -218,3 +232,19 @@ def _notices(checker: _Checker, table: Any) -> None:
     checker.keys("notices", table, _NOTICES)
     if not isinstance(table.get("business_days", False), bool):
         checker.fail("notices.business_days", "must be true or false")
+
+
+def _funds(checker: _Checker, table: Any) -> None:
+    checker.keys("funds", table, _FUNDS)
+    appropriations = table.get("appropriations", {})
+    if not isinstance(appropriations, Mapping):
+        checker.fail("funds.appropriations", "must be a table of fiscal years")
+    for year, amount in appropriations.items():
+        key = f"funds.appropriations.{year}"
+        try:
+            if fiscal_year(year) != year:
+                raise BadInput(year)
+            parse_dollars(amount if isinstance(amount, str | int) else "?", key)
+        except BadInput:
+            checker.fail(key, 'must name a fiscal year like "2025-26" and an amount in dollars '
+                         'like "6137400.00"')  # fmt: skip

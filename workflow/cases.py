@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     String,
@@ -463,7 +463,31 @@ _NEW: dict[str, Any] = {
     "renewed_from": None, "renewed_as": None, "version": 1,
 }  # fmt: skip
 
-STORES: Mapping[str, AgreementStore] = {"agreement": AgreementStore()}
+class CaseStore(Protocol):
+    """What the engine needs of a process's store (AgreementStore; FundsStore)."""
+
+    @property
+    def table(self) -> Table: ...
+    def load(self, session: Session, case_id: int) -> Any: ...
+    def case_of(
+        self, session: Session, row: Any, reads: frozenset[str] = ..., day: date | None = ...
+    ) -> Any: ...
+    def new_case(self, session: Session, parent: str) -> Any: ...
+    def insert(self, session: Session, values: Mapping[str, Any]) -> Any: ...
+    def add_child(
+        self, session: Session, row: Any, child: Child, actor: Actor, ctx: Context
+    ) -> None: ...
+    def identity(self, case_id: int) -> Any: ...
+    def subject(self, row: Any) -> tuple[str, int | None]: ...
+
+
+def _stores() -> Mapping[str, CaseStore]:
+    from workflow.funds_store import FundsStore
+
+    return {"agreement": AgreementStore(), "funds": FundsStore()}
+
+
+STORES: Mapping[str, CaseStore] = _stores()
 
 
 _TRAIL = Prepared(

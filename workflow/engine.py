@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -31,7 +32,7 @@ from storage.prepared import Prepared
 from storage.roles import roles_held
 from workflow import audit, corrections, deadlines
 from workflow.actors import SYSTEM_ACTOR, Actor, normalize_email
-from workflow.cases import STORES, AgreementStore
+from workflow.cases import STORES, CaseStore
 from workflow.effects import after_transition
 from workflow.text import TEXT_MAX, check_text
 
@@ -74,7 +75,7 @@ def _transition(
     session: Session,
     definition: Process,
     spec: EventSpec,
-    store: AgreementStore,
+    store: CaseStore,
     row: Any,
     request: Request,
     ctx: Context,
@@ -101,8 +102,10 @@ def _transition(
     for child in changes.children:
         store.add_child(session, row, child, request.actor, ctx)
     final = dest in definition.terminal
-    deadlines.close_for_event(session, row, rules, spec.name, day, final=final)
-    if dest != source and not final:
+    tracked = definition.deadlines_and_notices
+    if tracked:
+        deadlines.close_for_event(session, row, rules, spec.name, day, final=final)
+    if dest != source and not final and tracked:
         deadlines.rearm_waiting(session, row, day, ctx)
     if changes.waive:
         deadlines.waive(session, row, changes.waive, day, changes.waived_because)
@@ -112,7 +115,7 @@ def _transition(
     if spec.successor is not None:
         audited |= _hand_over(session, definition, spec, store, row, request, day, ctx)
     _audit(session, store, row, spec.name, source, dest, request, day, ctx, audited)
-    if spec.successor is None:
+    if spec.successor is None and tracked:
         if not final:  # a case that has ended opens no deadlines, but is still told about
             deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
         if not request.quiet:
@@ -134,7 +137,7 @@ def _create(
     session: Session,
     definition: Process,
     spec: EventSpec,
-    store: AgreementStore,
+    store: CaseStore,
     request: Request,
     ctx: Context,
 ) -> Any:
@@ -147,7 +150,7 @@ def _create(
     values, changes = _decide(session, spec, request, case, rules, day)
     assert spec.dest is not None
     return _start(
-        session, store, spec.name, spec.dest, changes, request, rules, day, ctx,
+        session, definition, store, spec.name, spec.dest, changes, request, rules, day, ctx,
         {**values, **changes.audited, "rules": rules.version},
     )  # fmt: skip
 
@@ -180,7 +183,8 @@ def _check_note(spec: EventSpec, case: Any, rules: RuleSet, note: str | None) ->
 
 def _start(
     session: Session,
-    store: AgreementStore,
+    definition: Process,
+    store: CaseStore,
     event: str,
     state: str,
     changes: Changes,
@@ -206,6 +210,8 @@ def _start(
     for child in changes.children:
         store.add_child(session, row, child, request.actor, ctx)
     _audit(session, store, row, event, None, state, request, day, ctx, audited, note)
+    if not definition.deadlines_and_notices:
+        return row
     deadlines.open_for_event(session, row, rules, event, day, ctx)
     if not request.quiet:
         after_transition(session, row, rules, event, day, ctx, request.note)
@@ -216,7 +222,7 @@ def _hand_over(
     session: Session,
     definition: Process,
     spec: EventSpec,
-    store: AgreementStore,
+    store: CaseStore,
     row: Any,
     request: Request,
     day: date,
@@ -232,8 +238,8 @@ def _hand_over(
     audited = {successor.link_back: row.id, "rules": rules.version}
     note = f"follows {definition.name} {row.id}"
     new = _start(
-        session, store, spec.name, successor.state, Changes(columns), request, rules, day, ctx,
-        audited, note,
+        session, definition, store, spec.name, successor.state, Changes(columns), request, rules,
+        day, ctx, audited, note,
     )  # fmt: skip
     claim(session, store, row, {successor.link_on: new.id, "updated_at": ctx.now})
     return {successor.link_on: new.id}
@@ -243,7 +249,7 @@ def _follow_up(
     session: Session,
     definition: Process,
     spec: EventSpec,
-    store: AgreementStore,
+    store: CaseStore,
     row: Any,
     request: Request,
     values: Mapping[str, Any],
@@ -345,7 +351,7 @@ def _value(
         return email  # audited as on file, not as typed
     if item.kind == "choice":
         return item.check_choice(raw, case, rules)
-    if item.kind in {"number", "date"}:
+    if item.kind in {"number", "money", "date"}:
         return item.parse(raw)
     return check_text(raw, item.name, limit=TEXT_MAX)
 
@@ -363,7 +369,7 @@ def effective_date(on: date | None, ctx: Context, previous: date | None) -> date
 
 def _audit(
     session: Session,
-    store: AgreementStore,
+    store: CaseStore,
     row: Any,
     event: str,
     source: str | None,
@@ -386,8 +392,15 @@ def _audit(
         on=day,
         ctx=ctx,
         note=note if note is not None else request.note,
-        data={k: list(v) if isinstance(v, tuple) else v for k, v in data.items()},
+        data={k: _recordable(v) for k, v in data.items()},
     )
+
+
+def _recordable(value: Any) -> Any:
+    """An audited value as JSON holds it: a list for a tuple, an exact amount as its text."""
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value) if isinstance(value, Decimal) else value
 
 
 @cache
@@ -402,7 +415,7 @@ def _claim_statement(table: Table) -> Prepared:
 
 
 def claim(
-    session: Session, store: AgreementStore, row: Any, values: Mapping[str, object]
+    session: Session, store: CaseStore, row: Any, values: Mapping[str, object]
 ) -> None:
     """Write `values` only if nobody changed the row since we read it (optimistic lock).
 
