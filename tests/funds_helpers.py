@@ -10,6 +10,7 @@ from helpers import DIRECTOR, LIAISON, Pal, add_benchmark, add_school, identify,
 
 YEAR = "2025-26"
 SCHOOL = "TRAD-E"
+METRICS = "share of teachers observed using the new practice"
 
 
 def agreement_with_benchmark(pal: Pal) -> tuple[int, int]:
@@ -29,7 +30,7 @@ def new_request(pal: Pal, agreement: int, benchmark: int, *, year: str = YEAR) -
 
 def add_activity(pal: Pal, request: int, amount: str, category: str = "pd_teachers") -> None:
     ok(pal, "funds", "activity", request, "--category", category, "--amount", amount,
-       "--metrics", "share of teachers observed using the new practice", "--by", LIAISON)  # fmt: skip
+       "--metrics", METRICS, "--by", LIAISON)  # fmt: skip
 
 
 def under_review(pal: Pal, agreement: int, benchmark: int, *amounts: str) -> int:

@@ -125,8 +125,8 @@ def test_an_approval_beyond_the_appropriation_is_refused_showing_what_remains(
     refused(pal, 3, "funds", "approve", over, "--by", DIRECTOR, mentions="$137,400.00 remains")
     exact = under_review(pal, agreement, benchmark, "100000.00", "37400.00")
     ok(pal, "funds", "approve", exact, "--by", DIRECTOR)
-    assert budget(pal) == {"year": YEAR, "appropriation": "6137400.00",
-                           "approved": "6137400.00", "funded": "0.00", "remaining": "0.00"}  # fmt: skip
+    assert budget(pal) == {"year": YEAR, "appropriation": "6137400.00", "approved": "6137400.00",
+                           "funded": "0.00", "remaining": "0.00"}  # fmt: skip
     ok(pal, "funds", "deny", over, "--note", "no funds remain", "--by", DIRECTOR)
 
 
@@ -151,7 +151,8 @@ def test_a_returned_request_is_changed_and_submitted_again(plan: tuple[Pal, int,
     pal, agreement, benchmark = plan
     request = under_review(pal, agreement, benchmark, "5000.00")
     refused(pal, 2, "funds", "return", request, "--by", DIRECTOR, mentions="needs --note")
-    ok(pal, "funds", "return", request, "--note", "add mentoring for new teachers", "--by", DIRECTOR)
+    comments = "add mentoring for new teachers"
+    ok(pal, "funds", "return", request, "--note", comments, "--by", DIRECTOR)
     assert show_request(pal, request)["state"] == "returned"
     add_activity(pal, request, "2500.50", "teacher_mentors")
     ok(pal, "funds", "submit", request, "--by", LIAISON)
@@ -160,7 +161,7 @@ def test_a_returned_request_is_changed_and_submitted_again(plan: tuple[Pal, int,
     view = show_request(pal, request)
     assert view["total"] == "7500.50" and view["state"] == "approved"
     returned = [h for h in view["history"] if h["to"] == "returned"]
-    assert returned[0]["note"] == "add mentoring for new teachers"
+    assert returned[0]["note"] == comments
     assert budget(pal)["approved"] == "7500.50"
 
 
@@ -201,8 +202,8 @@ def test_unknown_benchmarks_and_priorities_are_refused(
 ) -> None:
     """--serves names the agreement's benchmarks, --priorities the agency's: else exit 2."""
     pal, agreement, benchmark = plan
-    refused(pal, 2, "funds", "request", agreement, "--year", YEAR, "--rationale", "r",
-            "--serves", serves.format(b=benchmark), "--priorities", priorities, "--by", LIAISON)  # fmt: skip
+    refused(pal, 2, "funds", "request", agreement, "--year", YEAR, "--rationale", "r", "--serves",
+            serves.format(b=benchmark), "--priorities", priorities, "--by", LIAISON)  # fmt: skip
 
 
 @pytest.mark.parametrize(("amount", "why"), [
@@ -235,7 +236,7 @@ def test_unknown_requests_categories_and_states_are_bad_input(plan: tuple[Pal, i
 
 def test_an_ended_agreement_takes_no_request(plan: tuple[Pal, int, int]) -> None:
     """A district no longer in partnership cannot request funds (exit 3)."""
-    pal, agreement, benchmark = plan
+    pal, agreement, _ = plan
     escalate(pal, agreement)
     refused(pal, 3, "funds", "request", agreement, "--year", YEAR, "--rationale", "r",
             "--serves", "", "--priorities", "", "--by", LIAISON, mentions="has ended")  # fmt: skip
