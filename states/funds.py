@@ -229,7 +229,7 @@ FUNDS = Process(
     # Their deadlines and notices come with the support for another process's cases.
     deadlines_and_notices=False,
     commands={
-        "funds request": "funds_request",
+        "funds request": "funds_enter",
         "funds activity": "funds_add_activity",
         "funds submit": "funds_submit",
         "funds review": "funds_start_review",
@@ -241,7 +241,7 @@ FUNDS = Process(
     },
     events=(
         EventSpec(
-            "funds_request",
+            "funds_enter",
             "enter a Section 21(h) fund request",
             dest="draft",
             creates=True,

@@ -52,7 +52,7 @@ def test_a_request_goes_from_draft_to_effectiveness_reported_with_every_step_aud
     assert view["activities"][0] == {"category": "pd_teachers", "amount": "125000.00",
         "metrics": "share of teachers observed using the new practice"}  # fmt: skip
     assert [(h["event"], h["to"]) for h in view["history"]] == [
-        ("funds_request", "draft"), ("funds_add_activity", "draft"),
+        ("funds_enter", "draft"), ("funds_add_activity", "draft"),
         ("funds_add_activity", "draft"), ("funds_submit", "submitted"),
         ("funds_start_review", "under_review"), ("funds_approve", "approved"),
         ("funds_fund", "funded"), ("funds_report", "effectiveness_reported"),

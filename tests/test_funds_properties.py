@@ -209,7 +209,7 @@ def _run(store: tuple[sa.Engine, int, int], steps: list[tuple[str, str, str | No
         assert everything[4:] == before[4:]
         event(f"applied {spec.name}")
     _, state, trail = _observe(engine, request)
-    assert trail[0] == ("funds_request", None, "draft")
+    assert trail[0] == ("funds_enter", None, "draft")
     for (_, _, reached), (_, left, _) in itertools.pairwise(trail):
         assert left == reached
     assert trail[-1][2] == state
