@@ -49,7 +49,7 @@ def request_text(view: dict[str, Any]) -> str:
     lines.append("  activities" if view["activities"] else "  activities     none yet")
     for number, activity in enumerate(view["activities"], start=1):
         lines.append(f"    {number}  {CATEGORY_LABELS[activity['category']]:<56} "
-                     f"{_money(activity['amount']):>15}")  # fmt: skip
+                     f"{_money(activity['amount']):>14}")  # fmt: skip
         lines.append(f"       metrics: {activity['metrics'] or '-'}")
     lines.append("  history")
     lines.extend(_history_line(entry) for entry in view["history"])
@@ -68,8 +68,6 @@ def _history_line(entry: dict[str, Any]) -> str:
     said += [_money(data[key]) for key in ("amount", "total") if key in data]
     if said:
         line += f"  [{', '.join(said)}]"
-    if data.get("effectiveness"):
-        line += f"  [{data['effectiveness']}]"
     return line + (f"  ({entry['note']})" if entry["note"] else "")
 
 
