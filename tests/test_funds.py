@@ -3,6 +3,8 @@ appropriation, a return and a resubmission, the audit trail, and bad input refus
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -247,7 +249,6 @@ def test_list_filters_by_year_agreement_and_state(plan: tuple[Pal, int, int]) ->
     pal, agreement, benchmark = plan
     draft = new_request(pal, agreement, benchmark)
     later = new_request(pal, agreement, benchmark, year="2026-27")
-    import json
 
     def listed(*args: str) -> list[int]:
         return [r["id"] for r in json.loads(ok(pal, "funds", "list", "--json", *args))]
@@ -257,3 +258,16 @@ def test_list_filters_by_year_agreement_and_state(plan: tuple[Pal, int, int]) ->
     assert listed("--agreement", str(agreement), "--state", "draft") == [draft, later]
     assert listed("--state", "approved") == []
     assert "Draft" in ok(pal, "funds", "list")
+
+
+def test_funding_is_dated_by_on_and_never_in_the_future(plan: tuple[Pal, int, int]) -> None:
+    """`funds fund --on` dates the funding; a day after today is refused (exit 2)."""
+    pal, agreement, benchmark = plan
+    request = approved(pal, agreement, benchmark, "10.00")
+    tomorrow = (today() + timedelta(days=1)).isoformat()
+    refused(pal, 2, "funds", "fund", request, "--on", tomorrow, "--by", DIRECTOR,
+            mentions="in the future")  # fmt: skip
+    stepped = json.loads(ok(pal, "funds", "fund", request, "--on", today().isoformat(), "--by",
+                            DIRECTOR, "--json"))  # fmt: skip
+    assert stepped == {"id": request, "state": "funded"}
+    assert show_request(pal, request)["funded_on"] == today().isoformat()
