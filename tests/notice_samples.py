@@ -179,6 +179,8 @@ ORDINARY_WORDS = frozenset({
     "renew", "escalate", "determine", "amend", "board", "superintendent", "authorizer",
     "liaison", "director", "partner", "evidence", "conference", "closure", "reconstitution",
     "local", "higher", "lower", "system",
+    # States of a Section 21(h) fund request.
+    "draft", "submitted", "approved", "returned", "denied", "funded",
 })  # fmt: skip
 
 
