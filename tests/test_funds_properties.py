@@ -159,8 +159,9 @@ def _observe(engine: sa.Engine, request: int) -> tuple[Any, str, list[tuple[Any,
             rows("SELECT * FROM funds_activity ORDER BY id"),
             rows("SELECT * FROM funds_budget ORDER BY year"),
             rows("SELECT count(*) FROM audit"),
-            rows("SELECT * FROM deadline"),
-            rows("SELECT count(*) FROM outbox"),
+            # the agreement's own deadlines and notices (migration 0017), not the request's
+            rows("SELECT * FROM deadline WHERE process IS NULL"),
+            rows("SELECT count(*) FROM outbox WHERE process IS NULL"),
         )
         state = rows("SELECT state FROM funds_request WHERE id = :id")[0][0]
         trail = rows("SELECT event, from_state, to_state FROM audit WHERE subject = "
@@ -205,7 +206,7 @@ def _run(store: tuple[sa.Engine, int, int], steps: list[tuple[str, str, str | No
         assert trail[: len(before_trail)] == before_trail  # no audit record lost or changed
         assert [entry[0] for entry in trail[len(before_trail):]] == [spec.name]
         assert everything[3][0][0] == before[3][0][0] + 1
-        # Until its deadlines and notices come, a request touches neither (nor the agreement's).
+        # A request's steps touch its own deadlines and notices, never the agreement's.
         assert everything[4:] == before[4:]
         event(f"applied {spec.name}")
     _, state, trail = _observe(engine, request)

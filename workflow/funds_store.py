@@ -21,14 +21,36 @@ from sqlmodel import Session
 
 from states.context import Context
 from states.errors import NotFound, OverAppropriation
-from states.funds import Activity, FundsCase
+from states.funds import CATEGORY_LABELS, FUNDS, Activity, FundsCase
 from states.money import dollars, from_cents
 from states.process import Child
 from storage import tables
+from storage.case_refs import CaseRef
 from workflow.actors import Actor
 from workflow.amendments import latest_in_force
 
 R, A, B = tables.FUNDS_REQUEST, tables.FUNDS_ACTIVITY, tables.FUNDS_BUDGET
+
+
+@dataclass(frozen=True)
+class RequestActivity:
+    label: str  # its category, in words
+    amount: str  # `$125,000.00`
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """A request as its notices tell it (the value `case` of their templates)."""
+
+    id: int
+    year: str
+    total: str  # `$125,000.00`
+    activities: tuple[RequestActivity, ...]
+
+    @property
+    def about(self) -> str:
+        """The request in a phrase: "the request of $125,000.00 for fiscal year 2025-26"."""
+        return f"the request of {self.total} for fiscal year {self.year}"
 
 
 class FundsRow:
@@ -115,6 +137,19 @@ class FundsStore:
     def identity(self, case_id: int) -> Any:
         """No ORM class maps the table: no session ever holds a request as an object."""
         return (None, (case_id,), None)
+
+    def ref(self, row: FundsRow) -> CaseRef:
+        """A request's deadlines, timers and notices are its own, and belong to its agreement
+        (whose district and liaison its notices are addressed through)."""
+        return CaseRef(row.agreement_id, FUNDS.name, row.id)
+
+    def notice_facts(self, session: Session, row: FundsRow) -> Mapping[str, Any]:
+        """What a notice tells of the request: its year, total and activities, in words."""
+        activities = activities_of(session, row.id)
+        total = sum((a.amount for a in activities), Decimal("0.00"))
+        told = tuple(RequestActivity(CATEGORY_LABELS.get(a.category, a.category), dollars(a.amount))
+                     for a in activities)  # fmt: skip
+        return {"case": RequestFacts(row.id, row.year, dollars(total), told)}
 
     def subject(self, row: FundsRow) -> tuple[str, int | None]:
         """How the audit log names the request. Its rows name no agreement: an agreement's own
