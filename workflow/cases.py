@@ -463,6 +463,7 @@ _NEW: dict[str, Any] = {
     "renewed_from": None, "renewed_as": None, "version": 1,
 }  # fmt: skip
 
+
 class CaseStore(Protocol):
     """What the engine needs of a process's store (AgreementStore; FundsStore)."""
 

@@ -105,8 +105,8 @@ def _transition(
     tracked = definition.deadlines_and_notices
     if tracked:
         deadlines.close_for_event(session, row, rules, spec.name, day, final=final)
-    if dest != source and not final and tracked:
-        deadlines.rearm_waiting(session, row, day, ctx)
+        if dest != source and not final:
+            deadlines.rearm_waiting(session, row, day, ctx)
     if changes.waive:
         deadlines.waive(session, row, changes.waive, day, changes.waived_because)
     if fixed is not None:
