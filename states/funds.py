@@ -152,7 +152,7 @@ def _activity(case: FundsCase, values: Mapping[str, Any], rules: RuleSet, day: d
     amount: Decimal = values["amount"]
     record = {"category": values["category"], "amount_cents": to_cents(amount),
               "metrics": values.get("metrics") or ""}  # fmt: skip
-    return Changes(children=(Child("activity", record),), audited={"amount": str(amount)})
+    return Changes(children=(Child("activity", record),))
 
 
 # --- submission: every guideline of the statute -------------------------------------------------

@@ -14,16 +14,18 @@ from states.errors import BadInput
 CENT = Decimal("0.01")
 # No single amount of a state program comes near it: anything larger is a typing mistake.
 LARGEST = Decimal("100000000.00")
-_AMOUNT = re.compile(r"-?\d+(\.\d*)?", re.ASCII)
+# Digits, or digits grouped by thousands as the amounts are shown (`125,000.00`), a dollar sign
+# allowed.
+_AMOUNT = re.compile(r"-?\$?(\d{1,3}(,\d{3})+|\d+)(\.\d*)?", re.ASCII)
 
 
 def parse_dollars(raw: object, name: str = "amount") -> Decimal:
     """An amount in dollars as typed: refused in words when not a plain number of dollars and
     cents from 0 to $100,000,000.00."""
-    text = str(raw).strip().replace(",", "")
+    text = str(raw).strip()
     if not _AMOUNT.fullmatch(text):
-        raise BadInput(f"{name} must be an amount in dollars like 125000.00, not {raw!r}")
-    amount = Decimal(text)
+        raise BadInput(f"{name} must be dollars and cents like 125000.00, not {raw!r}")
+    amount = Decimal(text.replace(",", "").replace("$", ""))
     if amount < 0:
         raise BadInput(f"{name} cannot be negative ({raw})")
     if amount != amount.quantize(CENT):

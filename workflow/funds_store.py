@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from states.context import Context
@@ -212,6 +211,9 @@ def commit(session: Session, year: str, cents: int, appropriation_cents: int) ->
 def _budget_row(session: Session, year: str) -> None:
     """The year's budget row, written on its first approval; a second writer waits for the
     first, then finds it (no error either way)."""
+    # Imported here: every command imports this module, and few write a budget row.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
         dialect.insert(B)
