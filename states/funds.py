@@ -228,8 +228,8 @@ FUNDS = Process(
     state_labels=STATE_LABELS,
     # Rule data of the funds process (`[processes.funds]` of a rule version) names these.
     deadline_labels={
-        "funds_decision_due": "decision on the Section 21(h) fund request",
-        "funds_report_due": "report on the effectiveness of the funded activities",
+        "funds_decision_due": "the decision on the Section 21(h) fund request",
+        "funds_report_due": "the report on the effectiveness of the funded activities",
     },
     commands={
         "funds request": "funds_enter",
