@@ -17,7 +17,7 @@ from typing import Any
 
 from config.settings import DEFAULT_RULES_VERSION
 from states.errors import BadInput, BadRules
-from states.rules import RuleSet, ruleset_from_mapping
+from states.rules import MAIN_PROCESS, RuleSet, ruleset_from_mapping
 
 SHIPPED = Path(__file__).with_name("rules")
 _extra: list[Path] = []
@@ -65,11 +65,11 @@ def _path(version: str) -> Path:
 def load_rules(version: str = DEFAULT_RULES_VERSION) -> RuleSet:
     """The rules of `version`, checked against the agreement process and the notice templates."""
     from notifications.render import notice_names
-    from states.registry import process
+    from states.registry import PROCESSES, process
     from states.rule_check import check
 
     data, source = _merged(version, ())
-    check(data, process("agreement"), frozenset(notice_names()), source)
+    check(data, process(MAIN_PROCESS), frozenset(notice_names()), source, PROCESSES)
     if data["version"] != version:
         raise BadRules(f"{source}: version: says {data['version']!r}, the file is {version}")
     return ruleset_from_mapping(data)
@@ -174,7 +174,8 @@ def _flatten(value: Any, key: str, flat: dict[str, Any]) -> None:
         for name, item in value.items():
             _flatten(item, f"{key}.{name}" if key else str(name), flat)
         return
-    identity = _IDENTITY.get(key)
+    # A process's section holds the same arrays: `processes.funds.deadlines`.
+    identity = _IDENTITY.get(key.rpartition(".")[2])
     if identity is not None and isinstance(value, list):
         for entry in value:
             named = "/".join(str(part) for part in _ident(entry, identity) if part is not None)

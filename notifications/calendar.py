@@ -37,7 +37,10 @@ class Entry:
 
 def uid(series: Series, domain: str) -> str:
     """The event's UID: the same for every row of one deadline, whatever its date."""
-    return f"deadline-{series.agreement_id}-{series.kind}-{series.number}@{domain}"
+    # A case of another process is named too (`deadline-12-funds7-decision_due-1`): its
+    # agreement may have several cases with a deadline of the same kind.
+    case = f"{series.case.process}{series.case.case_id}-" if series.case is not None else ""
+    return f"deadline-{series.agreement_id}-{case}{series.kind}-{series.number}@{domain}"
 
 
 def summary(label: str, district_name: str) -> str:

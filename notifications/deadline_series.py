@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from storage import tables
+from storage.case_refs import CaseRef
 from storage.prepared import Prepared
 
 # The statuses of a deadline row that a later row of the same kind replaces (workflow.deadlines:
@@ -31,6 +32,8 @@ _ROWS = Prepared(
     select(
         tables.DEADLINE.c.id,
         tables.DEADLINE.c.agreement_id,
+        tables.DEADLINE.c.process,
+        tables.DEADLINE.c.case_id,
         tables.DEADLINE.c.kind,
         tables.DEADLINE.c.due_on,
         tables.DEADLINE.c.status,
@@ -54,11 +57,13 @@ class Series:
     due_on: date
     # The day the row before this one in the series was replaced, when it was (a correction).
     replaced_on: date | None
+    case: CaseRef | None = None  # the case of another process whose deadline it is
 
     @property
     def key(self) -> str:
-        """Stable text naming the deadline: `plan_due.1` (the agreement is said elsewhere)."""
-        return f"{self.kind}.{self.number}"
+        """Stable text naming the deadline: `plan_due.1` (the agreement is said elsewhere), or
+        `funds7:decision_due.1` for a deadline of another process's case."""
+        return f"{self.case.key if self.case else ''}{self.kind}.{self.number}"
 
 
 class SeriesBook:
@@ -66,12 +71,13 @@ class SeriesBook:
 
     def __init__(self, rows: Iterable[Any]) -> None:
         self.by_row: dict[int, Series] = {}
-        self.open: dict[int, list[Series]] = {}  # agreement: its open deadlines' series
-        # (agreement, kind): (series number, its last row) of the latest series seen.
-        latest: dict[tuple[int, str], tuple[int, Any]] = {}
-        sequences: dict[tuple[int, str], int] = {}
+        self.open: dict[CaseRef, list[Series]] = {}  # case: its open deadlines' series
+        # (case, kind): (series number, its last row) of the latest series seen.
+        latest: dict[tuple[CaseRef, str], tuple[int, Any]] = {}
+        sequences: dict[tuple[CaseRef, str], int] = {}
         for row in rows:
-            at = (row.agreement_id, row.kind)
+            case = CaseRef(row.agreement_id, row.process, row.case_id)
+            at = (case, row.kind)
             number, before = latest.get(at, (0, None))
             continues = before is not None and before.status in REPLACED
             if continues:
@@ -80,12 +86,13 @@ class SeriesBook:
             else:
                 number, sequence = number + 1, 0
             replaced_on = before.closed_on if continues else None
-            series = Series(row.agreement_id, row.kind, number, sequence, row.due_on, replaced_on)
+            series = Series(row.agreement_id, row.kind, number, sequence, row.due_on, replaced_on,
+                            case if case.process is not None else None)  # fmt: skip
             self.by_row[row.id] = series
             latest[at] = (number, row)
             sequences[at] = sequence
             if row.status == "open":
-                self.open.setdefault(row.agreement_id, []).append(series)
+                self.open.setdefault(case, []).append(series)
 
     @classmethod
     def load(cls, session: Any, agreement_ids: Sequence[int]) -> SeriesBook:
@@ -97,9 +104,10 @@ class SeriesBook:
         rows.sort(key=lambda row: row.id)
         return cls(rows)
 
-    def open_of(self, agreement_id: int, kind: str) -> Series | None:
-        """The open deadline of `kind` (one at most is open at a time)."""
-        for series in self.open.get(agreement_id, ()):
+    def open_of(self, case: int | CaseRef, kind: str) -> Series | None:
+        """The open deadline of `kind` of a case (an agreement's id: the agreement itself),
+        one at most being open at a time."""
+        for series in self.open.get(case if isinstance(case, CaseRef) else CaseRef(case), ()):
             if series.kind == kind:
                 return series
         return None

@@ -20,6 +20,7 @@ from notifications.calendar import Entry, ics, summary
 from notifications.deadline_series import Series, SeriesBook
 from states.context import Context
 from states.registry import process
+from storage.case_refs import CaseRef
 
 # The occurrence of a notice a timer queued (workflow.sweep): `timer<id>`.
 TIMER_OCCURRENCE = "timer"
@@ -34,7 +35,6 @@ class NoticeDates:
         self.book = book
         self.ctx = ctx
         self.domain = ctx.message_domain
-        self.labels = process("agreement").deadline_labels
 
     @classmethod
     def load(cls, session: Any, owed: Sequence[Any], ctx: Context) -> NoticeDates:
@@ -53,27 +53,27 @@ class NoticeDates:
         thread, shown = entries
         if not shown:
             return thread.key, None
-        return thread.key, self._file(tuple(shown), district.name)
+        return thread.key, self._file(tuple(shown), district.name, item.process)
 
     def _entries(self, item: Any, book: SeriesBook) -> tuple[Series, list[Series]] | None:
-        agreement_id = item.agreement.id
+        case = item.case if item.case is not None else CaseRef(item.agreement.id)
         if item.occurrence.startswith(TIMER_OCCURRENCE):
             series = book.by_row.get(getattr(item.deadline, "id", None) or 0)
             if series is None:
                 return None
             ahead = (series.due_on - self.ctx.today).days > 0
             return series, [series] if ahead else []
-        found = [book.open_of(agreement_id, kind) for kind in item.sets]
+        found = [book.open_of(case, kind) for kind in item.sets]
         shown = [series for series in found if series is not None]
         if item.extra.get(CORRECTION) is not None:
             day = item.extra.get("event_day")
-            moved = book.open.get(agreement_id, [])
+            moved = book.open.get(case, [])
             shown += [s for s in moved if s.replaced_on is not None and s.replaced_on == day]
         shown = list(dict.fromkeys(shown))
         return (shown[0], shown) if shown else None
 
-    def _file(self, shown: tuple[Series, ...], district_name: str) -> bytes:
-        labels = self.labels
+    def _file(self, shown: tuple[Series, ...], district_name: str, of: str) -> bytes:
+        labels = process(of).deadline_labels
         entries = [
             Entry(series, summary(labels.get(series.kind, series.kind), district_name))
             for series in shown

@@ -29,8 +29,9 @@ from states.context import Context
 from states.corrections import TOLD
 from states.labels import party_label
 from states.registry import process
-from states.rules import DISTRICT_ROLES, RuleSet
+from states.rules import DISTRICT_ROLES, MAIN_PROCESS, RuleSet
 from storage import tables
+from storage.case_refs import CaseRef, in_case, ref_of
 from storage.prepared import Prepared, run_many
 
 log = logging.getLogger("pal.notifications")
@@ -64,6 +65,8 @@ _COLUMNS = (
     "reply_to_name",
     "thread",
     "calendar_ref",
+    "process",
+    "case_id",
 )
 # The columns that hold `ctx.now` in every row enqueue_many writes; `sent_at` is always None.
 _NOW_COLUMNS = ("next_attempt_at", "created_at")
@@ -140,13 +143,19 @@ class Notice:
     # The kinds of deadline the event behind the notice opened: the notice sets their dates,
     # and carries them as calendar entries (notifications.calendar).
     sets: tuple[str, ...] = ()
+    # The case of another process the notice is about, which belongs to `agreement`; None
+    # for a notice about the agreement itself.
+    case: CaseRef | None = None
+
+    @property
+    def process(self) -> str:
+        """The process of the case the notice is about."""
+        return self.case.process if self.case is not None and self.case.process else MAIN_PROCESS
 
 
 _OPEN_DEADLINES = Prepared(
     select(tables.DEADLINE.c.kind, tables.DEADLINE.c.due_on, tables.DEADLINE.c.opened_on)
-    .where(
-        tables.DEADLINE.c.agreement_id == bindparam("agreement"), tables.DEADLINE.c.status == "open"
-    )
+    .where(in_case(tables.DEADLINE), tables.DEADLINE.c.status == "open")
     .order_by(tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
 )
 
@@ -163,13 +172,18 @@ def enqueue_transition_notices(
     *,
     extra: Mapping[str, Any] | None = None,
     told: tuple[str, ...] = (),
+    case: CaseRef | None = None,
+    case_version: int | None = None,
 ) -> int:
     """Enqueue the notices `event` owes (`note`: the reason given, which they may tell;
     `named`: people the event names by a role of its own, e.g. the liaison it replaces;
-    `extra`: more values for them; `told`: the roles a notice to `told_before` names)."""
+    `extra`: more values for them; `told`: the roles a notice to `told_before` names; `case`:
+    the case of another process, at `case_version`, that belongs to `agreement` and that the
+    event befell)."""
     owed = transition_notices(
-        session, agreement, rules, event, day, note, named, extra=extra, told=told
-    )
+        session, agreement, rules, event, day, note, named, extra=extra, told=told, case=case,
+        case_version=case_version,
+    )  # fmt: skip
     return enqueue_many(session, owed, ctx, fresh=True) if owed else 0
 
 
@@ -184,6 +198,8 @@ def transition_notices(
     *,
     extra: Mapping[str, Any] | None = None,
     told: tuple[str, ...] = (),
+    case: CaseRef | None = None,
+    case_version: int | None = None,
 ) -> list[Notice]:
     """The notices `event` owes, with the values they tell, not yet addressed or stored (the
     arguments are enqueue_transition_notices'); a preview renders them as it would."""
@@ -196,21 +212,22 @@ def transition_notices(
     if named:
         extra["named"] = dict(named)
     # Plain records, not ORM objects: notices read a deadline's kind and dates only.
-    found = _OPEN_DEADLINES.execute(session, {"agreement": agreement.id}).rows
+    found = _OPEN_DEADLINES.execute(session, (case or ref_of(agreement)).params).rows
     if any("deadlines" in NEEDS.get(n.notice, ()) for n in notices):
         # Notices that tell what is due next get every open deadline, from the same query.
         extra["open_deadlines"] = found
     upcoming = found[0] if found else None
-    if agreement.renewed_from is not None:
+    if case is None and agreement.renewed_from is not None:
         extra["renewed_from"] = agreement.renewed_from
     if any(mentions(n.notice, "amendment.") for n in notices):  # the amendment notices
         from notifications.amendments import latest_amendment
 
         extra["amendment"] = latest_amendment(session, agreement.id)
-    occurrence = f"{event}.v{agreement.version}"
+    # Of the case the event befell, at the version it made: a new occurrence each time.
+    occurrence = f"{event}.v{agreement.version if case is None else case_version}"
     sets = tuple(rule.kind for rule in rules.deadlines_opened_by(event))
-    return [Notice(agreement, n.notice, occurrence, _told(n.to, told), upcoming, extra, sets)
-            for n in notices]  # fmt: skip
+    return [Notice(agreement, n.notice, occurrence, _told(n.to, told), upcoming, extra, sets,
+                   case) for n in notices]  # fmt: skip
 
 
 def _told(roles: tuple[str, ...], told: tuple[str, ...]) -> tuple[str, ...]:
@@ -391,7 +408,10 @@ def _keys(item: Notice, recipients: Recipients) -> list[str]:
 
 
 def _prefix(item: Notice) -> str:
-    return f"a{item.agreement.id}:{item.notice}:{item.occurrence}:"
+    # Unique per (case, notice, occurrence): a case of another process is named after its
+    # agreement (`a12:funds7:`); the agreement's own notices keep the keys they always had.
+    case = item.case.key if item.case is not None else ""
+    return f"a{item.agreement.id}:{case}{item.notice}:{item.occurrence}:"
 
 
 def _taken(session: Session, keys: list[str]) -> set[str]:
@@ -490,7 +510,7 @@ class _Facts:
         self.reviews = reviews
         self.schools = schools
         self.office = office
-        self.deadlines: dict[tuple[str, date], DeadlineFacts] = {}
+        self.deadlines: dict[tuple[str, str, date], DeadlineFacts] = {}
         self.required: dict[tuple[str, bool], tuple[str, ...]] = {}
 
     def values(self, item: Notice) -> dict[str, Any]:
@@ -499,7 +519,7 @@ class _Facts:
         district = directory.district(agreement)
         facts = None
         if item.deadline is not None:
-            facts = self.deadline(item.deadline.kind, item.deadline.due_on)
+            facts = self.deadline(item.deadline.kind, item.deadline.due_on, item.process)
         signed = set(directory.signed_parties(agreement))
         values = {
             "agreement": agreement,
@@ -539,12 +559,13 @@ class _Facts:
             values["due_step"] = due_step(version, item.deadline.kind)
             values["due_step_key"] = due_step_key(version, item.deadline.kind)
 
-    def deadline(self, kind: str, due_on: date) -> DeadlineFacts:
-        found = self.deadlines.get((kind, due_on))
+    def deadline(self, kind: str, due_on: date, of: str = MAIN_PROCESS) -> DeadlineFacts:
+        """The facts of a deadline of `kind` (a kind of process `of`) due on `due_on`."""
+        found = self.deadlines.get((of, kind, due_on))
         if found is None:
-            label = process("agreement").deadline_labels.get(kind, kind)
+            label = process(of).deadline_labels.get(kind, kind)
             found = DeadlineFacts(kind, label, due_on, (due_on - self.today).days)
-            self.deadlines[(kind, due_on)] = found
+            self.deadlines[(of, kind, due_on)] = found
         return found
 
     def parties(self, version: str, psa: bool) -> tuple[str, ...]:
@@ -600,4 +621,6 @@ def _outbox_tuple(
         headers.reply_to_name,
         headers.thread,
         headers.calendar_ref,
+        item.case.process if item.case is not None else None,
+        item.case.case_id if item.case is not None else None,
     )

@@ -91,6 +91,7 @@ _OPEN = (
     .where(
         tables.DEADLINE.c.agreement_id.in_(bindparam("ids", expanding=True)),
         tables.DEADLINE.c.status == "open",
+        tables.DEADLINE.c.process.is_(None),  # the agreement's own, not its other cases'
     )
     .order_by(tables.DEADLINE.c.agreement_id, tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
 )

@@ -82,6 +82,9 @@ OPTIONAL: Mapping[str, Any] = {
     "waits": False,  # an action that could not run waits for the agreement's next stage
     "correction": None,  # what a date correction moved (the notice date_corrected)
     "amendment": None,  # the amendment an amendment notice is about
+    # The case of another process a notice is about (a fund request: `CaseStore.notice_facts`),
+    # with `about`, a phrase naming it ("the request of $125,000.00 for 2025-26").
+    "case": None,
     # The roles of the office's own people: a template tests `recipient.role in staff_roles`
     # to add its one "For PAL staff:" line.
     "staff_roles": STAFF_ROLES,

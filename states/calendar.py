@@ -25,6 +25,11 @@ def add_months(start: date, months: int) -> date:
     return result
 
 
+def fiscal_year_end(day: date) -> date:
+    """The last day of the state fiscal year `day` falls in (October 1 to September 30)."""
+    return date(day.year if day.month <= 9 else day.year + 1, 9, 30)
+
+
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
     """The instant a deadline "due on `day`" passes: local midnight after `day`, in UTC."""
     return local_instant(day + timedelta(days=1), time(0, 0), tz)

@@ -144,4 +144,11 @@ NOTICE_LABELS = {
     "exited": "Exited partnership",
     "renewed": "Partnership agreement renewed",
     "escalated": "Next level of accountability",
+    "deadline_reminder": "Deadline coming",
+    "deadline_overdue": "Deadline overdue",
+    "funds_decision_reminder": "Decision on a fund request due soon",
+    "funds_returned": "Fund request returned with comments",
+    "funds_approved": "Fund request approved",
+    "funds_denied": "Fund request denied",
+    "funds_funded": "Funds paid",
 }

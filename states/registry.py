@@ -6,9 +6,10 @@ from collections.abc import Mapping
 
 from states.agreement import AGREEMENT
 from states.errors import BadInput
+from states.funds import FUNDS
 from states.process import Process
 
-PROCESSES: Mapping[str, Process] = {AGREEMENT.name: AGREEMENT}
+PROCESSES: Mapping[str, Process] = {AGREEMENT.name: AGREEMENT, FUNDS.name: FUNDS}
 
 
 def process(name: str) -> Process:

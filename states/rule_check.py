@@ -14,11 +14,13 @@ from fractions import Fraction
 from typing import Any
 
 from states.corrections import TOLD
-from states.errors import BadRules
+from states.errors import BadInput, BadRules
+from states.funds import fiscal_year
 from states.labels import CONSEQUENCE_LABELS, PARTY_LABELS, ROLE_LABELS
+from states.money import parse_dollars
 from states.process import Process
 from states.review import STEPS
-from states.rules import ROLES, SYSTEM
+from states.rules import COUNTED_FROM, MAIN_PROCESS, ROLES, SYSTEM
 
 RECIPIENTS = (frozenset(ROLE_LABELS) - {SYSTEM}) | {TOLD}
 ACTORS = frozenset({*ROLES, SYSTEM})
@@ -36,14 +38,19 @@ _TOP = {
     "reviews",
     "determination",
     "notices",
+    "processes",
+    "funds",
 }
+# What a `[processes.NAME]` section may say: the rule data of another process's cases.
+_SECTION = {"permissions", "deadlines", "timers", "transition_notices"}
 _NOTICES = {"business_days"}
+_FUNDS = {"appropriations"}
 _REVIEW = {"steps", "targets", "needed_when"}
 _NEEDED_WHEN = ("always", "any_off_track")
 _DETERMINATION = {"met_at_least", "moved_more_than"}
 _REQUIRED_TOP = ("version", "accountability_options", "signatures", "permissions", "deadlines")
 _SIGNATURES = {"required", "psa_additional"}
-_DEADLINE = {"kind", "opened_by", "met_by", "waived_by", "days", "months"}
+_DEADLINE = {"kind", "opened_by", "met_by", "waived_by", "days", "months", "counted_from"}
 _TIMER = {"deadline", "ladder", "offsets_days", "notice", "to", "action"} | {
     "otherwise_notice",
     "otherwise_to",
@@ -56,9 +63,11 @@ class _Checker:
     source: str
     process: Process
     notices: frozenset[str]
+    permission_keys: frozenset[str]
+    prefix: str = ""  # where its process's data is: "" (the top level) or `processes.NAME.`
 
     def fail(self, key: str, problem: str) -> None:
-        raise BadRules(f"{self.source}: {key}: {problem}")
+        raise BadRules(f"{self.source}: {self.prefix}{key}: {problem}")
 
     def keys(self, key: str, table: Any, allowed: set[str]) -> None:
         if not isinstance(table, Mapping):
@@ -89,9 +98,19 @@ class _Checker:
             self.fail(key, "must be a whole number")
 
 
-def check(data: Mapping[str, Any], process: Process, notices: frozenset[str], source: str) -> None:
-    """Raise BadRules naming `source` and the key of the first problem in `data`."""
-    checker = _Checker(source, process, notices)
+def check(
+    data: Mapping[str, Any],
+    process: Process,
+    notices: frozenset[str],
+    source: str,
+    processes: Mapping[str, Process] | None = None,
+) -> None:
+    """Raise BadRules naming `source` and the key of the first problem in `data`: its top level
+    against `process`, each `[processes.NAME]` section against that one of `processes`. The
+    top level's permission table may state the permission keys of every process."""
+    processes = processes if processes is not None else {process.name: process}
+    keys = process.permission_keys.union(*(p.permission_keys for p in processes.values()))
+    checker = _Checker(source, process, notices, keys)
     checker.keys("", data, _TOP)
     for key in _REQUIRED_TOP:
         if key not in data:
@@ -109,11 +128,18 @@ def check(data: Mapping[str, Any], process: Process, notices: frozenset[str], so
     for name in _SIGNATURES:
         checker.names(f"signatures.{name}", data["signatures"].get(name, []), PARTY_LABELS, "party")
     _permissions(checker, data["permissions"])
-    kinds = _deadlines(checker, data["deadlines"])
-    _timers(checker, data.get("timers", []), kinds)
+    _scheduled(checker, data)
     _reviews(checker, data.get("reviews", {}))
     _determination(checker, data.get("determination", {}))
     _notices(checker, data.get("notices", {}))
+    _funds(checker, data.get("funds", {}))
+    _sections(checker, data.get("processes", {}), processes)
+
+
+def _scheduled(checker: _Checker, data: Mapping[str, Any]) -> None:
+    """The deadlines, timers and transition notices of one process's data."""
+    kinds = _deadlines(checker, data.get("deadlines", []))
+    _timers(checker, data.get("timers", []), kinds)
     for index, item in enumerate(data.get("transition_notices", [])):
         key = f"transition_notices[{index}]"
         checker.keys(key, item, _NOTICE)
@@ -122,10 +148,23 @@ def check(data: Mapping[str, Any], process: Process, notices: frozenset[str], so
         checker.names(f"{key}.to", item.get("to"), RECIPIENTS, "role")
 
 
+def _sections(checker: _Checker, table: Any, processes: Mapping[str, Process]) -> None:
+    """Each `[processes.NAME]` section, against the process it names."""
+    others = {name: p for name, p in processes.items() if name != MAIN_PROCESS}
+    checker.keys("processes", table, set(others))
+    for name, section in table.items():
+        prefix = f"processes.{name}."
+        process = others[name]
+        inner = _Checker(checker.source, process, checker.notices, process.permission_keys, prefix)
+        inner.keys("", section, _SECTION)
+        _permissions(inner, section.get("permissions", {}))
+        _scheduled(inner, section)
+
+
 def _permissions(checker: _Checker, table: Any) -> None:
     # An event a version does not mention may be fired by nobody under it: a released version
     # need not change when a later release adds events.
-    checker.keys("permissions", table, set(checker.process.permission_keys))
+    checker.keys("permissions", table, set(checker.permission_keys))
     for name, roles in table.items():
         checker.names(f"permissions.{name}", roles, ACTORS, "role")
 
@@ -144,6 +183,8 @@ def _deadlines(checker: _Checker, items: Any) -> set[str]:
             checker.names(f"{key}.{name}", item.get(name), checker.process.event_names, "event")
         checker.names(f"{key}.waived_by", item.get("waived_by", []),
                       checker.process.event_names, "event")  # fmt: skip
+        if item.get("counted_from", "event") not in COUNTED_FROM:
+            checker.fail(f"{key}.counted_from", f"must be one of {', '.join(COUNTED_FROM)}")
         for name in ("days", "months"):
             checker.number(f"{key}.{name}", item.get(name, 0))
             if item.get(name, 0) < 0:
@@ -218,3 +259,19 @@ def _notices(checker: _Checker, table: Any) -> None:
     checker.keys("notices", table, _NOTICES)
     if not isinstance(table.get("business_days", False), bool):
         checker.fail("notices.business_days", "must be true or false")
+
+
+def _funds(checker: _Checker, table: Any) -> None:
+    checker.keys("funds", table, _FUNDS)
+    appropriations = table.get("appropriations", {})
+    if not isinstance(appropriations, Mapping):
+        checker.fail("funds.appropriations", "must be a table of fiscal years")
+    for year, amount in appropriations.items():
+        key = f"funds.appropriations.{year}"
+        try:
+            if fiscal_year(year) != year:
+                raise BadInput(year)
+            parse_dollars(amount if isinstance(amount, str | int) else "?", key)
+        except BadInput:
+            checker.fail(key, 'must name a fiscal year like "2025-26" and an amount in dollars '
+                         'like "6137400.00"')  # fmt: skip

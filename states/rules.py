@@ -7,12 +7,19 @@ identified under, so changing a rule never changes an agreement already running.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from states.calendar import add_days, add_months, business_day_after, business_day_before
+from states.calendar import (
+    add_days,
+    add_months,
+    business_day_after,
+    business_day_before,
+    fiscal_year_end,
+)
 from states.errors import BadInput, PermissionDenied
 from states.review import DeterminationRule, ReviewRule
 
@@ -26,6 +33,11 @@ DISTRICT_ROLES = (
     "partner",
 )
 ROLES: tuple[str, ...] = (*MDE_ROLES, *DISTRICT_ROLES)
+# The process whose rule data is the file's top level; another's is its `[processes.NAME]`.
+MAIN_PROCESS = "agreement"
+# What a deadline is counted from (`counted_from`): the day of the event that opens it, or
+# the end of the state fiscal year that day falls in (a funded activity's report).
+COUNTED_FROM = ("event", "fiscal_year_end")
 
 
 @dataclass(frozen=True)
@@ -39,9 +51,12 @@ class DeadlineRule:
     months: int = 0
     # Events after which it is no longer needed: it closes as `waived`, its reminders stop.
     waived_by: frozenset[str] = frozenset()
+    counted_from: str = "event"  # one of COUNTED_FROM
 
     def due(self, anchor: date) -> date:
-        return add_days(add_months(anchor, self.months), self.days)
+        """The due date of the deadline opened by an event on `anchor`."""
+        start = fiscal_year_end(anchor) if self.counted_from == "fiscal_year_end" else anchor
+        return add_days(add_months(start, self.months), self.days)
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,24 @@ class RuleSet:
     determination: DeterminationRule = field(default_factory=DeterminationRule)
     # `[notices] business_days`: notices move off weekends and state holidays (TimerRule.fires_on).
     business_days: bool = False
+    # `[funds.appropriations]`: the Section 21(h) appropriation of each state fiscal year.
+    appropriations: Mapping[str, Decimal] = field(default_factory=dict)
+    # The rules of the cases of other processes (`[processes.NAME]`), by process: see `of`.
+    processes: Mapping[str, RuleSet] = field(default_factory=dict)
+
+    def of(self, process: str) -> RuleSet:
+        """The rules a case of `process` follows under this version: the agreement's are these;
+        another process's are its section's deadlines, timers and notices, with the permissions
+        of the top level and of its section (none of the agreement's deadlines or notices)."""
+        if process == MAIN_PROCESS:
+            return self
+        found = self.processes.get(process)
+        if found is None:  # a version that says nothing of the process: nothing is due
+            found = replace(self, deadlines=(), timers=(), transition_notices=(), processes={})
+        return found
+
+    def appropriation(self, year: str) -> Decimal | None:
+        return self.appropriations.get(year)
 
     def review(self, kind: str) -> ReviewRule:
         found = self.reviews.get(kind)
@@ -157,7 +190,66 @@ def _strings(value: Iterable[Any]) -> tuple[str, ...]:
 
 def ruleset_from_mapping(data: Mapping[str, Any]) -> RuleSet:
     """Build a RuleSet from parsed TOML that `states.rule_check.check` has accepted."""
-    permissions = {str(k): frozenset(_strings(v)) for k, v in data["permissions"].items()}
+    permissions = _permissions(data.get("permissions", {}))
+    deadlines, timers, notices = _scheduled(data)
+    signatures = data["signatures"]
+    reviews = {
+        str(kind): ReviewRule(
+            kind=str(kind),
+            steps=_strings(item["steps"]),
+            targets=int(item["targets"]),
+            needed_when=str(item.get("needed_when", "always")),
+        )
+        for kind, item in data.get("reviews", {}).items()
+    }
+    shares = data.get("determination", {})
+    default = DeterminationRule()
+    determination = DeterminationRule(
+        met_at_least=Fraction(shares.get("met_at_least", default.met_at_least)),
+        moved_more_than=Fraction(shares.get("moved_more_than", default.moved_more_than)),
+    )
+    base = RuleSet(
+        version=str(data["version"]),
+        description=str(data.get("description", "")),
+        accountability_options=_strings(data["accountability_options"]),
+        traditional_required=_strings(data.get("traditional_required_consequences", ())),
+        signatories=_strings(signatures["required"]),
+        psa_signatories=_strings(signatures.get("psa_additional", ())),
+        permissions=permissions,
+        deadlines=deadlines,
+        timers=timers,
+        transition_notices=notices,
+        reviews=reviews,
+        determination=determination,
+        business_days=bool(data.get("notices", {}).get("business_days", False)),
+        appropriations={
+            str(year): Decimal(str(amount)).quantize(Decimal("0.01"))
+            for year, amount in data.get("funds", {}).get("appropriations", {}).items()
+        },
+    )
+    sections = {
+        str(name): replace(
+            base,
+            permissions={**permissions, **_permissions(section.get("permissions", {}))},
+            deadlines=scheduled[0],
+            timers=scheduled[1],
+            transition_notices=scheduled[2],
+        )
+        for name, section in data.get("processes", {}).items()
+        for scheduled in [_scheduled(section)]
+    }
+    return replace(base, processes=sections) if sections else base
+
+
+def _permissions(table: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    return {str(k): frozenset(_strings(v)) for k, v in table.items()}
+
+
+def _scheduled(
+    data: Mapping[str, Any],
+) -> tuple[tuple[DeadlineRule, ...], tuple[TimerRule, ...], tuple[TransitionNotice, ...]]:
+    """The deadlines, timers and notices of one process's rule data (the top level, or a
+    `[processes.NAME]` section)."""
     deadlines = tuple(
         DeadlineRule(
             kind=item["kind"],
@@ -166,8 +258,9 @@ def ruleset_from_mapping(data: Mapping[str, Any]) -> RuleSet:
             days=int(item.get("days", 0)),
             months=int(item.get("months", 0)),
             waived_by=frozenset(_strings(item.get("waived_by", ()))),
+            counted_from=str(item.get("counted_from", "event")),
         )
-        for item in data["deadlines"]
+        for item in data.get("deadlines", ())
     )
     timers = tuple(
         TimerRule(
@@ -187,34 +280,4 @@ def ruleset_from_mapping(data: Mapping[str, Any]) -> RuleSet:
         TransitionNotice(event=item["event"], notice=item["notice"], to=_strings(item["to"]))
         for item in data.get("transition_notices", ())
     )
-    signatures = data["signatures"]
-    reviews = {
-        str(kind): ReviewRule(
-            kind=str(kind),
-            steps=_strings(item["steps"]),
-            targets=int(item["targets"]),
-            needed_when=str(item.get("needed_when", "always")),
-        )
-        for kind, item in data.get("reviews", {}).items()
-    }
-    shares = data.get("determination", {})
-    default = DeterminationRule()
-    determination = DeterminationRule(
-        met_at_least=Fraction(shares.get("met_at_least", default.met_at_least)),
-        moved_more_than=Fraction(shares.get("moved_more_than", default.moved_more_than)),
-    )
-    return RuleSet(
-        version=str(data["version"]),
-        description=str(data.get("description", "")),
-        accountability_options=_strings(data["accountability_options"]),
-        traditional_required=_strings(data.get("traditional_required_consequences", ())),
-        signatories=_strings(signatures["required"]),
-        psa_signatories=_strings(signatures.get("psa_additional", ())),
-        permissions=permissions,
-        deadlines=deadlines,
-        timers=timers,
-        transition_notices=notices,
-        reviews=reviews,
-        determination=determination,
-        business_days=bool(data.get("notices", {}).get("business_days", False)),
-    )
+    return deadlines, timers, notices

@@ -107,7 +107,10 @@ class Deadline(SQLModel, table=True):
     __table_args__ = (Index("ix_deadline_status_due_at", "status", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # The agreement the deadline is of, or that its case belongs to (migration 0017).
     agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    process: str | None = None  # the case's process; None for the agreement itself
+    case_id: int | None = None
     kind: str
     due_on: date
     # When the deadline passes: the local midnight ending `due_on`, in UTC.

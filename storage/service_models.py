@@ -25,6 +25,9 @@ class Timer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    # The case of another process the timer is of (storage.case_refs); None for the agreement.
+    process: str | None = None
+    case_id: int | None = None
     deadline_id: int = Field(foreign_key="deadline.id")
     ladder: str
     offset_days: int
@@ -93,6 +96,10 @@ class Outbox(SQLModel, table=True):
         default=None,
         sa_column=Column(LargeBinary(16), ForeignKey("mail_body.digest"), nullable=True),
     )
+    # The case of another process the notice is about (storage.case_refs; migration 0017,
+    # which adds these columns last); None for the agreement itself.
+    process: str | None = None
+    case_id: int | None = None
 
 
 class Heartbeat(SQLModel, table=True):

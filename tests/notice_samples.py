@@ -142,6 +142,17 @@ def values(days_left: int = 7) -> dict[str, Any]:
         "action_label": "open the 24-month review",
         "reason": "the agreement is at the stage “18-month Review of Goal Attainment”",
         "waits": True,
+        # The case of another process a notice is about (CaseStore.notice_facts).
+        "case": SimpleNamespace(
+            about="the request of $125,000.00 for fiscal year 2025-26",
+            year="2025-26",
+            total="$125,000.00",
+            activities=[
+                SimpleNamespace(label="Professional development for teachers",
+                                amount="$100,000.00"),
+                SimpleNamespace(label="Teacher mentors", amount="$25,000.00"),
+            ],
+        ),
     }
 
 
@@ -168,6 +179,8 @@ ORDINARY_WORDS = frozenset({
     "renew", "escalate", "determine", "amend", "board", "superintendent", "authorizer",
     "liaison", "director", "partner", "evidence", "conference", "closure", "reconstitution",
     "local", "higher", "lower", "system",
+    # States of a Section 21(h) fund request.
+    "draft", "submitted", "approved", "returned", "denied", "funded",
 })  # fmt: skip
 
 

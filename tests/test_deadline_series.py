@@ -12,7 +12,8 @@ def rows(*specs: tuple[int, str, str, date]) -> list[SimpleNamespace]:
     """Deadline rows of agreement 1: (id, kind, status, due_on), closed on 2019-01-01."""
     closed = date(2019, 1, 1)
     return [
-        SimpleNamespace(id=i, agreement_id=1, kind=k, status=status, due_on=due, closed_on=closed)
+        SimpleNamespace(id=i, agreement_id=1, process=None, case_id=None, kind=k, status=status,
+                        due_on=due, closed_on=closed)
         for i, k, status, due in specs
     ]
 

@@ -39,7 +39,9 @@ def _rows(stamps: tuple[Any, Any]) -> list[tuple[Any, ...]]:
          # the headers of migration 0012: a name, a Reply-To, a thread and a calendar file
          # (stored like a reference), or none of them
          *((f"Pérson {n}", "liaison@mde.example", "Lía Son", "plan_due.1", REF) if n % 2 == 0
-           else (None,) * 5))
+           else (None,) * 5),
+         # the case of another process (migration 0017), or the agreement itself
+         *(("funds", 7) if n == 2 else (None, None)))
         for n, text in enumerate(TEXTS)
     ]  # fmt: skip
 

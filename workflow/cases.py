@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     String,
@@ -33,6 +33,7 @@ from states.errors import NotAllowedInState, NotFound
 from states.process import Child
 from states.review import Measured, OpenReview, PlannedBenchmark, SchoolResult, StepDone
 from storage import tables
+from storage.case_refs import CaseRef
 from storage.models import (
     Agreement,
     AgreementSchool,
@@ -98,6 +99,40 @@ class AgreementRow:
 
 # What the deadlines and notices take: the engine's row, or an ORM object of it (the sweep).
 AnyAgreement = AgreementRow | Agreement
+
+
+class CaseStore(Protocol):
+    """What the engine asks of a process's store (`AgreementStore` is the agreement's).
+
+    A case of another process belongs to an agreement (`ref`): its deadlines, timers and
+    notices name both, and its notices are addressed through the agreement's district and
+    liaison; what they tell of the case itself is `notice_facts`.
+    """
+
+    @property
+    def table(self) -> Table: ...
+
+    def load(self, session: Session, case_id: int) -> Any: ...
+
+    def case_of(
+        self, session: Session, row: Any, reads: frozenset[str] = ..., day: date | None = ...
+    ) -> Any: ...
+
+    def new_case(self, session: Session, parent: str) -> Any: ...
+
+    def insert(self, session: Session, values: Mapping[str, Any]) -> Any: ...
+
+    def add_child(
+        self, session: Session, row: Any, child: Child, actor: Actor, ctx: Context
+    ) -> None: ...
+
+    def identity(self, case_id: int) -> Any: ...
+
+    def subject(self, row: Any) -> tuple[str, int | None]: ...
+
+    def ref(self, row: Any) -> CaseRef: ...
+
+    def notice_facts(self, session: Session, row: Any) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -213,6 +248,14 @@ class AgreementStore:
     def subject(self, row: AgreementRow) -> tuple[str, int | None]:
         """How the audit log names the case, and the agreement it belongs to."""
         return f"agreement:{row.id}", row.id
+
+    def ref(self, row: AgreementRow) -> CaseRef:
+        """The agreement's deadlines, timers and notices are its own (no other process)."""
+        return CaseRef(row.id)
+
+    def notice_facts(self, session: Session, row: AgreementRow) -> Mapping[str, Any]:
+        """Nothing besides the agreement itself, which every notice is given."""
+        return {}
 
     def remove_child(self, session: Session, row: AgreementRow, child: Child) -> dict[str, Any]:
         """Take the record `child` names out of the current record; returns all it held."""
@@ -463,7 +506,14 @@ _NEW: dict[str, Any] = {
     "renewed_from": None, "renewed_as": None, "version": 1,
 }  # fmt: skip
 
-STORES: Mapping[str, AgreementStore] = {"agreement": AgreementStore()}
+def _stores() -> Mapping[str, CaseStore]:
+    from workflow.funds_store import FundsStore
+
+    return {"agreement": AgreementStore(), "funds": FundsStore()}
+
+
+# By process name; a process registered with `states.registry` has its store here.
+STORES: Mapping[str, CaseStore] = _stores()
 
 
 _TRAIL = Prepared(

@@ -14,31 +14,35 @@ from states.calendar import end_of_day, local_instant
 from states.context import Context
 from states.rules import RuleSet
 from storage import tables
+from storage.case_refs import CaseRef, in_case, ref_of
 from storage.prepared import Prepared
 from workflow.cases import AnyAgreement
 
+# Whose deadlines: an agreement (its row, or an ORM object of it: its own deadlines), or a case
+# of another process, named by its CaseRef (`storage.case_refs`).
+Case = AnyAgreement | CaseRef
+
 
 def open_for_event(
-    session: Session, agreement: AnyAgreement, rules: RuleSet, event: str, on: date, ctx: Context
+    session: Session, case: Case, rules: RuleSet, event: str, on: date, ctx: Context
 ) -> int:
     """Open the deadlines `event` opens, each with its timer ladder; returns how many opened.
 
     Two Core INSERTs whatever the number: one for the deadlines (returning their ids), one for
     all their timers. A review opens three deadlines with nine timers.
     """
-    assert agreement.id is not None
     opened = rules.deadlines_opened_by(event)
     if not opened:
         return 0
     due = {rule.kind: rule.due(on) for rule in opened}
     assert len(due) == len(opened), "one deadline of each kind"
-    _open(session, agreement, rules, due, on, ctx)
+    _open(session, ref_of(case), rules, due, on, ctx)
     return len(opened)
 
 
 def _open(
     session: Session,
-    agreement: AnyAgreement,
+    case: CaseRef,
     rules: RuleSet,
     due: dict[str, date],
     on: date,
@@ -53,7 +57,7 @@ def _open(
     went out no later than the new one would is written as skipped, not sent again; one whose
     new moment is later (the date moved on) reminds of the corrected date. Actions still run.
     """
-    values: dict[str, Any] = {"agreement_id": agreement.id, "opened_on": on}
+    values: dict[str, Any] = {**case.columns, "opened_on": on}
     for i, (kind, due_on) in enumerate(due.items()):
         values |= {f"kind{i}": kind, f"due_on{i}": due_on, f"due_at{i}": end_of_day(due_on, ctx.tz)}
     inserted = _open_statement(len(due)).execute(session, values).rows
@@ -62,7 +66,7 @@ def _open(
     # rows is not guaranteed for a multi-row INSERT.
     timers = [
         {
-            "agreement_id": agreement.id,
+            **case.columns,
             "deadline_id": deadline_id,
             "ladder": step.ladder,
             "offset_days": step.offset_days,
@@ -90,11 +94,13 @@ def _open(
 
 @cache
 def _open_statement(count: int) -> Prepared:
-    """One multi-row INSERT of `count` deadlines of one agreement, returning their ids."""
+    """One multi-row INSERT of `count` deadlines of one case, returning their ids."""
     deadline = tables.DEADLINE.c
     rows = [
         {
             deadline.agreement_id: bindparam("agreement_id"),
+            deadline.process: bindparam("process", type_=deadline.process.type),
+            deadline.case_id: bindparam("case_id", type_=deadline.case_id.type),
             deadline.kind: bindparam(f"kind{i}"),
             deadline.due_on: bindparam(f"due_on{i}", type_=deadline.due_on.type),
             deadline.due_at: bindparam(f"due_at{i}", type_=deadline.due_at.type),
@@ -124,7 +130,7 @@ def _meet_statement(kinds: int) -> Prepared:
     return Prepared(
         update(tables.DEADLINE)
         .where(
-            tables.DEADLINE.c.agreement_id == bindparam("agreement"),
+            in_case(tables.DEADLINE),
             tables.DEADLINE.c.status == "open",
             tables.DEADLINE.c.kind.in_([bindparam(f"kind{i}") for i in range(kinds)]),
         )
@@ -137,19 +143,17 @@ def _meet_statement(kinds: int) -> Prepared:
 
 _CANCEL = Prepared(
     update(tables.DEADLINE)
-    .where(
-        tables.DEADLINE.c.agreement_id == bindparam("agreement"), tables.DEADLINE.c.status == "open"
-    )
+    .where(in_case(tables.DEADLINE), tables.DEADLINE.c.status == "open")
     .values(status="cancelled", closed_on=bindparam("day"))
 )
 _STOP_TIMERS = Prepared(
     update(tables.TIMER)
     .where(
-        tables.TIMER.c.agreement_id == bindparam("agreement"),
+        in_case(tables.TIMER),
         tables.TIMER.c.status.in_(("pending", "waiting")),
         tables.TIMER.c.deadline_id.in_(
             select(tables.DEADLINE.c.id).where(
-                tables.DEADLINE.c.agreement_id == bindparam("agreement"),
+                in_case(tables.DEADLINE),
                 tables.DEADLINE.c.status != "open",
             )
         ),
@@ -159,49 +163,52 @@ _STOP_TIMERS = Prepared(
 
 
 def close_for_event(
-    session: Session, agreement: AnyAgreement, rules: RuleSet, event: str, on: date, *, final: bool
+    session: Session, case: Case, rules: RuleSet, event: str, on: date, *, final: bool
 ) -> int:
-    """Meet the deadlines `event` satisfies; cancel every open one when the agreement ends.
+    """Meet the deadlines `event` satisfies; cancel every open one when the case ends.
 
     Returns how many deadlines closed; an event that touches no deadline costs no query. Rows
     already loaded in the session are not refreshed: callers that hold some (the sweep) expire.
     """
     met_kinds = [rule.kind for rule in rules.deadlines if event in rule.met_by]
+    waived_kinds = [rule.kind for rule in rules.deadlines if event in rule.waived_by]
+    if not (met_kinds or waived_kinds or final):
+        return 0
+    scope = ref_of(case).params
     closed = 0
     if met_kinds:
-        params: dict[str, Any] = {"agreement": agreement.id, "day": on}
+        params: dict[str, Any] = {**scope, "day": on}
         params.update((f"kind{i}", kind) for i, kind in enumerate(met_kinds))
         closed += _meet_statement(len(met_kinds)).execute(session, params).rowcount
-    for kind in (rule.kind for rule in rules.deadlines if event in rule.waived_by):
-        closed += _waive_kind(session, agreement, kind, on)
+    for kind in waived_kinds:
+        closed += _waive_kind(session, scope, kind, on)
     if final:
-        closed += _CANCEL.execute(session, {"agreement": agreement.id, "day": on}).rowcount
+        closed += _CANCEL.execute(session, {**scope, "day": on}).rowcount
     if closed:
         # Reminders stop the moment their deadline is met or closed.
         why = f"deadline closed by {event}"
-        _STOP_TIMERS.execute(session, {"agreement": agreement.id, "why": why})
+        _STOP_TIMERS.execute(session, {**scope, "why": why})
     return closed
 
 
-def waive(
-    session: Session, agreement: AnyAgreement, kinds: tuple[str, ...], on: date, why: str
-) -> int:
+def waive(session: Session, case: Case, kinds: tuple[str, ...], on: date, why: str) -> int:
     """Close the open deadlines of `kinds` as no longer needed (`waived`), and stop their
     reminders with `why`; returns how many closed."""
-    closed = sum(_waive_kind(session, agreement, kind, on) for kind in kinds)
+    scope = ref_of(case).params
+    closed = sum(_waive_kind(session, scope, kind, on) for kind in kinds)
     if closed:
-        _STOP_TIMERS.execute(session, {"agreement": agreement.id, "why": why})
+        _STOP_TIMERS.execute(session, {**scope, "why": why})
     return closed
 
 
-def _waive_kind(session: Session, agreement: AnyAgreement, kind: str, on: date) -> int:
-    return _WAIVE.execute(session, {"agreement": agreement.id, "waived": kind, "day": on}).rowcount
+def _waive_kind(session: Session, scope: dict[str, Any], kind: str, on: date) -> int:
+    return _WAIVE.execute(session, {**scope, "waived": kind, "day": on}).rowcount
 
 
 _WAIVE = Prepared(
     update(tables.DEADLINE)
     .where(
-        tables.DEADLINE.c.agreement_id == bindparam("agreement"),
+        in_case(tables.DEADLINE),
         tables.DEADLINE.c.status == "open",
         tables.DEADLINE.c.kind == bindparam("waived"),
     )
@@ -211,9 +218,7 @@ _WAIVE = Prepared(
 
 _REARM = Prepared(
     update(tables.TIMER)
-    .where(
-        tables.TIMER.c.agreement_id == bindparam("agreement"), tables.TIMER.c.status == "waiting"
-    )
+    .where(in_case(tables.TIMER), tables.TIMER.c.status == "waiting")
     .values(
         status="pending",
         # Never before the moment it was due: a change of state recorded as of an earlier
@@ -226,12 +231,12 @@ _REARM = Prepared(
 )
 
 
-def rearm_waiting(session: Session, agreement: AnyAgreement, on: date, ctx: Context) -> None:
-    """Timed actions that waited for the agreement to change state run again at the next sweep
+def rearm_waiting(session: Session, case: Case, on: date, ctx: Context) -> None:
+    """Timed actions that waited for the case to change state run again at the next sweep
     after `on`'s notice hour (or their own moment, if later): the state they wait for may have
     come."""
     at = local_instant(on, time(ctx.notice_hour, 0), ctx.tz)
-    _REARM.execute(session, {"agreement": agreement.id, "at": at})
+    _REARM.execute(session, {**ref_of(case).params, "at": at})
 
 
 def _rowcount(result: Any) -> int:
@@ -254,10 +259,7 @@ _OPEN_ROWS = (
         tables.DEADLINE.c.due_on,
         tables.DEADLINE.c.opened_on,
     )
-    .where(
-        tables.DEADLINE.c.agreement_id == bindparam("agreement"),
-        tables.DEADLINE.c.status == "open",
-    )
+    .where(in_case(tables.DEADLINE), tables.DEADLINE.c.status == "open")
     .order_by(tables.DEADLINE.c.id)
 )
 
@@ -293,7 +295,7 @@ def recompute_opened(
     kinds = {rule.kind: rule for rule in opened}
     found = [
         row
-        for row in session.execute(_OPEN_ROWS, {"agreement": agreement.id}).all()
+        for row in session.execute(_OPEN_ROWS, ref_of(agreement).params).all()
         if row.kind in kinds and row.opened_on == redate.old
     ]
     why = f"deadline corrected: its date moved from {redate.old} to {redate.new}"
@@ -301,7 +303,7 @@ def recompute_opened(
     due = {row.kind: kinds[row.kind].due(redate.new) for row in found}
     if due:
         ran = _ran(session, [row.id for row in found])
-        _open(session, agreement, rules, due, redate.new, ctx, ran=ran)
+        _open(session, ref_of(agreement), rules, due, redate.new, ctx, ran=ran)
     return [(row.kind, row.due_on, due[row.kind]) for row in found]
 
 
@@ -311,7 +313,7 @@ def recompute_for_rules(
     """Every open deadline closed as `migrated` and opened again under `rules`, from the date
     it was opened, with that version's timers (a kind those rules do not have stays closed).
     Returns (kind, due before, due now or None)."""
-    found = session.execute(_OPEN_ROWS, {"agreement": agreement.id}).all()
+    found = session.execute(_OPEN_ROWS, ref_of(agreement).params).all()
     why = f"deadline recomputed under rules {rules.version}"
     _close_and_stop(session, agreement, [row.id for row in found], MIGRATED, on, why)
     known = {rule.kind: rule for rule in rules.deadlines}
@@ -321,7 +323,7 @@ def recompute_for_rules(
             by_day.setdefault(row.opened_on, {})[row.kind] = known[row.kind].due(row.opened_on)
     ran = _ran(session, [row.id for row in found])
     for opened_on, due in by_day.items():
-        _open(session, agreement, rules, due, opened_on, ctx, ran=ran)
+        _open(session, ref_of(agreement), rules, due, opened_on, ctx, ran=ran)
     return [
         (row.kind, row.due_on, by_day.get(row.opened_on, {}).get(row.kind)) for row in found
     ]
@@ -343,7 +345,7 @@ def redate_met(
     session.execute(
         update(tables.DEADLINE)
         .where(
-            tables.DEADLINE.c.agreement_id == agreement.id,
+            in_case(tables.DEADLINE),
             tables.DEADLINE.c.kind.in_(kinds),
             tables.DEADLINE.c.status.in_(("met", "met_late")),
             tables.DEADLINE.c.closed_on == old,
@@ -351,7 +353,8 @@ def redate_met(
         .values(
             status=case((tables.DEADLINE.c.due_on >= new, "met"), else_="met_late"),
             closed_on=new,
-        )
+        ),
+        ref_of(agreement).params,
     )
 
 
@@ -370,12 +373,13 @@ def reopen_met(
         latest = session.execute(
             select(tables.DEADLINE.c.id, tables.DEADLINE.c.due_on, tables.DEADLINE.c.opened_on)
             .where(
-                tables.DEADLINE.c.agreement_id == agreement.id,
+                in_case(tables.DEADLINE),
                 tables.DEADLINE.c.kind == kind,
                 tables.DEADLINE.c.status.in_(("met", "met_late")),
             )
             .order_by(tables.DEADLINE.c.id.desc())
-            .limit(1)
+            .limit(1),
+            ref_of(agreement).params,
         ).first()
         if latest is None:
             continue
@@ -384,7 +388,7 @@ def reopen_met(
             .where(tables.DEADLINE.c.id == latest.id)
             .values(status=REOPENED)
         )
-        _open(session, agreement, rules, {kind: latest.due_on}, latest.opened_on, ctx,
+        _open(session, ref_of(agreement), rules, {kind: latest.due_on}, latest.opened_on, ctx,
               ran=_ran(session, [latest.id]))  # fmt: skip
         reopened.append(kind)
     return reopened

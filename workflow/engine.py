@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -31,7 +32,7 @@ from storage.prepared import Prepared
 from storage.roles import roles_held
 from workflow import audit, corrections, deadlines
 from workflow.actors import SYSTEM_ACTOR, Actor, normalize_email
-from workflow.cases import STORES, AgreementStore
+from workflow.cases import STORES, CaseStore
 from workflow.effects import after_transition
 from workflow.text import TEXT_MAX, check_text
 
@@ -74,7 +75,7 @@ def _transition(
     session: Session,
     definition: Process,
     spec: EventSpec,
-    store: AgreementStore,
+    store: CaseStore,
     row: Any,
     request: Request,
     ctx: Context,
@@ -82,7 +83,7 @@ def _transition(
 ) -> Any:
     """Apply `spec` to the case `row` (as read in this transaction); `looked_at`: the case as
     of the row's last event with what `spec` reads, when the caller has it already."""
-    rules = load_rules(row.rules_version)
+    rules = load_rules(row.rules_version).of(definition.name)
     rules.check_may(spec.permission_key, request.actor.roles)
     dest = definition.destination(row.state, spec.name)
     day = effective_date(request.on, ctx, row.last_event_on)
@@ -101,11 +102,12 @@ def _transition(
     for child in changes.children:
         store.add_child(session, row, child, request.actor, ctx)
     final = dest in definition.terminal
-    deadlines.close_for_event(session, row, rules, spec.name, day, final=final)
+    case_ref = store.ref(row)
+    deadlines.close_for_event(session, case_ref, rules, spec.name, day, final=final)
     if dest != source and not final:
-        deadlines.rearm_waiting(session, row, day, ctx)
+        deadlines.rearm_waiting(session, case_ref, day, ctx)
     if changes.waive:
-        deadlines.waive(session, row, changes.waive, day, changes.waived_because)
+        deadlines.waive(session, case_ref, changes.waive, day, changes.waived_because)
     if fixed is not None:
         fixed = corrections.after_claim(session, store, row, rules, changes, fixed, day, ctx)
     audited = {**values, **changes.audited, **(fixed.audited if fixed else {})}
@@ -114,11 +116,11 @@ def _transition(
     _audit(session, store, row, spec.name, source, dest, request, day, ctx, audited)
     if spec.successor is None:
         if not final:  # a case that has ended opens no deadlines, but is still told about
-            deadlines.open_for_event(session, row, rules, spec.name, day, ctx)
+            deadlines.open_for_event(session, case_ref, rules, spec.name, day, ctx)
         if not request.quiet:
             after_transition(session, row, rules, spec.name, day, ctx, request.note,
                              changes.named, extra=fixed.notice if fixed else None,
-                             told=changes.told)  # fmt: skip
+                             told=changes.told, store=store)  # fmt: skip
     if spec.follow_up is not None:
         _follow_up(session, definition, spec, store, row, request, values, ctx)
     return row
@@ -134,11 +136,12 @@ def _create(
     session: Session,
     definition: Process,
     spec: EventSpec,
-    store: AgreementStore,
+    store: CaseStore,
     request: Request,
     ctx: Context,
 ) -> Any:
-    rules = load_rules(request.rules_version or ctx.rules_version or DEFAULT_RULES_VERSION)
+    version = request.rules_version or ctx.rules_version or DEFAULT_RULES_VERSION
+    rules = load_rules(version).of(definition.name)
     rules.check_may(spec.permission_key, request.actor.roles)
     if request.parent is None:
         raise BadInput(f"{spec.name} needs what the new {definition.name} belongs to")
@@ -180,7 +183,7 @@ def _check_note(spec: EventSpec, case: Any, rules: RuleSet, note: str | None) ->
 
 def _start(
     session: Session,
-    store: AgreementStore,
+    store: CaseStore,
     event: str,
     state: str,
     changes: Changes,
@@ -206,9 +209,9 @@ def _start(
     for child in changes.children:
         store.add_child(session, row, child, request.actor, ctx)
     _audit(session, store, row, event, None, state, request, day, ctx, audited, note)
-    deadlines.open_for_event(session, row, rules, event, day, ctx)
+    deadlines.open_for_event(session, store.ref(row), rules, event, day, ctx)
     if not request.quiet:
-        after_transition(session, row, rules, event, day, ctx, request.note)
+        after_transition(session, row, rules, event, day, ctx, request.note, store=store)
     return row
 
 
@@ -216,7 +219,7 @@ def _hand_over(
     session: Session,
     definition: Process,
     spec: EventSpec,
-    store: AgreementStore,
+    store: CaseStore,
     row: Any,
     request: Request,
     day: date,
@@ -226,7 +229,7 @@ def _hand_over(
     deadlines and notices of `spec` are the successor's."""
     successor = spec.successor
     assert successor is not None
-    rules = load_rules(ctx.rules_version or DEFAULT_RULES_VERSION)
+    rules = load_rules(ctx.rules_version or DEFAULT_RULES_VERSION).of(definition.name)
     carried = {name: getattr(row, name) for name in successor.carry}
     columns = {**carried, "identified_on": day, successor.link_back: row.id}
     audited = {successor.link_back: row.id, "rules": rules.version}
@@ -243,7 +246,7 @@ def _follow_up(
     session: Session,
     definition: Process,
     spec: EventSpec,
-    store: AgreementStore,
+    store: CaseStore,
     row: Any,
     request: Request,
     values: Mapping[str, Any],
@@ -252,7 +255,7 @@ def _follow_up(
     """Fire `spec.follow_up` as `system` when the rules let it and its guard passes."""
     assert spec.follow_up is not None
     follower = definition.event(spec.follow_up)
-    rules = load_rules(row.rules_version)
+    rules = load_rules(row.rules_version).of(definition.name)
     if SYSTEM_ACTOR.role not in rules.permissions.get(follower.permission_key, frozenset()):
         return
     if not definition.allows(row.state, follower.name):
@@ -345,7 +348,7 @@ def _value(
         return email  # audited as on file, not as typed
     if item.kind == "choice":
         return item.check_choice(raw, case, rules)
-    if item.kind in {"number", "date"}:
+    if item.kind in {"number", "money", "date"}:
         return item.parse(raw)
     return check_text(raw, item.name, limit=TEXT_MAX)
 
@@ -363,7 +366,7 @@ def effective_date(on: date | None, ctx: Context, previous: date | None) -> date
 
 def _audit(
     session: Session,
-    store: AgreementStore,
+    store: CaseStore,
     row: Any,
     event: str,
     source: str | None,
@@ -386,8 +389,15 @@ def _audit(
         on=day,
         ctx=ctx,
         note=note if note is not None else request.note,
-        data={k: list(v) if isinstance(v, tuple) else v for k, v in data.items()},
+        data={k: _recordable(v) for k, v in data.items()},
     )
+
+
+def _recordable(value: Any) -> Any:
+    """An audited value as JSON holds it: a list for a tuple, an exact amount as its text."""
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value) if isinstance(value, Decimal) else value
 
 
 @cache
@@ -402,7 +412,7 @@ def _claim_statement(table: Table) -> Prepared:
 
 
 def claim(
-    session: Session, store: AgreementStore, row: Any, values: Mapping[str, object]
+    session: Session, store: CaseStore, row: Any, values: Mapping[str, object]
 ) -> None:
     """Write `values` only if nobody changed the row since we read it (optimistic lock).
 

@@ -27,12 +27,14 @@ from states.calendar import local_date
 from states.context import Context
 from states.errors import ConcurrentModification, NotAllowedInState, PermissionDenied
 from states.registry import process
-from states.rules import RuleSet, TimerRule
+from states.rules import MAIN_PROCESS, RuleSet, TimerRule
 from storage import tables
+from storage.case_refs import CaseRef, in_case
 from storage.db import transaction
 from storage.models import Agreement, Deadline
 from storage.records import records
 from workflow.actors import SYSTEM_ACTOR
+from workflow.cases import STORES
 from workflow.engine import Request, apply
 
 log = logging.getLogger("pal.sweep")
@@ -115,7 +117,8 @@ def _resized(size: int, most: int, budget: float, took: float) -> int:
 
 
 # Built once: constructing statements costs more than running them on SQLite.
-_TIMER_FIELDS = ("id", "agreement_id", "deadline_id", "ladder", "offset_days", "action", "fire_at")
+_TIMER_FIELDS = ("id", "agreement_id", "process", "case_id", "deadline_id", "ladder",
+                 "offset_days", "action", "fire_at")  # fmt: skip
 _DUE = (
     select(*(tables.TIMER.c[name] for name in _TIMER_FIELDS))
     .where(tables.TIMER.c.status == "pending", tables.TIMER.c.fire_at <= bindparam("now"))
@@ -214,10 +217,12 @@ def _notices_as_set(session: Session, due: list[Any], ctx: Context, report: Swee
     superseded = _superseded(session, due, ctx)
     deadlines = _by_id(session, _DEADLINES, {t.deadline_id for t in due})
     agreements = _by_id(session, _AGREEMENTS, {t.agreement_id for t in due})
+    others = _other_cases(session, due)
     owed: list[Notice] = []
     outcomes = _Outcomes()
-    # The step of each (rule version, deadline kind, ladder, offset): the same for many timers.
-    steps: dict[tuple[str, str, str, int], TimerRule] = {}
+    # The step of each (process, rule version, deadline kind, ladder, offset): the same for
+    # many timers.
+    steps: dict[tuple[str | None, str, str, str, int], TimerRule] = {}
     for timer in due:
         deadline = deadlines[timer.deadline_id]
         if timer.id in superseded:
@@ -226,13 +231,18 @@ def _notices_as_set(session: Session, due: list[Any], ctx: Context, report: Swee
             outcomes.add(timer, "cancelled", f"deadline already {deadline.status}")
         else:
             agreement = agreements[timer.agreement_id]
-            key = (agreement.rules_version, deadline.kind, timer.ladder, timer.offset_days)
+            other = others.get((timer.process, timer.case_id)) if timer.process else None
+            version = other.row.rules_version if other else agreement.rules_version
+            key = (timer.process, version, deadline.kind, timer.ladder, timer.offset_days)
             step = steps.get(key)
             if step is None:
-                rules = load_rules(agreement.rules_version)
+                rules = load_rules(version).of(timer.process or MAIN_PROCESS)
                 step = steps[key] = _step(rules, deadline.kind, timer)
             assert step.notice is not None
-            owed.append(Notice(agreement, step.notice, f"timer{timer.id}", step.to, deadline))
+            told = f"timer{timer.id}"
+            owed.append(Notice(agreement, step.notice, told, step.to, deadline) if other is None
+                        else Notice(agreement, step.notice, told, step.to, deadline, other.facts,
+                                    case=other.ref))  # fmt: skip
             outcomes.add(timer, "done", "sent")
             report.fired += 1
     report.emails += enqueue_many(session, owed, ctx)
@@ -252,25 +262,64 @@ def _run_action(session: Session, due: Any, ctx: Context, report: SweepReport) -
     report.add(done)
 
 
+@dataclass(frozen=True)
+class _Case:
+    """The case a timer is of: an agreement (`ref` None), or a case of another process that
+    belongs to `agreement`, with what its notices tell of it (`facts`)."""
+
+    process: str
+    row: Any
+    agreement: Any
+    ref: CaseRef | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> RuleSet:
+        return load_rules(self.row.rules_version).of(self.process)
+
+
+def _other_cases(session: Session, due: list[Any]) -> dict[tuple[str, int], _Case]:
+    """The cases of other processes the timers `due` are of, each loaded by its store (none
+    when every timer is an agreement's own)."""
+    found: dict[tuple[str, int], _Case] = {}
+    for timer in due:
+        at = (timer.process, timer.case_id)
+        if timer.process is not None and at not in found:
+            store = STORES[timer.process]
+            row = store.load(session, timer.case_id)
+            ref = CaseRef(timer.agreement_id, timer.process, timer.case_id)
+            found[at] = _Case(timer.process, row, None, ref, dict(store.notice_facts(session, row)))
+    return found
+
+
+def _case_of(session: Session, timer: Any) -> _Case:
+    agreement = session.get(Agreement, timer.agreement_id)
+    assert agreement is not None
+    if timer.process is None:
+        return _Case(MAIN_PROCESS, agreement, agreement)
+    other = _other_cases(session, [timer])[(timer.process, timer.case_id)]
+    return _Case(other.process, other.row, agreement, other.ref, other.facts)
+
+
 def _action(session: Session, due: Any, ctx: Context, report: SweepReport) -> None:
     outcomes = _Outcomes()
     superseded = _superseded(session, [due], ctx)
     deadline = session.get(Deadline, due.deadline_id)
-    agreement = session.get(Agreement, due.agreement_id)
-    assert deadline is not None and agreement is not None
+    assert deadline is not None
+    case = _case_of(session, due)
     if due.id in superseded:
         _skip(outcomes, due, superseded[due.id], report)
     elif deadline.status != "open":
         outcomes.add(due, "cancelled", f"deadline already {deadline.status}")
-    elif (moot := _moot(session, load_rules(agreement.rules_version), deadline, ctx)) is not None:
+    elif (moot := _moot(session, case.rules, deadline, ctx)) is not None:
         outcomes.add(due, "skipped", moot)
     else:
-        rules = load_rules(agreement.rules_version)
-        step = _step(rules, deadline.kind, due)
+        step = _step(case.rules, deadline.kind, due)
         if step.notice:  # a step may carry a notice as well as its action
-            owed = Notice(agreement, step.notice, f"timer{due.id}", step.to, deadline)
+            owed = Notice(case.agreement, step.notice, f"timer{due.id}", step.to, deadline,
+                          case.facts, case=case.ref)  # fmt: skip
             report.emails += enqueue(session, owed, ctx)
-        outcomes.add(due, *_act(session, agreement, rules, deadline, step, due, ctx, report))
+        outcomes.add(due, *_act(session, case, deadline, step, due, ctx, report))
         report.fired += 1
     outcomes.write(session, ctx)
 
@@ -286,11 +335,12 @@ def _moot(session: Session, rules: RuleSet, deadline: Deadline, ctx: Context) ->
         return None
     later = session.execute(
         select(tables.TIMER.c.action).where(
-            tables.TIMER.c.agreement_id == deadline.agreement_id,
+            in_case(tables.TIMER),
             tables.TIMER.c.status.in_(("pending", "waiting")),
             tables.TIMER.c.fire_at <= ctx.now,
             tables.TIMER.c.action.in_(sorted(waived_by)),
-        )
+        ),
+        CaseRef(deadline.agreement_id, deadline.process, deadline.case_id).params,
     ).first()
     if later is None:
         return None
@@ -354,8 +404,7 @@ def _step(rules: RuleSet, kind: str, timer: Any) -> TimerRule:
 
 def _act(
     session: Session,
-    agreement: Agreement,
-    rules: RuleSet,
+    case: _Case,
     deadline: Deadline,
     step: TimerRule,
     timer: Any,
@@ -370,33 +419,35 @@ def _act(
     due), the timer waits: the agreement's next change of state re-arms it (see
     `deadlines.rearm_waiting`), so the review opens as soon as it can, however late."""
     assert step.action is not None
-    day = max(_timer_day(timer, ctx), agreement.last_event_on)
+    row = case.row
+    day = max(_timer_day(timer, ctx), row.last_event_on)
     note = f"{deadline.kind} reached (due {deadline.due_on})"
-    state = agreement.state
-    request = Request(step.action, SYSTEM_ACTOR, case=agreement.id, on=day, note=note)
+    state, named = row.state, f"{case.process} {row.id}"
+    request = Request(step.action, SYSTEM_ACTOR, case=row.id, process=case.process, on=day,
+                      note=note)  # fmt: skip
     try:
         with session.begin_nested():
-            apply(session, request, ctx)
+            written = apply(session, request, ctx)
     except (PermissionDenied, NotAllowedInState) as exc:
-        log.warning("agreement %s: %s not possible: %s", agreement.id, step.action, exc)
-        report.blocked.append(f"agreement {agreement.id}: {step.action} in {state}")
-        definition = process("agreement")
+        log.warning("%s: %s not possible: %s", named, step.action, exc)
+        report.blocked.append(f"{named}: {step.action} in {state}")
+        definition = process(case.process)
         spec = definition.event(step.action)
         later = isinstance(exc, NotAllowedInState) and state not in spec.sources
         if step.otherwise_notice:
-            reason = definition.refusal_in_words(spec, state, rules, exc)
-            words = {"action": step.action, "action_label": spec.label, "reason": reason,
-                     "waits": later}  # fmt: skip
+            reason = definition.refusal_in_words(spec, state, case.rules, exc)
+            words = {**case.facts, "action": step.action, "action_label": spec.label,
+                     "reason": reason, "waits": later}  # fmt: skip
             owed = Notice(
-                agreement, step.otherwise_notice, f"timer{timer.id}", step.otherwise_to, deadline,
-                words,
+                case.agreement, step.otherwise_notice, f"timer{timer.id}", step.otherwise_to,
+                deadline, words, case=case.ref,
             )  # fmt: skip
             report.emails += enqueue(session, owed, ctx)
         why = f"{step.action} not possible: {exc}; told {', '.join(step.otherwise_to)}"
         return ("waiting", why) if later else ("done", why)
     # The transition closed deadlines and timers with set-based UPDATEs: reload what we hold.
     session.expire_all()
-    report.actions.append(f"agreement {agreement.id}: {step.action} -> {agreement.state}")
+    report.actions.append(f"{named}: {step.action} -> {written.state}")
     return "done", f"fired {step.action}"
 
 

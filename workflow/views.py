@@ -21,6 +21,10 @@ from states.review import missing_kinds
 from storage import tables
 from storage.records import records
 
+# The agreement's own deadlines, not those of the cases of other processes that belong to it
+# (a fund request's decision: shown with the request).
+_OWN_DEADLINE = tables.DEADLINE.c.process.is_(None)
+
 
 def agreement_view(session: Session, agreement_id: int, *, history: bool = True) -> dict[str, Any]:
     """One agreement, with its schools (their benchmarks and latest agreed status) and the
@@ -84,7 +88,9 @@ def list_agreements(
         query = query.where(tables.AGREEMENT.c.id.in_(_covering(session, school)))
     if overdue_on is not None:
         late = select(tables.DEADLINE.c.agreement_id).where(
-            tables.DEADLINE.c.status == "open", tables.DEADLINE.c.due_on < overdue_on
+            tables.DEADLINE.c.status == "open",
+            tables.DEADLINE.c.due_on < overdue_on,
+            _OWN_DEADLINE,
         )
         query = query.where(tables.AGREEMENT.c.id.in_(late))
     if state is not None:
@@ -126,7 +132,7 @@ def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> lis
     deadlines: dict[int, list[dict[str, Any]]] = defaultdict(list)
     query = (
         select(tables.DEADLINE)
-        .where(tables.DEADLINE.c.agreement_id.in_(ids))
+        .where(tables.DEADLINE.c.agreement_id.in_(ids), _OWN_DEADLINE)
         .order_by(tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
     )
     for d in records(session, query):
@@ -206,7 +212,7 @@ def open_deadlines(
             tables.DEADLINE.c.due_on,
         )
         .join(tables.AGREEMENT, tables.AGREEMENT.c.id == tables.DEADLINE.c.agreement_id)
-        .where(tables.DEADLINE.c.status == "open")
+        .where(tables.DEADLINE.c.status == "open", _OWN_DEADLINE)
         .order_by(tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
     )
     if within is not None:
