@@ -4,10 +4,8 @@ appropriation, a return and a resubmission, the audit trail, and bad input refus
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from funds_helpers import (
@@ -31,8 +29,6 @@ from helpers import (
     today,
 )
 
-from config.rules import load_rules, use_rules_dir
-from states.errors import BadRules
 from states.funds import fiscal_year_of
 
 
@@ -276,31 +272,3 @@ def test_funding_is_dated_by_on_and_never_in_the_future(plan: tuple[Pal, int, in
     assert stepped == {"id": request, "state": "funded"}
     assert show_request(pal, request)["funded_on"] == today().isoformat()
 
-
-@pytest.fixture
-def rules_dir(tmp_path: Path) -> Iterator[Path]:
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    use_rules_dir(folder)
-    yield folder
-    use_rules_dir(None)
-
-
-def test_a_later_years_appropriation_is_data(rules_dir: Path) -> None:
-    """A version that adds 2026-27 keeps 2025-26 from the version it extends."""
-    body = '[funds.appropriations]\n"2026-27" = "7000000"\n'
-    (rules_dir / "2099-03.toml").write_text(f'extends = "2017-10"\nversion = "2099-03"\n{body}')
-    rules = load_rules("2099-03")
-    assert rules.appropriation("2026-27") == Decimal("7000000.00")
-    assert rules.appropriation("2025-26") == Decimal("6137400.00")
-
-
-@pytest.mark.parametrize("entry", ['"2026-28" = "1.00"', '"2026-27" = 6137400.5',
-                                   '"2026-27" = "1.005"', '"2026-27" = "-1"'])  # fmt: skip
-def test_a_bad_appropriation_is_refused_at_load(rules_dir: Path, entry: str) -> None:
-    """A year not written like 2025-26, or an amount not in dollars and cents: the version does
-    not load, and the error names the key."""
-    (rules_dir / "2099-04.toml").write_text('extends = "2017-10"\nversion = "2099-04"\n'
-                                            f'[funds.appropriations]\n{entry}\n')  # fmt: skip
-    with pytest.raises(BadRules, match=r"2099-04.toml: funds\.appropriations\.2026-2"):
-        load_rules("2099-04")

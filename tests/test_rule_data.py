@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,23 @@ def test_a_rules_version_is_a_name_never_a_path(name: str) -> None:
     """Rule versions come only from the rules folders, by name."""
     with pytest.raises(BadInput, match="unknown rules version"):
         load_rules(name)
+
+
+def test_a_later_years_appropriation_is_data(rules_dir: Path) -> None:
+    """A version that adds 2026-27 keeps 2025-26 from the version it extends."""
+    body = '[funds.appropriations]\n"2026-27" = "7000000"\n'
+    (rules_dir / "2099-03.toml").write_text(f'extends = "2017-10"\nversion = "2099-03"\n{body}')
+    rules = load_rules("2099-03")
+    assert rules.appropriation("2026-27") == Decimal("7000000.00")
+    assert rules.appropriation("2025-26") == Decimal("6137400.00")
+
+
+@pytest.mark.parametrize("entry", ['"2026-28" = "1.00"', '"2026-27" = 6137400.5',
+                                   '"2026-27" = "1.005"', '"2026-27" = "-1"'])  # fmt: skip
+def test_a_bad_appropriation_is_refused_at_load(rules_dir: Path, entry: str) -> None:
+    """A year not written like 2025-26, or an amount not in dollars and cents: the version does
+    not load, and the error names the key."""
+    (rules_dir / "2099-04.toml").write_text('extends = "2017-10"\nversion = "2099-04"\n'
+                                            f'[funds.appropriations]\n{entry}\n')  # fmt: skip
+    with pytest.raises(BadRules, match=r"2099-04.toml: funds\.appropriations\.2026-2"):
+        load_rules("2099-04")

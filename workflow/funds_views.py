@@ -17,6 +17,7 @@ from states.funds import STATE_LABELS, fiscal_year
 from storage import tables
 from storage.records import records
 from workflow.funds_store import activities_of, budget_of
+from workflow.views import history_entry
 
 R = tables.FUNDS_REQUEST
 
@@ -100,17 +101,4 @@ def _summary(session: Session, row: Any) -> dict[str, Any]:
 def _history(session: Session, request_id: int) -> list[dict[str, Any]]:
     audit = tables.AUDIT
     query = select(audit).where(audit.c.subject == f"funds_request:{request_id}")
-    return [
-        {
-            "event": entry.event,
-            "from": entry.from_state,
-            "to": entry.to_state,
-            "by": entry.actor,
-            "on": entry.effective_on.isoformat(),
-            "recorded_at": entry.recorded_at.isoformat(),
-            "note": entry.note,
-            "data": entry.data,
-        }
-        for entry in records(session, query.order_by(audit.c.id))
-    ]
-
+    return [history_entry(entry) for entry in records(session, query.order_by(audit.c.id))]

@@ -185,19 +185,22 @@ def _history(session: Session, ids: Sequence[int | None]) -> dict[int, list[dict
     )
     for entry in records(session, query):
         assert entry.agreement_id is not None
-        found[entry.agreement_id].append(
-            {
-                "event": entry.event,
-                "from": entry.from_state,
-                "to": entry.to_state,
-                "by": entry.actor,
-                "on": entry.effective_on.isoformat(),
-                "recorded_at": entry.recorded_at.isoformat(),
-                "note": entry.note,
-                "data": entry.data,
-            }
-        )
+        found[entry.agreement_id].append(history_entry(entry))
     return found
+
+
+def history_entry(entry: Any) -> dict[str, Any]:
+    """An audit row as a line of a case's history (`show --json`)."""
+    return {
+        "event": entry.event,
+        "from": entry.from_state,
+        "to": entry.to_state,
+        "by": entry.actor,
+        "on": entry.effective_on.isoformat(),
+        "recorded_at": entry.recorded_at.isoformat(),
+        "note": entry.note,
+        "data": entry.data,
+    }
 
 
 def open_deadlines(
