@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from states.action_item import ACTION_ITEM
 from states.agreement import AGREEMENT
 from states.errors import BadInput
+from states.meeting import MEETING
 from states.process import Process
 
-PROCESSES: Mapping[str, Process] = {AGREEMENT.name: AGREEMENT}
+PROCESSES: Mapping[str, Process] = {
+    AGREEMENT.name: AGREEMENT,
+    MEETING.name: MEETING,
+    ACTION_ITEM.name: ACTION_ITEM,
+}
 
 
 def process(name: str) -> Process:

@@ -22,6 +22,7 @@ from workflow.cli import (
     service,
 )
 from workflow.cli import amend as _amend  # noqa: F401  (adds the amendment commands)
+from workflow.cli import meetings
 from workflow.cli.common import PalGroup, app_for, emit, json_option, pass_ctx
 from workflow.cli.progress import progress_bar
 
@@ -80,6 +81,8 @@ for command in (
     backup.restore,
     completion.completion,
     export.export,
+    meetings.meeting,
+    meetings.action,
 ):
     cli.add_command(command)
 
