@@ -31,6 +31,8 @@ class MeetingRules:
     attendees: dict[str, tuple[str, ...]]
     cadences: dict[str, Cadence]
     schedule_ahead_days: int
+    # The local hour a series' meetings start at ("HH:MM").
+    start_time: str
 
     def roles(self, kind: str) -> tuple[str, ...]:
         return self.attendees.get(kind, ())
@@ -49,4 +51,5 @@ def meeting_rules() -> MeetingRules:
         attendees={kind: tuple(roles) for kind, roles in data["attendees"].items()},
         cadences={kind: Cadence(**every) for kind, every in data["cadence"].items()},
         schedule_ahead_days=int(data["schedule_ahead_days"]),
+        start_time=str(data["start_time"]),
     )

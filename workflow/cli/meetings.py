@@ -18,6 +18,7 @@ from workflow.cli.common import (
     json_option,
     pass_ctx,
 )
+from workflow.cli.registry import district
 
 
 @click.group()
@@ -45,6 +46,42 @@ def schedule(ctx: click.Context, district: str, at: str, kind: str, place: str |
         found = schedule_meeting(session, district, starts, app.person(session, by), context,
                                  kind=kind, place=place, agenda=agenda)  # fmt: skip
     click.echo(found)
+
+
+@meeting.command("series")
+@click.argument("district")
+@click.option("--kind", required=True, type=click.Choice(["high_need", "dit"]))
+@click.option("--start", required=True, type=ISO_DATE, help="The day of its first meeting.")
+@click.option("--until", type=ISO_DATE, help="The last day it may meet.")
+@by_option
+@pass_ctx
+def series(ctx: click.Context, district: str, kind: str, start: date, until: date | None,
+           by: str | None) -> None:  # fmt: skip
+    """Start a series of DISTRICT's meetings at the cadence of its kind; prints its id."""
+    from workflow.meeting_series import start_series
+
+    with app_for(ctx) as app, app.write() as session:
+        found = start_series(session, district, kind, start, app.person(session, by),
+                             app.context(), until)  # fmt: skip
+    click.echo(found)
+
+
+@district.command("high-need")
+@click.argument("code")
+@click.option("--on", "on", required=True, type=ISO_DATE, help="From when.")
+@click.option("--reason", required=True, metavar="TEXT")
+@click.option("--off", is_flag=True, help="No longer high-need from that day.")
+@by_option
+@pass_ctx
+def high_need(ctx: click.Context, code: str, on: date, reason: str, off: bool,
+              by: str | None) -> None:  # fmt: skip
+    """Mark district CODE high-need (biweekly meetings), or no longer (--off)."""
+    from workflow.meeting_series import mark_high_need
+
+    with app_for(ctx) as app, app.write() as session:
+        mark_high_need(session, code, on, reason, app.person(session, by), app.context(),
+                       high_need=not off)  # fmt: skip
+    click.echo(present.high_need_marked(code, on, not off))
 
 
 @meeting.command("held")

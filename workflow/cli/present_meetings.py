@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 
@@ -12,6 +13,10 @@ def meeting_done(meeting: int, words: str) -> str:
 
 def action_done(item: int, words: str) -> str:
     return f"action item {item} {words}"
+
+
+def high_need_marked(code: str, on: date, high_need: bool) -> str:
+    return f"district {code} is {'' if high_need else 'no longer '}high-need from {on}"
 
 
 def meetings_text(found: Sequence[dict[str, Any]]) -> str:
