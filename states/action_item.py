@@ -50,11 +50,11 @@ ACTION_ITEM = Process(
             fields=(Field("owner"), Field("owner_role"), Field("due", kind="date"),
                     Field("text")),
             effect=_raised,
-        ),  # fmt: skip
+        ),
         EventSpec("complete_action", "record the action item done", sources=("open",),
-                  dest="done"),  # fmt: skip
+                  dest="done"),
         EventSpec("drop_action", "drop the action item", sources=("open",), dest="dropped",
-                  note_required=_reason),  # fmt: skip
+                  note_required=_reason),
     ),
     state_labels={"open": "Open", "done": "Done", "dropped": "Dropped"},
     deadline_labels={"action_due": "action item"},

@@ -75,19 +75,19 @@ MEETING = Process(
                     Field("kind", kind="choice", choices=_kinds, choices_are="the kinds"),
                     Field("place", required=False), Field("agenda", required=False)),
             effect=_scheduled,
-        ),  # fmt: skip
+        ),
         EventSpec(
             "hold_meeting", "record the meeting held", sources=("scheduled",), dest="held",
             fields=(Field("attendees"), Field("notes", required=False)),
             effect=_held, reads=frozenset({"history"}),
-        ),  # fmt: skip
+        ),
         EventSpec(
             "cancel_meeting", "cancel the meeting", sources=("scheduled",), dest="cancelled",
             fields=(Field("reason"),), effect=_cancelled,
-        ),  # fmt: skip
+        ),
     ),
     state_labels={"scheduled": "Scheduled", "held": "Held", "cancelled": "Cancelled"},
     deadline_labels={"meeting_day": "meeting"},
     commands={"schedule": "schedule_meeting", "held": "hold_meeting",
-              "cancel": "cancel_meeting"},  # fmt: skip
+              "cancel": "cancel_meeting"},
 )

@@ -52,7 +52,8 @@ def test_an_invitation_and_its_cancellation_are_read_back_by_a_calendar(
     agreement_with_liaison(mailed)
     starts = datetime(2019, 3, 15, 10, tzinfo=DETROIT)
     meeting = run(mailed, at(date(2019, 3, 1)), schedule_meeting, TRAD, starts, BY_LIAISON,
-                  kind="high_need", place="Room 3, Lansing", agenda="Attendance; reading")  # fmt: skip
+                  kind="high_need", place="Room 3, Lansing",
+                  agenda="Attendance; reading")  # fmt: skip
     tick(mailed, at(date(2019, 3, 1), 13).isoformat())
     run(mailed, at(date(2019, 3, 4)), cancel_meeting, meeting, "the superintendent is ill",
         BY_LIAISON)  # fmt: skip
@@ -83,8 +84,8 @@ def test_the_people_invited_are_reminded_two_days_before_and_the_meeting_is_held
                   kind="high_need")  # fmt: skip
     tick(mailed, local(date(2019, 3, 13)))
     tick(mailed, local(date(2019, 3, 13)))
-    run(mailed, at(date(2019, 3, 15), 15), hold_meeting, meeting, f"{LIAISON}, {STATE_SUPERINTENDENT}",
-        BY_LIAISON, notes="reading plan agreed")  # fmt: skip
+    run(mailed, at(date(2019, 3, 15), 15), hold_meeting, meeting,
+        f"{LIAISON}, {STATE_SUPERINTENDENT}", BY_LIAISON, notes="reading plan agreed")  # fmt: skip
 
     reminded = sorted(to for notice, to in sent(smtp_server, f"meeting{meeting}")
                       if notice == "meeting_reminder")  # fmt: skip
@@ -121,7 +122,8 @@ def test_a_high_need_series_meets_every_14_days_at_the_same_local_hour_across_da
     tick(mailed, local(date(2019, 4, 20)))
     states = execute(mailed.db_url, "SELECT due_on, state FROM meeting ORDER BY id")
     assert [state for _, state in states] == ["scheduled", "scheduled", "cancelled", "cancelled"]
-    trail = execute(mailed.db_url, "SELECT event, actor FROM audit WHERE subject LIKE 'meeting_series:%'")
+    trail = execute(mailed.db_url,
+                    "SELECT event, actor FROM audit WHERE subject LIKE 'meeting_series:%'")
     assert trail == [("series_started", LIAISON), ("series_ended", "system")]
 
 

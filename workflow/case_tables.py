@@ -54,8 +54,8 @@ class TableStore:
     def insert(self, session: Session, values: Mapping[str, Any]) -> Any:
         # Every column, as the row will read back: those the event does not set are empty.
         row = {**{c.name: None for c in self.table.c if c.name != "id"}, "version": 1, **values}
-        inserted = session.execute(insert(self.table).values(row))
-        return SimpleNamespace(id=inserted.inserted_primary_key[0], **row)
+        inserted = session.execute(insert(self.table).values(row).returning(self.table.c.id))
+        return SimpleNamespace(id=inserted.scalar_one(), **row)
 
     def add_child(self, session: Session, row: Any, child: Child, actor: Actor,
                   ctx: Context) -> None:  # fmt: skip

@@ -94,7 +94,7 @@ def start_series(
     found = session.execute(insert(MEETING_SERIES).values(
         district_code=district, kind=kind, start_on=start, until_on=until,
         at_time=rules.start_time, ended_on=None, created_by=actor.email, recorded_at=ctx.now,
-    )).inserted_primary_key[0]  # fmt: skip
+    ).returning(MEETING_SERIES.c.id)).scalar_one()  # fmt: skip
     audit.record(session, subject=f"meeting_series:{found}", agreement_id=agreement,
                  event="series_started", actor=actor, on=ctx.today, ctx=ctx,
                  data={"district": district, "kind": kind, "start": start.isoformat(),

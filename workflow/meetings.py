@@ -30,9 +30,11 @@ def local_start(raw: str, zone: ZoneInfo) -> datetime:
     """`YYYY-MM-DD HH:MM` on the local clock of `zone`, as an aware instant; a time the clock
     skips (the hour daylight time starts) is refused."""
     try:
-        naive = datetime.strptime(raw.strip(), _AT)
+        # On `zone`'s clock: the naive value is only compared with itself read back.
+        naive = datetime.strptime(raw.strip(), _AT)  # noqa: DTZ007
     except ValueError:
-        raise BadInput(f"--at must be a local date and time (YYYY-MM-DD HH:MM), not {raw!r}") from None
+        raise BadInput(f"--at must be a local date and time (YYYY-MM-DD HH:MM), not {raw!r}") \
+            from None
     aware = naive.replace(tzinfo=zone)
     if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise BadInput(f"{raw} does not exist on the clock in {zone.key} (the clock skips it)")

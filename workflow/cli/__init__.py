@@ -15,6 +15,7 @@ from workflow.cli import (
     backup,
     completion,
     export,
+    meetings,
     plan,
     present,
     registry,
@@ -22,7 +23,6 @@ from workflow.cli import (
     service,
 )
 from workflow.cli import amend as _amend  # noqa: F401  (adds the amendment commands)
-from workflow.cli import meetings
 from workflow.cli.common import PalGroup, app_for, emit, json_option, pass_ctx
 from workflow.cli.progress import progress_bar
 
