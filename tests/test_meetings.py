@@ -173,3 +173,24 @@ def test_bad_meeting_input_is_refused_and_changes_nothing(mailed: Pal) -> None:
             mentions="cannot be held before")  # fmt: skip
     ok(mailed, "meeting", "cancel", meeting, "--reason", "moved online", *by)
     refused(mailed, 3, "meeting", "cancel", meeting, "--reason", "again", *by)
+
+
+def test_agreement_show_lists_the_next_meeting_and_the_open_action_items(mailed: Pal) -> None:
+    """`pal agreement show` tells the next meeting and each open action item, in words and in
+    its JSON (`next_meeting`, `open_action_items`); an item done is no longer listed."""
+    agreement = agreement_with_liaison(mailed)
+    meeting = ok(mailed, "meeting", "schedule", TRAD, "--at", "2099-03-15 10:00", "--kind",
+                 "high_need", "--by", LIAISON).strip()  # fmt: skip
+    first = ok(mailed, "action", "add", meeting, "--owner", LIAISON, "--due", "2099-04-01",
+               "--text", "Share the reading data", "--by", LIAISON).strip()  # fmt: skip
+    ok(mailed, "action", "add", meeting, "--owner", person(TRAD, "superintendent"), "--due",
+       "2099-04-02", "--text", "Book the room", "--by", LIAISON)  # fmt: skip
+    ok(mailed, "action", "done", first, "--by", LIAISON)
+
+    shown = mailed("agreement", "show", agreement, "--json").json()
+    assert shown["next_meeting"]["at"] == "2099-03-15 10:00"
+    assert [item["text"] for item in shown["open_action_items"]] == ["Book the room"]
+    text = ok(mailed, "agreement", "show", agreement)
+    assert "next meeting" in text and "high-need district meeting" in text
+    assert "Book the room" in text and "Share the reading data" not in text
+    assert "raise_action" not in text

@@ -74,6 +74,7 @@ def list_actions(
     district: str | None = None,
     owner: str | None = None,
     liaison: str | None = None,
+    agreement: int | None = None,
     only_open: bool = False,
     overdue: bool = False,
 ) -> list[dict[str, Any]]:
@@ -91,6 +92,8 @@ def list_actions(
         query = query.where(ITEMS.c.owner_email == normalize_email(owner))
     if liaison is not None:
         query = query.where(tables.AGREEMENT.c.liaison_email == normalize_email(liaison))
+    if agreement is not None:
+        query = query.where(ITEMS.c.agreement_id == agreement)
     if only_open or overdue:
         query = query.where(ITEMS.c.state == "open")
     if overdue:
