@@ -114,4 +114,7 @@ def action_view(row: Any, today: date) -> dict[str, Any]:
         "state": row.state,
         "state_label": ACTION_ITEM.state_labels[row.state],
         "overdue": row.state == "open" and row.due_on < today,
+        # When it was done or dropped, and whether that was after its due date.
+        "closed_on": None if row.state == "open" else row.last_event_on.isoformat(),
+        "late": row.state != "open" and row.last_event_on > row.due_on,
     }

@@ -38,6 +38,6 @@ def actions_text(found: Sequence[dict[str, Any]]) -> str:
 
 
 def action_line(a: dict[str, Any]) -> str:
-    late = ", overdue" if a["overdue"] else ""
+    late = ", overdue" if a["overdue"] else f" {a['closed_on']}, late" if a["late"] else ""
     return (f"{a['id']:>4}  {a['district']:<8} due {a['due_on']}  {a['owner']:<28} "
             f"{a['text']}  ({a['state_label'].lower()}{late})")  # fmt: skip
