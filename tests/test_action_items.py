@@ -122,7 +122,7 @@ def test_bad_input_is_refused_and_changes_nothing(mailed: Pal) -> None:
             "--text", "x", *by)  # fmt: skip
     refused(mailed, 2, "action", "add", meeting, "--owner", LIAISON, "--due", "2019-01-01",
             "--text", "x", *by, mentions="before the day")  # fmt: skip
-    refused(mailed, 2, "action", "drop", item, *by, mentions="say why")
+    refused(mailed, 2, "action", "drop", item, *by, mentions="needs the reason")
     refused(mailed, 4, "action", "done", item, "--by", person(TRAD, "board_president"))
     ok(mailed, "action", "done", item, *by)
     refused(mailed, 3, "action", "done", item, *by)

@@ -62,6 +62,8 @@ def close_action(
     session: Session, item: int, how: str, actor: Actor, ctx: Context, note: str | None = None
 ) -> None:
     """Record `item` done (`how` "done") or dropped ("drop", which needs the reason `note`)."""
+    if how == "drop" and not (note and note.strip()):
+        raise BadInput("dropping an action item needs the reason: give --note")
     request = Request(ACTION_ITEM.commands[how], actor, case=item, process=ACTION_ITEM.name,
                       note=note)  # fmt: skip
     apply(session, request, ctx)

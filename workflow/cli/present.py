@@ -232,8 +232,8 @@ def agreement_text(view: dict[str, Any]) -> str:
 
 
 def meeting_lines(view: dict[str, Any]) -> list[str]:
-    """The district's next meeting and the open action items (issue 16), when shown."""
-    if "next_meeting" not in view:
+    """The district's next meeting and the open action items (issue 16), when it has either."""
+    if not (view.get("next_meeting") or view.get("open_action_items")):
         return []
     from workflow.cli.present_meetings import action_line, meeting_line
 
