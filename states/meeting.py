@@ -79,6 +79,8 @@ MEETING = Process(
         EventSpec(
             "hold_meeting", "record the meeting held", sources=("scheduled",), dest="held",
             fields=(Field("attendees"), Field("notes", required=False)),
+            # Its effect looks at the meeting's day: an event whose effect sees the case says
+            # what it reads (the meeting's store reads its row whatever is named).
             effect=_held, reads=frozenset({"history"}),
         ),
         EventSpec(
