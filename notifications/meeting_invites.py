@@ -19,6 +19,8 @@ from email.utils import parseaddr
 from notifications.calendar import PRODID, _line, _stamp, _text
 
 FILENAME = "invite.ics"
+# What an invitation's file may say it is (RFC 5546): the attachment's content type says so too.
+METHODS = ("REQUEST", "CANCEL")
 # How long a meeting is entered in a calendar for (an invitation needs an end).
 LENGTH = timedelta(hours=1)
 

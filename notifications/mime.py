@@ -26,6 +26,7 @@ from typing import Any
 from config.settings import sender_address
 from notifications.calendar import FILENAME, METHOD
 from notifications.meeting_invites import FILENAME as INVITE_FILENAME
+from notifications.meeting_invites import METHODS as INVITE_METHODS
 from notifications.threads import root_id
 
 KEY_HEADER = "X-PAL-Key"
@@ -127,9 +128,9 @@ def _attachment(calendar: bytes) -> str:
     lines = [encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE)]
     # A meeting's invitation or cancellation says its own method (notifications.meeting_invites).
     method, filename = METHOD, FILENAME
-    if b"\r\nMETHOD:" + METHOD.encode() + b"\r\n" not in calendar:
-        method = calendar.partition(b"\r\nMETHOD:")[2].partition(b"\r\n")[0].decode("ascii")
-        filename = INVITE_FILENAME
+    for invited in INVITE_METHODS:
+        if b"\r\nMETHOD:" + invited.encode() + b"\r\n" in calendar:
+            method, filename = invited, INVITE_FILENAME
     return (
         f'Content-Type: text/calendar; charset="utf-8"; method={method};{CRLF}'
         f' name="{filename}"{CRLF}'

@@ -40,7 +40,10 @@ def calendars(server: smtp.SmtpServer, case: str) -> list[Any]:
             continue
         for part in item.message.walk():
             if part.get_content_type() == "text/calendar":
-                found.append(Calendar.from_ical(part.get_payload(decode=True)))
+                parsed = Calendar.from_ical(part.get_payload(decode=True))
+                # The attachment says the method its file does (RFC 6047).
+                assert part.get_param("method") == str(parsed["METHOD"])
+                found.append(parsed)
     return found
 
 

@@ -117,7 +117,8 @@ def _schedule_series(engine: Engine, ctx: Context, report: SweepReport) -> None:
 
     with write_turn(engine), transaction(engine) as session:
         scheduled = schedule_ahead(session, ctx)
-    report.actions.extend(f"meeting {meeting}: meeting of a series scheduled" for meeting in scheduled)
+    report.actions.extend(f"meeting {meeting}: meeting of a series scheduled"
+                          for meeting in scheduled)  # fmt: skip
 
 
 def _resized(size: int, most: int, budget: float, took: float) -> int:
