@@ -461,9 +461,8 @@ def _script_high_need(at: Callable[..., None], district: Plan, marked_on: date,
     code = district.code
     start = add_days(marked_on, 14 - marked_on.weekday())
     until = add_days(start, 14 * (HIGH_NEED_MEETINGS - 1))
-    at(marked_on, f"high-need {code}", lambda s, c: (
-        meeting_series.mark_high_need(s, code, c.today, "chronic absence above 40%", liaison, c),
-        meeting_series.start_series(s, code, "high_need", start, liaison, c, until)))  # fmt: skip
+    at(marked_on, f"high-need {code}",
+       lambda s, c: _mark_high_need(s, c, code, start, until, liaison))  # fmt: skip
     owner = f"superintendent@{PLACES[district.index - 1].lower().replace(' ', '')}.example"
     for k in range(HIGH_NEED_MEETINGS):
         day = add_days(start, 14 * k)
@@ -474,6 +473,13 @@ def _script_high_need(at: Callable[..., None], district: Plan, marked_on: date,
         closed = add_days(day, 9 if k % 2 == 0 else 20)  # due on day + 10
         at(closed, f"action done {code}",
            lambda s, c, d=day: _close_items(s, c, code, d, owner, liaison))  # fmt: skip
+
+
+def _mark_high_need(session: Session, ctx: Context, code: str, start: date, until: date,
+                    liaison: Actor) -> None:  # fmt: skip
+    meeting_series.mark_high_need(session, code, ctx.today, "chronic absence above 40%", liaison,
+                                  ctx)  # fmt: skip
+    meeting_series.start_series(session, code, "high_need", start, liaison, ctx, until)
 
 
 def _hold_and_raise(session: Session, ctx: Context, code: str, day: date, owner: str,
