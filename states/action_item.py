@@ -57,6 +57,6 @@ ACTION_ITEM = Process(
                   note_required=_reason),
     ),
     state_labels={"open": "Open", "done": "Done", "dropped": "Dropped"},
-    deadline_labels={"action_due": "action item"},
+    deadline_labels={"action_due": "the action item"},
     commands={"add": "raise_action", "done": "complete_action", "drop": "drop_action"},
 )

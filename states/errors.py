@@ -25,6 +25,10 @@ class NotAllowedInState(PalError):
     exit_code = 3
 
 
+class OverAppropriation(NotAllowedInState):
+    """An approval would commit more than what remains of its fiscal year's appropriation."""
+
+
 class PermissionDenied(PalError):
     """The actor's role may not do this."""
 

@@ -89,7 +89,7 @@ MEETING = Process(
         ),
     ),
     state_labels={"scheduled": "Scheduled", "held": "Held", "cancelled": "Cancelled"},
-    deadline_labels={"meeting_day": "meeting"},
+    deadline_labels={"meeting_day": "the meeting"},
     commands={"schedule": "schedule_meeting", "held": "hold_meeting",
               "cancel": "cancel_meeting"},
 )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from states.errors import BadInput, NotAllowedInState, PalError, PermissionDenied
 from states.labels import ROLE_LABELS, joined
+from states.money import parse_dollars
 
 if TYPE_CHECKING:
     from transitions import Machine
@@ -34,7 +35,8 @@ class Field:
     `kind` says how the engine resolves the raw text: `text` is taken as given (stripped),
     `person` must be a person on file holding one of `roles` (the value becomes their address as
     on file), `choice` must be one of `choices(case, rules)` (with `many`, a comma list of them),
-    `number` a finite decimal number, `date` an ISO date, and `pairs` names given values
+    `number` a finite decimal number, `money` an exact amount of dollars and cents (a Decimal,
+    `states.money`), `date` an ISO date, and `pairs` names given values
     (`KEY=VALUE` items separated by `;`, or a mapping from a command that collects them).
     An optional field left out takes `default(case, rules)`, or is absent.
     """
@@ -78,6 +80,8 @@ class Field:
         """A `number`, `date` or `pairs` value from what was given; refused in words if bad."""
         if self.kind == "number":
             return parse_number(raw, self.name)
+        if self.kind == "money":
+            return parse_dollars(raw, self.name)
         if self.kind == "date":
             return parse_date(raw, self.name)
         if self.kind == "pairs":
@@ -135,7 +139,7 @@ def _split_pairs(text: str, name: str) -> list[tuple[str, str]]:
     return found
 
 
-FIELD_KINDS = frozenset({"text", "person", "choice", "number", "date", "pairs"})
+FIELD_KINDS = frozenset({"text", "person", "choice", "number", "money", "date", "pairs"})
 
 
 @dataclass(frozen=True)
@@ -195,8 +199,11 @@ NoteRule = Callable[[Any, "RuleSet"], str | None]
 # on or before the event's day), `review` (the latest review with its steps, and the statuses
 # last determined), `trail` (every audit row of the case: what corrections look at),
 # `amendments` (every version of the terms with its signatures, and the benchmarks of the
-# amendment open, if any).
-READS = frozenset({"history", "plan", "measurements", "review", "trail", "amendments"})
+# amendment open, if any); of a fund request, `activities` (its activities and what its
+# agreement's other requests left unreported).
+READS = frozenset(
+    {"history", "plan", "measurements", "review", "trail", "amendments", "activities"}
+)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from fractions import Fraction
 from typing import Any
 
 from states.corrections import TOLD
-from states.errors import BadRules
+from states.errors import BadInput, BadRules
+from states.funds import fiscal_year
 from states.labels import CONSEQUENCE_LABELS, PARTY_LABELS, ROLE_LABELS
+from states.money import parse_dollars
 from states.process import Process
 from states.review import STEPS
 from states.rules import COUNTED_FROM, MAIN_PROCESS, ROLES, SYSTEM
@@ -37,10 +39,12 @@ _TOP = {
     "determination",
     "notices",
     "processes",
+    "funds",
 }
 # What a `[processes.NAME]` section may say: the rule data of another process's cases.
 _SECTION = {"permissions", "deadlines", "timers", "transition_notices"}
 _NOTICES = {"business_days"}
+_FUNDS = {"appropriations"}
 _REVIEW = {"steps", "targets", "needed_when"}
 _NEEDED_WHEN = ("always", "any_off_track")
 _DETERMINATION = {"met_at_least", "moved_more_than"}
@@ -59,6 +63,7 @@ class _Checker:
     source: str
     process: Process
     notices: frozenset[str]
+    permission_keys: frozenset[str]
     prefix: str = ""  # where its process's data is: "" (the top level) or `processes.NAME.`
 
     def fail(self, key: str, problem: str) -> None:
@@ -101,9 +106,11 @@ def check(
     processes: Mapping[str, Process] | None = None,
 ) -> None:
     """Raise BadRules naming `source` and the key of the first problem in `data`: its top level
-    against `process`, each `[processes.NAME]` section against that one of `processes`."""
+    against `process`, each `[processes.NAME]` section against that one of `processes`. The
+    top level's permission table may state the permission keys of every process."""
     processes = processes if processes is not None else {process.name: process}
-    checker = _Checker(source, process, notices)
+    keys = process.permission_keys.union(*(p.permission_keys for p in processes.values()))
+    checker = _Checker(source, process, notices, keys)
     checker.keys("", data, _TOP)
     for key in _REQUIRED_TOP:
         if key not in data:
@@ -125,6 +132,7 @@ def check(
     _reviews(checker, data.get("reviews", {}))
     _determination(checker, data.get("determination", {}))
     _notices(checker, data.get("notices", {}))
+    _funds(checker, data.get("funds", {}))
     _sections(checker, data.get("processes", {}), processes)
 
 
@@ -146,7 +154,8 @@ def _sections(checker: _Checker, table: Any, processes: Mapping[str, Process]) -
     checker.keys("processes", table, set(others))
     for name, section in table.items():
         prefix = f"processes.{name}."
-        inner = _Checker(checker.source, others[name], checker.notices, prefix)
+        process = others[name]
+        inner = _Checker(checker.source, process, checker.notices, process.permission_keys, prefix)
         inner.keys("", section, _SECTION)
         _permissions(inner, section.get("permissions", {}))
         _scheduled(inner, section)
@@ -155,7 +164,7 @@ def _sections(checker: _Checker, table: Any, processes: Mapping[str, Process]) -
 def _permissions(checker: _Checker, table: Any) -> None:
     # An event a version does not mention may be fired by nobody under it: a released version
     # need not change when a later release adds events.
-    checker.keys("permissions", table, set(checker.process.permission_keys))
+    checker.keys("permissions", table, set(checker.permission_keys))
     for name, roles in table.items():
         checker.names(f"permissions.{name}", roles, ACTORS, "role")
 
@@ -250,3 +259,19 @@ def _notices(checker: _Checker, table: Any) -> None:
     checker.keys("notices", table, _NOTICES)
     if not isinstance(table.get("business_days", False), bool):
         checker.fail("notices.business_days", "must be true or false")
+
+
+def _funds(checker: _Checker, table: Any) -> None:
+    checker.keys("funds", table, _FUNDS)
+    appropriations = table.get("appropriations", {})
+    if not isinstance(appropriations, Mapping):
+        checker.fail("funds.appropriations", "must be a table of fiscal years")
+    for year, amount in appropriations.items():
+        key = f"funds.appropriations.{year}"
+        try:
+            if fiscal_year(year) != year:
+                raise BadInput(year)
+            parse_dollars(amount if isinstance(amount, str | int) else "?", key)
+        except BadInput:
+            checker.fail(key, 'must name a fiscal year like "2025-26" and an amount in dollars '
+                         'like "6137400.00"')  # fmt: skip

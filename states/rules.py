@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -120,6 +121,8 @@ class RuleSet:
     determination: DeterminationRule = field(default_factory=DeterminationRule)
     # `[notices] business_days`: notices move off weekends and state holidays (TimerRule.fires_on).
     business_days: bool = False
+    # `[funds.appropriations]`: the Section 21(h) appropriation of each state fiscal year.
+    appropriations: Mapping[str, Decimal] = field(default_factory=dict)
     # The rules of the cases of other processes (`[processes.NAME]`), by process: see `of`.
     processes: Mapping[str, RuleSet] = field(default_factory=dict)
 
@@ -133,6 +136,9 @@ class RuleSet:
         if found is None:  # a version that says nothing of the process: nothing is due
             found = replace(self, deadlines=(), timers=(), transition_notices=(), processes={})
         return found
+
+    def appropriation(self, year: str) -> Decimal | None:
+        return self.appropriations.get(year)
 
     def review(self, kind: str) -> ReviewRule:
         found = self.reviews.get(kind)
@@ -222,6 +228,10 @@ def ruleset_from_mapping(data: Mapping[str, Any]) -> RuleSet:
         reviews=reviews,
         determination=determination,
         business_days=bool(data.get("notices", {}).get("business_days", False)),
+        appropriations={
+            str(year): Decimal(str(amount)).quantize(Decimal("0.01"))
+            for year, amount in data.get("funds", {}).get("appropriations", {}).items()
+        },
     )
     sections = {
         str(name): replace(

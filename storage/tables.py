@@ -89,3 +89,47 @@ AMENDMENT_SIGNATURE: Table = Table(
     UniqueConstraint("amendment_id", "party"),
 )
 AUDIT_CHAIN: Table = AuditChain.__table__  # type: ignore[attr-defined]
+
+# Section 21(h) fund requests (migration 0015): Core tables, written and read with Core
+# statements like the amendments. Amounts are whole numbers of cents (exact; never floats).
+from sqlalchemy import BigInteger  # noqa: E402
+
+FUNDS_REQUEST: Table = Table(
+    "funds_request",
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agreement_id", Integer, ForeignKey("agreement.id"), nullable=False, index=True),
+    Column("year", String, nullable=False, index=True),  # state fiscal year: 2025-26
+    Column("state", String, nullable=False, index=True),
+    Column("rationale", String, nullable=False),
+    Column("serves", String, nullable=False),  # the benchmarks it serves: a comma list of ids
+    Column("priorities", String, nullable=False),  # a comma list
+    Column("funded_on", Date, nullable=True),
+    Column("effectiveness", String, nullable=True),
+    Column("reported_on", Date, nullable=True),
+    Column("rules_version", String, nullable=False),
+    Column("last_event_on", Date, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),  # the optimistic lock (workflow.engine.claim)
+)
+FUNDS_ACTIVITY: Table = Table(
+    "funds_activity",
+    SQLModel.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("funds_request.id"), nullable=False, index=True),
+    Column("category", String, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("metrics", String, nullable=False),
+    Column("recorded_by", String, nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)
+# One row per fiscal year with a request approved: what is committed and paid of its
+# appropriation. An approval adds to `approved_cents` with one conditional UPDATE, which is what
+# keeps two approvals racing for the last dollars from both succeeding.
+FUNDS_BUDGET: Table = Table(
+    "funds_budget",
+    SQLModel.metadata,
+    Column("year", String, primary_key=True),
+    Column("approved_cents", BigInteger, nullable=False),
+    Column("funded_cents", BigInteger, nullable=False),
+)

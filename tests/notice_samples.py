@@ -188,6 +188,8 @@ ORDINARY_WORDS = frozenset({
     "renew", "escalate", "determine", "amend", "board", "superintendent", "authorizer",
     "liaison", "director", "partner", "evidence", "conference", "closure", "reconstitution",
     "local", "higher", "lower", "system",
+    # States of a Section 21(h) fund request.
+    "draft", "submitted", "approved", "returned", "denied", "funded",
     # The states of a meeting and of an action item, and the people a notice of them goes to.
     "scheduled", "held", "cancelled", "open", "done", "dropped", "owner", "attendees",
 })  # fmt: skip

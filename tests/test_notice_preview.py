@@ -30,12 +30,16 @@ SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
 
 def sent_notices() -> set[str]:
-    rules = load_rules("2017-10")
-    return {
-        *(step.notice for step in rules.timers if step.notice),
-        *(step.otherwise_notice for step in rules.timers if step.otherwise_notice),
-        *(item.notice for item in rules.transition_notices),
-    }
+    """Every notice of the rule data: the agreement's and each other process's (a request's)."""
+    found: set[str] = set()
+    shipped = load_rules("2017-10")
+    for rules in (shipped, *shipped.processes.values()):
+        found |= {
+            *(step.notice for step in rules.timers if step.notice),
+            *(step.otherwise_notice for step in rules.timers if step.otherwise_notice),
+            *(item.notice for item in rules.transition_notices),
+        }
+    return found
 
 
 # --- list --------------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ CHORE = Process(
         EventSpec("lapse_chore", "let the chore lapse", sources=("open",), dest="lapsed"),
     ),
     state_labels={"open": "Open", "done": "Done", "lapsed": "Lapsed"},
-    deadline_labels={"chore_due": "chore"},
+    deadline_labels={"chore_due": "the chore"},
 )
 
 RULES = "chore-1"

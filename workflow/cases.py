@@ -508,12 +508,19 @@ _NEW: dict[str, Any] = {
     "renewed_from": None, "renewed_as": None, "version": 1,
 }  # fmt: skip
 
+def _stores() -> Mapping[str, CaseStore]:
+    from workflow.funds_store import FundsStore
+
+    return {
+        "agreement": AgreementStore(),
+        "funds": FundsStore(),
+        MEETING_STORE.process: MEETING_STORE,
+        ACTION_ITEM_STORE.process: ACTION_ITEM_STORE,
+    }
+
+
 # By process name; a process registered with `states.registry` has its store here.
-STORES: Mapping[str, CaseStore] = {
-    "agreement": AgreementStore(),
-    MEETING_STORE.process: MEETING_STORE,
-    ACTION_ITEM_STORE.process: ACTION_ITEM_STORE,
-}
+STORES: Mapping[str, CaseStore] = _stores()
 
 
 _TRAIL = Prepared(

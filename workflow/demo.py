@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from itertools import groupby
 from pathlib import Path
 
@@ -29,13 +30,17 @@ from states.agreement import STATE_LABELS
 from states.calendar import add_days, add_months, business_day_after, local_instant
 from states.context import Context
 from states.errors import NotAllowedInState
+from states.funds import STATE_LABELS as FUNDS_STATES
 from states.labels import STATUS_LABELS
+from states.money import dollars
+from storage import tables
 from storage.migrate import upgrade
 from storage.models import Agreement, Determination, District, Review, School
 from storage.service_models import Outbox, Timer
 from workflow import (
     action_items,
     amend,
+    funds,
     meeting_series,
     meetings,
     plan,
@@ -45,6 +50,8 @@ from workflow import (
 from workflow.actors import Actor
 from workflow.app import App
 from workflow.engine import Request, apply
+from workflow.funds_store import benchmarks_of
+from workflow.funds_views import budget_view
 from workflow.progress import Progress, no_progress
 from workflow.service import tick
 from workflow.sweep import sweep
@@ -231,6 +238,7 @@ def _script(csv_dir: Path) -> tuple[list[Step], date]:
             index += 1
             district = plans[index - 1]
             end = max(end, _script_district(at, rng, district, cohort, identified_on, rules))
+    end = max(end, _script_funds(at))
     return sorted(steps), end + timedelta(days=14)
 
 
@@ -414,6 +422,105 @@ def _script_district(
     return _script_reviews(at, renewal, resigned_on, again, by, liaison)
 
 
+# Section 21(h) funds, fiscal year 2025-26: the agreements whose RGA stalled (still running)
+# request funds. By agreement: the day the request is entered and submitted, its activities,
+# and what follows, each (command, day, note or data). One is returned with comments, changed
+# and submitted again; one is denied; the others are approved, funded and their effectiveness
+# reported (one late, after its overdue notice; one decided late).
+FUNDS_YEAR = "2025-26"
+FUNDS_METRICS = "share of the teachers taking part observed using the practice each semester"
+FUNDS_SCRIPT: tuple[tuple[int, date, tuple[tuple[str, str], ...],
+                          tuple[tuple[str, date, str | None], ...]], ...] = (
+    (4, date(2025, 10, 6), (("pd_teachers", "180000.00"), ("teacher_mentors", "45500.00")), (
+        ("review", date(2025, 10, 7), None),
+        ("approve", date(2025, 10, 30), None),
+        ("fund", date(2025, 11, 17), None),
+        ("report", date(2026, 11, 10), "reading scores of the mentored classrooms rose 9 points"),
+    )),
+    (13, date(2025, 10, 14), (("instructional_time", "240000.00"),), (
+        ("review", date(2025, 10, 15), None),
+        ("return", date(2025, 11, 3), "tie the extended day to the attendance benchmark, and "
+                                      "give its metrics by grade"),
+        ("activity", date(2025, 11, 12), "pd_leaders:30000.00"),
+        ("submit", date(2025, 11, 12), None),
+        ("review", date(2025, 11, 13), None),
+        ("approve", date(2025, 12, 10), None),
+        ("fund", date(2026, 1, 12), None),
+        ("report", date(2026, 12, 3), "attendance in the extended-day grades rose 3 points"),
+    )),
+    (22, date(2025, 11, 3), (("innovative_initiative", "900000.00"),), (
+        ("review", date(2025, 11, 4), None),
+        ("deny", date(2025, 11, 24), "the initiative names no effect on student growth or "
+                                     "proficiency that could be measured this year"),
+    )),
+    (31, date(2026, 2, 2), (("pd_leaders", "60000.00"), ("pd_teachers", "75250.50")), (
+        ("review", date(2026, 2, 3), None),
+        ("approve", date(2026, 3, 9), None),
+        ("fund", date(2026, 3, 16), None),
+        ("report", date(2026, 11, 2), "four of five coached principals met their goals"),
+    )),
+)  # fmt: skip
+
+
+def _script_funds(at: Callable[..., None]) -> date:
+    """The fiscal year of fund requests; returns its last day scripted."""
+    director = _actor(DIRECTOR, "director")
+    last = date.min
+    for agreement, entered, activities, then in FUNDS_SCRIPT:
+        liaison = _actor(LIAISONS[agreement % 3], "liaison")
+        request = _Request(agreement)
+        at(entered, f"funds request {agreement}",
+           lambda s, c, a=agreement, items=activities, by=liaison: _request_funds(s, c, a, items,
+                                                                                  by))  # fmt: skip
+        for command, day, said in then:
+            by = director if command in ("approve", "deny", "return", "fund") else liaison
+            at(day, f"funds {command} {request}",
+               lambda s, c, cmd=command, x=said, who=by, r=request: _funds_step(s, c, r, cmd, x,
+                                                                                 who))  # fmt: skip
+            last = max(last, day)
+    return last
+
+
+def _request_funds(session: Session, ctx: Context, agreement: int,
+                   activities: tuple[tuple[str, str], ...], by: Actor) -> object:  # fmt: skip
+    benchmark = benchmarks_of(session, agreement)[0]
+    request = funds.new_request(
+        session, agreement, by, ctx, year=FUNDS_YEAR, serves=str(benchmark),
+        rationale="the schools' benchmarks lag where the plan's strategies need more adults "
+        "trained and more time with students", priorities="literacy,p8",
+    )  # fmt: skip
+    for category, amount in activities:
+        funds.add_activity(session, request, by, ctx, category=category, amount=amount,
+                           metrics=FUNDS_METRICS)  # fmt: skip
+    return funds.step(session, "submit", request, by, ctx, on=ctx.today)
+
+
+def _funds_step(session: Session, ctx: Context, request: _Request, command: str,
+                said: str | None, by: Actor) -> object:  # fmt: skip
+    """`pal funds COMMAND` as staff would give it: a return's comments or a denial's reason
+    as its note, a report's effectiveness, an added activity (`CATEGORY:AMOUNT`)."""
+    found = request.id(session)
+    if command == "activity":
+        category, amount = (said or "").split(":")
+        return funds.add_activity(session, found, by, ctx, category=category, amount=amount,
+                                  metrics=FUNDS_METRICS)  # fmt: skip
+    if command == "report":
+        return funds.step(session, command, found, by, ctx, on=ctx.today,
+                          data={"effectiveness": said or ""})  # fmt: skip
+    return funds.step(session, command, found, by, ctx, on=ctx.today, note=said)
+
+
+def _funds_summary(app: App, echo: Echo) -> None:
+    with app.read() as session:
+        states = Counter(session.execute(select(tables.FUNDS_REQUEST.c.state)).scalars().all())
+        budget = budget_view(session, FUNDS_YEAR, app.settings.rules_version)
+    told = "; ".join(f"{FUNDS_STATES[s]} {n}" for s, n in sorted(states.items()))
+    amount = {name: dollars(Decimal(budget[name])) for name in ("approved", "appropriation",
+                                                                 "funded")}  # fmt: skip
+    echo(f"Section 21(h) fund requests {FUNDS_YEAR}: {told}; approved {amount['approved']} of "
+         f"{amount['appropriation']}, funded {amount['funded']}")  # fmt: skip
+
+
 def _superintendent_change(
     session: Session, ctx: Context, clerk: Actor, code: str, index: int
 ) -> None:
@@ -440,6 +547,22 @@ class _Fixed:
 
     def __str__(self) -> str:
         return str(self.agreement_id)
+
+
+class _Request(_Fixed):
+    """The latest fund request of agreement `agreement_id`: its id is known once entered."""
+
+    def id(self, session: Session) -> int:
+        found = session.execute(
+            select(func.max(tables.FUNDS_REQUEST.c.id)).where(
+                tables.FUNDS_REQUEST.c.agreement_id == self.agreement_id
+            )
+        ).scalar()
+        assert found is not None
+        return int(found)
+
+    def __str__(self) -> str:
+        return f"request of {self.agreement_id}"
 
 
 class _Renewal(_Fixed):
@@ -737,6 +860,7 @@ LABELS = {
     "registered": "districts and people registered",
     "amend": "amendments opened and changed",
     "amendment": "amendment signatures",
+    "funds": "fund request steps",
     "high-need": "districts marked high-need",
     "meeting": "meetings held",
     "action": "action items done",
@@ -812,12 +936,14 @@ def _summary(app: App, echo: Echo, csv_dir: Path) -> None:
     echo("outbox: " + ", ".join(f"{s} {n}" for s, n in sorted(mail.items())))
     if mail.get("unaddressed"):
         echo("  unaddressed: notices owed to a role with nobody on file (see `pal outbox list`)")
+    _funds_summary(app, echo)
     files = len(list(csv_dir.glob("*.csv")))
     echo(f"benchmarks and measurements imported from {files} CSV files in {csv_dir}/")
     echo(
         f"mail written to {app.settings.mail_dir}/ ; try `pal agreement show 12`, "
         f"`pal agreement show {AMENDED} --amendment 1`, "
-        "`pal review show 2`, `pal outbox list --status unaddressed`, `pal status`, "
+        "`pal review show 2`, `pal funds list`, `pal outbox list --status unaddressed`, "
+        "`pal status`, "
         f"`pal meeting list --district 8{HIGH_NEED_DISTRICT:04d}`, "
         f"`pal action list --district 8{HIGH_NEED_DISTRICT:04d}`"
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -349,7 +350,7 @@ def _value(
         return email  # audited as on file, not as typed
     if item.kind == "choice":
         return item.check_choice(raw, case, rules)
-    if item.kind in {"number", "date"}:
+    if item.kind in {"number", "money", "date"}:
         return item.parse(raw)
     return check_text(raw, item.name, limit=TEXT_MAX)
 
@@ -390,8 +391,15 @@ def _audit(
         on=day,
         ctx=ctx,
         note=note if note is not None else request.note,
-        data={k: list(v) if isinstance(v, tuple) else v for k, v in data.items()},
+        data={k: _recordable(v) for k, v in data.items()},
     )
+
+
+def _recordable(value: Any) -> Any:
+    """An audited value as JSON holds it: a list for a tuple, an exact amount as its text."""
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value) if isinstance(value, Decimal) else value
 
 
 @cache

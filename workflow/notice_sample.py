@@ -17,14 +17,18 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from config.rules import load_rules
 from config.settings import Settings
 from states.calendar import add_days, add_months, local_instant
 from states.context import Context
+from states.funds import FUNDS
+from states.rules import RuleSet
 from storage import tables
-from workflow import amend, registry, reviews
+from workflow import amend, funds, plan, registry, reviews
 from workflow.actors import Actor
 from workflow.app import App, open_app
 from workflow.engine import Request, apply
+from workflow.funds_store import benchmarks_of
 from workflow.logs import quieted
 
 CODE = "99001"
@@ -70,7 +74,9 @@ def sample_outbox(settings: Settings, notice: str) -> Iterator[tuple[App, list[i
 
 
 def _walk(app: App, notice: str) -> list[int]:
-    for day, step in _script(_outcome(notice)):
+    rules = load_rules(app.settings.rules_version)
+    script = _funds_script() if notice in _funds_only(rules) else _script(_outcome(notice))
+    for day, step in script:
         _sweep_until(app, local_instant(day, NOON, app.settings.tz))
         found = _rows(app, notice)
         if found:
@@ -238,6 +244,79 @@ def _script(outcome: Step) -> list[tuple[date, Step]]:
         (add_days(review_36, 60), _determine),
         (add_days(review_36, 75), outcome),
     ]
+
+
+def _funds_only(rules: RuleSet) -> set[str]:
+    """The notices only a fund request is sent (the walk for them is `_funds_script`)."""
+    return _notices(rules.of(FUNDS.name)) - _notices(rules)
+
+
+def _notices(rules: RuleSet) -> set[str]:
+    return {*(s.notice for s in rules.timers if s.notice),
+            *(s.otherwise_notice for s in rules.timers if s.otherwise_notice),
+            *(n.notice for n in rules.transition_notices)}  # fmt: skip
+
+
+# The sample agreement's fund requests for fiscal year 2025-26: one returned with comments,
+# decided late and funded (its report reminded), one denied.
+FUNDS_YEAR = "2025-26"
+FUNDED_ON = date(2026, 1, 15)
+
+
+def _funds_script() -> list[tuple[date, Step]]:
+    """The sample agreement, signed, asks for funds: every notice of a fund request is sent."""
+    signed_on = add_days(IDENTIFIED_ON, 121)
+    return [
+        (add_days(IDENTIFIED_ON, -7), _register),
+        (IDENTIFIED_ON, _identify),
+        (add_days(IDENTIFIED_ON, 2),
+         _fire("start_assessment", LIAISON, {"liaison": LIAISON.email})),
+        (add_days(IDENTIFIED_ON, 14), _benchmark),
+        (signed_on, _signatures("board", "superintendent", "authorizer", "mde")),
+        (date(2025, 10, 6), _request(("pd_teachers", "100000.00"), ("teacher_mentors", "25000"))),
+        (date(2025, 10, 7), _funds(1, "review", LIAISON)),
+        (date(2025, 10, 30), _funds(1, "return", DIRECTOR,
+                                    note="tie the mentors to the on-track benchmark")),
+        (date(2025, 11, 3), _request(("innovative_initiative", "400000.00"))),
+        (date(2025, 11, 4), _funds(2, "review", LIAISON)),
+        (date(2025, 11, 10), _funds(1, "submit", LIAISON)),
+        (date(2025, 11, 11), _funds(1, "review", LIAISON)),
+        (date(2025, 11, 24), _funds(2, "deny", DIRECTOR,
+                                    note="the initiative names no measurable effect this year")),
+        (date(2025, 12, 15), _funds(1, "approve", DIRECTOR)),
+        (FUNDED_ON, _funds(1, "fund", DIRECTOR)),
+        (date(2026, 12, 31), _funds(1, "report", LIAISON, effectiveness="scores rose 9 points")),
+    ]  # fmt: skip
+
+
+def _benchmark(session: Session, ctx: Context) -> object:
+    fields = {"school": SCHOOLS[0][0], "kind": "on_track", "baseline": "40", "target_18": "50",
+              "target_36": "60"}  # fmt: skip
+    return plan.add_benchmark(session, 1, fields, LIAISON, ctx, on=ctx.today)
+
+
+def _request(*activities: tuple[str, str]) -> Step:
+    def run(session: Session, ctx: Context) -> object:
+        request = funds.new_request(
+            session, 1, LIAISON, ctx, year=FUNDS_YEAR, rationale="early literacy lags",
+            serves=",".join(map(str, benchmarks_of(session, 1))), priorities="literacy",
+        )  # fmt: skip
+        for category, amount in activities:
+            funds.add_activity(session, request, LIAISON, ctx, category=category, amount=amount,
+                               metrics="share of teachers observed using the practice")  # fmt: skip
+        return funds.step(session, "submit", request, LIAISON, ctx, on=ctx.today)
+
+    return run
+
+
+def _funds(request: int, command: str, actor: Actor, note: str | None = None,
+           **data: str) -> Step:  # fmt: skip
+    def run(session: Session, ctx: Context) -> object:
+        # The sample database's requests: 1 and 2, in the order entered.
+        return funds.step(session, command, request, actor, ctx, on=ctx.today, note=note,
+                          data=data)  # fmt: skip
+
+    return run
 
 
 # How the walk ends, for each notice an outcome sends (any other notice: an exit).

@@ -22,7 +22,7 @@ from states.corrections import TOLD
 from states.errors import BadInput, NotAllowedInState, NotFound
 from states.labels import NOTICE_LABELS, ROLE_LABELS
 from states.registry import process
-from states.rules import RuleSet, TimerRule, TransitionNotice
+from states.rules import MAIN_PROCESS, RuleSet, TimerRule, TransitionNotice
 from workflow.app import App
 
 
@@ -94,24 +94,33 @@ def _address(name: str | None, email: str) -> str:
 
 
 def _occasions(rules: RuleSet) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(when in words, notice, roles) for each step and transition that sends a notice."""
+    """(when in words, notice, roles) for each step and transition that sends a notice: the
+    agreement's, then each other process's (`[processes.NAME]`)."""
+    found: list[tuple[str, str, tuple[str, ...]]] = []
+    for name, scoped in ((MAIN_PROCESS, rules), *rules.processes.items()):
+        found.extend(_process_occasions(name, scoped))
+    return found
+
+
+def _process_occasions(name: str, rules: RuleSet) -> list[tuple[str, str, tuple[str, ...]]]:
     found: list[tuple[str, str, tuple[str, ...]]] = []
     ladders: dict[tuple[str, str, tuple[str, ...]], list[TimerRule]] = {}
     for step in rules.timers:
         if step.notice is not None:
             ladders.setdefault((step.deadline, step.notice, step.to), []).append(step)
         if step.otherwise_notice is not None:
-            when = f"when pal cannot {_event_label(step.action or '')} itself on its due date"
+            label = _event_label(name, step.action or "")
+            when = f"when pal cannot {label} itself on its due date"
             found.append((when, step.otherwise_notice, step.otherwise_to))
     for (deadline, notice, to), steps in ladders.items():
-        found.append((_ladder_words(deadline, steps, rules), notice, to))
+        found.append((_ladder_words(name, deadline, steps, rules), notice, to))
     for item in rules.transition_notices:
-        found.append((_transition_words(item), item.notice, item.to))
+        found.append((_transition_words(name, item), item.notice, item.to))
     return found
 
 
-def _ladder_words(deadline: str, steps: list[TimerRule], rules: RuleSet) -> str:
-    what = process("agreement").deadline_labels.get(deadline, deadline)
+def _ladder_words(name: str, deadline: str, steps: list[TimerRule], rules: RuleSet) -> str:
+    what = process(name).deadline_labels.get(deadline, deadline)
     before = [-s.offset_days for s in steps if s.offset_days < 0]
     after = [s.offset_days for s in steps if s.offset_days > 0]
     parts = []
@@ -133,13 +142,13 @@ def _days(numbers: list[int]) -> str:
     return f"{joined} day{'s' if listed != ['1'] else ''}"
 
 
-def _transition_words(item: TransitionNotice) -> str:
-    return f"when this step is taken: {_event_label(item.event)}"
+def _transition_words(name: str, item: TransitionNotice) -> str:
+    return f"when this step is taken: {_event_label(name, item.event)}"
 
 
-def _event_label(event: str) -> str:
+def _event_label(name: str, event: str) -> str:
     try:
-        return process("agreement").event(event).label
+        return process(name).event(event).label
     except BadInput:
         return event
 
@@ -163,6 +172,11 @@ def _live(session: Session, notice: str, agreement_id: int, ctx: Context) -> lis
     if agreement is None:
         raise NotFound(f"no agreement {agreement_id}")
     rules = load_rules(agreement.rules_version)
+    if notice not in {n for _, n, _ in _process_occasions(MAIN_PROCESS, rules)}:
+        # A notice of another process's case (a fund request) is about that case, not the
+        # agreement: its sample shows it.
+        raise NotAllowedInState(f"{label(notice)} is not about the agreement itself; preview it "
+                                "without --agreement for a sample")  # fmt: skip
     owed: list[Notice] = []
     for item in rules.transition_notices:
         if item.notice == notice:
