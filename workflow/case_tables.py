@@ -18,6 +18,7 @@ from config.meetings import meeting_rules
 from notifications.meeting_invites import Invite
 from notifications.recipients import Owner
 from states.action_item import ACTION_ITEM
+from states.agreement import TERMINAL
 from states.context import Context
 from states.errors import NotAllowedInState, NotFound
 from states.meeting import KIND_LABELS, MEETING
@@ -76,8 +77,6 @@ class TableStore:
 
 def running_agreement(session: Session, code: str) -> int:
     """The id of district `code`'s running agreement (a meeting belongs to it), or refused."""
-    from states.agreement import TERMINAL
-
     district = session.execute(
         select(tables.DISTRICT.c.code).where(tables.DISTRICT.c.code == code)
     ).first()
