@@ -317,6 +317,10 @@ PEOPLE = [
     LIAISON,
 ]
 OFFICE = SimpleNamespace(phone="517-555-0100", web="https://www.mde.example/partnership")
+CASE = SimpleNamespace(
+    about="the request of $125,000.00 for fiscal year 2025-26", year="2025-26",
+    total="$125,000.00", activities=[SimpleNamespace(label="Teacher mentors", amount="$5.00")],
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("notice", notice_names())
@@ -331,6 +335,7 @@ def test_every_packaged_notice_is_split_and_renders_as_per_recipient(notice: str
         "action": "open_rga",
         "action_label": "open the RGA",
         "reason": "not signed",
+        "case": CASE,  # what a fund request's notices tell of it
     }
 
     addressable = render_once(notice, values)
