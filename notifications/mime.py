@@ -25,6 +25,8 @@ from typing import Any
 
 from config.settings import sender_address
 from notifications.calendar import FILENAME, METHOD
+from notifications.meeting_invites import FILENAME as INVITE_FILENAME
+from notifications.meeting_invites import METHODS as INVITE_METHODS
 from notifications.threads import root_id
 
 KEY_HEADER = "X-PAL-Key"
@@ -124,10 +126,15 @@ def _attachment(calendar: bytes) -> str:
     in CRLF and may carry UTF-8)."""
     encoded = base64.b64encode(calendar).decode("ascii")
     lines = [encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE)]
+    # A meeting's invitation or cancellation says its own method (notifications.meeting_invites).
+    method, filename = METHOD, FILENAME
+    for invited in INVITE_METHODS:
+        if b"\r\nMETHOD:" + invited.encode() + b"\r\n" in calendar:
+            method, filename = invited, INVITE_FILENAME
     return (
-        f'Content-Type: text/calendar; charset="utf-8"; method={METHOD};{CRLF}'
-        f' name="{FILENAME}"{CRLF}'
-        f'Content-Disposition: attachment; filename="{FILENAME}"{CRLF}'
+        f'Content-Type: text/calendar; charset="utf-8"; method={method};{CRLF}'
+        f' name="{filename}"{CRLF}'
+        f'Content-Disposition: attachment; filename="{filename}"{CRLF}'
         f"Content-Transfer-Encoding: base64{CRLF}{CRLF}" + CRLF.join(lines)
     )
 

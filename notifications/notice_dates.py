@@ -18,6 +18,7 @@ from typing import Any
 
 from notifications.calendar import Entry, ics, summary
 from notifications.deadline_series import Series, SeriesBook
+from notifications.meeting_invites import invitation
 from states.context import Context
 from states.registry import process
 from storage.case_refs import CaseRef
@@ -42,9 +43,17 @@ class NoticeDates:
         book = SeriesBook.load(session, wanted) if wanted else None
         return cls(book, ctx)
 
-    def of(self, item: Any, district: Any) -> tuple[str | None, bytes | None]:
+    def of(
+        self, item: Any, district: Any, people: Sequence[Any] = ()
+    ) -> tuple[str | None, bytes | None]:
         """(the thread: the series key of the deadline the notice is about, the calendar file)
-        of a notice; None for what it has not."""
+        of a notice; None for what it has not. A meeting's notice carries its invitation, to
+        `people` (notifications.meeting_invites)."""
+        invite = item.extra.get("invite")
+        if invite is not None:
+            sent = invitation(invite, [p.email for p in people], domain=self.domain,
+                              stamp=self.ctx.now, mail_from=self.ctx.mail_from)  # fmt: skip
+            return f"meeting-{invite.meeting_id}", sent
         if self.book is None or not _about_dates(item):
             return None, None
         entries = self._entries(item, self.book)

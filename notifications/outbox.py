@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -112,6 +112,8 @@ class Headers:
 
 
 _NO_HEADERS = Headers()
+# The recipient standing for whoever a meeting invites (`attendee_roles`, by its kind).
+ATTENDEES = "attendees"
 _NOBODY: tuple[str | None, str | None] = (None, None)
 
 
@@ -289,7 +291,10 @@ def _address(
 ) -> tuple[Directory, list[tuple[Notice, Recipients]], _Facts]:
     """Who each notice goes to, and the values it is rendered with: the one path both sending
     (enqueue_many) and previewing (render_owed) take."""
+    owed = [_invited(item) for item in owed]
     roles = {role for item in owed for role in item.roles}
+    owners = [item.extra["owner"] for item in owed if "owner" in item.extra]
+    roles |= {owner.role for owner in owners}  # whoever holds an owner's role after them
     tell_parties = any(mentions(item.notice, "missing_parties") for item in owed)
     directory = Directory.load(
         session,
@@ -298,15 +303,26 @@ def _address(
         day=ctx.today,
         parties=tell_parties,
         named=[email for item in owed for email in item.extra.get("named", {}).values()],
+        owners=[owner.email for owner in owners],
     )
     addressed = [
-        (item, directory.resolve(item.agreement, item.roles, item.extra.get("named")))
+        (item, directory.resolve(item.agreement, item.roles, item.extra.get("named"),
+                                 item.extra.get("owner")))
         for item in owed
-    ]
+    ]  # fmt: skip
     schools = covered_schools(session, (item.agreement.id for item in owed))
     office = Office(ctx.office_phone, ctx.office_web)
     facts = _Facts(directory, ctx.today, _reviews(session, owed), schools, office)
     return directory, addressed, facts
+
+
+def _invited(item: Notice) -> Notice:
+    """`item` with the recipient `attendees` standing for the roles its meeting invites."""
+    if ATTENDEES not in item.roles:
+        return item
+    invited = item.extra.get("attendee_roles", ())
+    roles = (r for role in item.roles for r in (invited if role == ATTENDEES else (role,)))
+    return replace(item, roles=tuple(dict.fromkeys(roles)))
 
 
 def render_owed(
@@ -439,7 +455,7 @@ def _rows(
     people = [p for p in recipients.people if prefix + p.email not in taken]
     rows = []
     if people:
-        thread, calendar = dates.of(item, district)
+        thread, calendar = dates.of(item, district, people)
         calendar_ref = None
         if calendar is not None:
             calendar_ref = bodies.digest(calendar)

@@ -30,7 +30,7 @@ PARTY_ROLES = {
     "mde": "director",
 }
 # Roles that are not looked up by the role column of a contact.
-_DERIVED = {"liaison", "signatories", "district_all", "former_liaison"}
+_DERIVED = {"liaison", "signatories", "district_all", "former_liaison", "owner"}
 # Roles an event names its own person for (`Changes.named`): looked up among the liaisons.
 _NAMED = {"former_liaison"}
 # Who may be an agreement's liaison (`start_assessment`, `assign_liaison`): addressed as the
@@ -52,7 +52,19 @@ _LOOKUPS = {
         _ASSIGNMENT.c.email.in_(bindparam("emails", expanding=True)),
         _ASSIGNMENT.c.role.in_(LIAISON_ROLES),
     ),
+    # The owners of action items, whatever role they hold.
+    "owners": _ASSIGNMENT.c.email.in_(bindparam("owners", expanding=True)),
 }
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns a case (an action item): a person, and the role they held when it was given to
+    them. While they hold that role, notices to `owner` go to them; once they do not, to whoever
+    holds it on the day (their successor: "Records that change")."""
+
+    email: str
+    role: str
 
 
 @cache
@@ -112,6 +124,8 @@ class Directory:
     by_role: dict[str, list[Any]]
     by_email: dict[str, Any]
     parties: dict[int, list[str]]
+    # What the owners named hold on the day, by email: each assignment held.
+    by_owner: dict[str, list[Any]] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -123,6 +137,7 @@ class Directory:
         day: date,
         parties: bool = True,
         named: Iterable[str] = (),
+        owners: Iterable[str] = (),
     ) -> Directory:
         """Everything needed to address notices to `roles` as held on `day`; the parties who
         signed each agreement too when `parties` (notices that tell them) or `roles` names the
@@ -139,8 +154,10 @@ class Directory:
         by_district: dict[str, list[Any]] = defaultdict(list)
         by_role: dict[str, list[Any]] = defaultdict(list)
         by_email: dict[str, Any] = {}
+        by_owner: dict[str, list[Any]] = defaultdict(list)
         wanted_codes, wanted_roles = set(codes), set(global_roles)
-        lists = {"codes": codes, "roles": global_roles, "emails": liaisons}
+        wanted_owners = sorted(set(owners))
+        lists = {"codes": codes, "roles": global_roles, "emails": liaisons, "owners": wanted_owners}
         given = {name: values for name, values in lists.items() if values}
         found = _people(tuple(given)).execute(session, {**given, "day": day}).rows if given else []
         for person in found:
@@ -152,11 +169,13 @@ class Directory:
                 by_role[person.role].append(person)
             if person.role in LIAISON_ROLES:
                 by_email[person.email] = person
+            if person.email in wanted_owners:
+                by_owner[person.email].append(person)
         signed: dict[int, list[str]] = defaultdict(list)
         if parties or "signatories" in roles:
             for row in _SIGNED.execute(session, {"values": ids}).rows:
                 signed[row.agreement_id].append(row.party)
-        return cls(districts, by_district, by_role, by_email, signed)
+        return cls(districts, by_district, by_role, by_email, signed, by_owner)
 
     def district(self, agreement: AgreementLike) -> Any:
         return self.districts[agreement.district_code]
@@ -172,14 +191,19 @@ class Directory:
         agreement: AgreementLike,
         roles: Iterable[str],
         named: Mapping[str, str] | None = None,
+        owner: Owner | None = None,
     ) -> Recipients:
         """Who holds each of `roles` for `agreement`; a role the event names someone for
-        (`named`, e.g. the liaison it replaced) is that person, as long as they hold the role."""
+        (`named`, e.g. the liaison it replaced) is that person, as long as they hold the role;
+        `owner` is the case's owner, or whoever holds their role after them."""
         district = self.district(agreement)
         result = Recipients()
         for role in self._expand(agreement, roles):
             if role == "authorizer" and not district.psa:
                 continue  # only a PSA has an authorizer
+            if role == "owner":
+                result.add(self._owner(agreement, owner), role)
+                continue
             if role in _NAMED:
                 email = (named or {}).get(role)
                 if email is None:
@@ -193,6 +217,14 @@ class Directory:
                 found = [p for p in found if p.role != "authorizer"]
             result.add(found, role)
         return result
+
+    def _owner(self, agreement: AgreementLike, owner: Owner | None) -> list[Any]:
+        if owner is None:
+            return []
+        mine = (agreement.district_code, None)
+        held = [p for p in self.by_owner.get(owner.email, [])
+                if p.role == owner.role and p.district_code in mine]  # fmt: skip
+        return held[:1] or self._people(agreement, owner.role)
 
     def _expand(self, agreement: AgreementLike, roles: Iterable[str]) -> list[str]:
         expanded: list[str] = []

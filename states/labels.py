@@ -21,6 +21,8 @@ ROLE_LABELS = {
     "signatories": "the parties who signed the plan",
     "district_all": "everyone on file for the district",
     "former_liaison": "the partnership liaison replaced",
+    "owner": "the owner of the action item",
+    "attendees": "the people invited to the meeting",
 }
 PARTY_LABELS = {
     "board": "Board of Education",

@@ -36,8 +36,9 @@ ROLES: tuple[str, ...] = (*MDE_ROLES, *DISTRICT_ROLES)
 # The process whose rule data is the file's top level; another's is its `[processes.NAME]`.
 MAIN_PROCESS = "agreement"
 # What a deadline is counted from (`counted_from`): the day of the event that opens it, or
-# the end of the state fiscal year that day falls in (a funded activity's report).
-COUNTED_FROM = ("event", "fiscal_year_end")
+# the end of the state fiscal year that day falls in (a funded activity's report), or the due
+# date the case itself was given (an action item's).
+COUNTED_FROM = ("event", "fiscal_year_end", "case_due")
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,14 @@ class DeadlineRule:
     waived_by: frozenset[str] = frozenset()
     counted_from: str = "event"  # one of COUNTED_FROM
 
-    def due(self, anchor: date) -> date:
-        """The due date of the deadline opened by an event on `anchor`."""
+    def due(self, anchor: date, case_due: date | None = None) -> date:
+        """The due date of the deadline opened by an event on `anchor` (of a case given the due
+        date `case_due`)."""
         start = fiscal_year_end(anchor) if self.counted_from == "fiscal_year_end" else anchor
+        if self.counted_from == "case_due":
+            if case_due is None:
+                raise BadInput(f"the deadline {self.kind} needs the due date its case is given")
+            start = case_due
         return add_days(add_months(start, self.months), self.days)
 
 

@@ -142,6 +142,15 @@ def values(days_left: int = 7) -> dict[str, Any]:
         "action_label": "open the 24-month review",
         "reason": "the agreement is at the stage “18-month Review of Goal Attainment”",
         "waits": True,
+        # The meeting a meeting's notice is about (workflow.case_tables).
+        "meeting": SimpleNamespace(
+            label="high-need district meeting",
+            when="Tuesday, March 10, 2020 at 10:00 (America/Detroit time)",
+            day=date(2020, 3, 10),
+            place="Room 3, Lansing",
+            agenda="Attendance; the reading plan",
+            reason="the superintendent is ill",
+        ),
         # The case of another process a notice is about (CaseStore.notice_facts).
         "case": SimpleNamespace(
             about="the request of $125,000.00 for fiscal year 2025-26",
@@ -181,6 +190,8 @@ ORDINARY_WORDS = frozenset({
     "local", "higher", "lower", "system",
     # States of a Section 21(h) fund request.
     "draft", "submitted", "approved", "returned", "denied", "funded",
+    # The states of a meeting and of an action item, and the people a notice of them goes to.
+    "scheduled", "held", "cancelled", "open", "done", "dropped", "owner", "attendees",
 })  # fmt: skip
 
 

@@ -321,6 +321,10 @@ CASE = SimpleNamespace(
     about="the request of $125,000.00 for fiscal year 2025-26", year="2025-26",
     total="$125,000.00", activities=[SimpleNamespace(label="Teacher mentors", amount="$5.00")],
 )  # fmt: skip
+MEETING = SimpleNamespace(
+    label="high-need district meeting", when="Tuesday, March 10, 2020 at 10:00 (Detroit time)",
+    day=date(2020, 3, 10), place="Room <3>", agenda="Attendance & reading", reason="ill",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("notice", notice_names())
@@ -336,6 +340,7 @@ def test_every_packaged_notice_is_split_and_renders_as_per_recipient(notice: str
         "action_label": "open the RGA",
         "reason": "not signed",
         "case": CASE,  # what a fund request's notices tell of it
+        "meeting": MEETING,  # what a meeting's notices tell of it
     }
 
     addressable = render_once(notice, values)

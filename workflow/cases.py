@@ -45,6 +45,7 @@ from storage.models import (
 from storage.prepared import Prepared
 from workflow import amendments
 from workflow.actors import Actor
+from workflow.case_tables import ACTION_ITEM_STORE, MEETING_STORE
 
 _MAPPER = inspect(Agreement)
 # The agreement's columns, read and written with prebuilt Core statements: building an ORM
@@ -276,7 +277,8 @@ def _since_entered(session: Session, row: AgreementRow) -> tuple[tuple[str, Any]
     """The events recorded since `row` last changed state, oldest first, from the audit log."""
     trail = session.execute(
         select(Audit.event, Audit.from_state, Audit.to_state, Audit.data)
-        .where(Audit.agreement_id == row.id)
+        # The agreement's own rows: not those of cases that belong to it (an action item's).
+        .where(Audit.agreement_id == row.id, Audit.subject == f"agreement:{row.id}")
         .order_by(col(Audit.id).desc())
     )
     recent: list[tuple[str, Any]] = []
@@ -509,7 +511,12 @@ _NEW: dict[str, Any] = {
 def _stores() -> Mapping[str, CaseStore]:
     from workflow.funds_store import FundsStore
 
-    return {"agreement": AgreementStore(), "funds": FundsStore()}
+    return {
+        "agreement": AgreementStore(),
+        "funds": FundsStore(),
+        MEETING_STORE.process: MEETING_STORE,
+        ACTION_ITEM_STORE.process: ACTION_ITEM_STORE,
+    }
 
 
 # By process name; a process registered with `states.registry` has its store here.
@@ -524,7 +531,11 @@ _TRAIL = Prepared(
         tables.AUDIT.c.actor,
         tables.AUDIT.c.data,
     )
-    .where(tables.AUDIT.c.agreement_id == bindparam("agreement"))
+    .where(
+        tables.AUDIT.c.agreement_id == bindparam("agreement"),
+        # The agreement's own rows: not those of cases that belong to it (an action item's).
+        tables.AUDIT.c.subject == bindparam("subject"),
+    )
     .order_by(tables.AUDIT.c.id)
 )
 
@@ -533,5 +544,7 @@ def trail_of(session: Session, agreement_id: int) -> tuple[TrailEntry, ...]:
     """Every audit row of the agreement, oldest first (what a date correction looks at)."""
     return tuple(
         TrailEntry(entry.id, entry.event, entry.effective_on, entry.actor, entry.data or {})
-        for entry in _TRAIL.execute(session, {"agreement": agreement_id}).rows
+        for entry in _TRAIL.execute(
+            session, {"agreement": agreement_id, "subject": f"agreement:{agreement_id}"}
+        ).rows
     )

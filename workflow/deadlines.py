@@ -24,9 +24,17 @@ Case = AnyAgreement | CaseRef
 
 
 def open_for_event(
-    session: Session, case: Case, rules: RuleSet, event: str, on: date, ctx: Context
+    session: Session,
+    case: Case,
+    rules: RuleSet,
+    event: str,
+    on: date,
+    ctx: Context,
+    case_due: date | None = None,
 ) -> int:
     """Open the deadlines `event` opens, each with its timer ladder; returns how many opened.
+    `case_due`: the due date the case was given (an action item's), for a deadline counted
+    from it.
 
     Two Core INSERTs whatever the number: one for the deadlines (returning their ids), one for
     all their timers. A review opens three deadlines with nine timers.
@@ -34,7 +42,7 @@ def open_for_event(
     opened = rules.deadlines_opened_by(event)
     if not opened:
         return 0
-    due = {rule.kind: rule.due(on) for rule in opened}
+    due = {rule.kind: rule.due(on, case_due) for rule in opened}
     assert len(due) == len(opened), "one deadline of each kind"
     _open(session, ref_of(case), rules, due, on, ctx)
     return len(opened)

@@ -37,7 +37,16 @@ from storage import tables
 from storage.migrate import upgrade
 from storage.models import Agreement, Determination, District, Review, School
 from storage.service_models import Outbox, Timer
-from workflow import amend, funds, plan, registry, reviews
+from workflow import (
+    action_items,
+    amend,
+    funds,
+    meeting_series,
+    meetings,
+    plan,
+    registry,
+    reviews,
+)
 from workflow.actors import Actor
 from workflow.app import App
 from workflow.engine import Request, apply
@@ -119,6 +128,11 @@ OVERRIDDEN = 2  # the RGA conference agrees a better status for one school, with
 RENEWED = frozenset({7, 28})  # a school still off track at 36 months: renewed, and re-signed
 CORRECTED = 9  # the MDE signature was recorded two days early: the director corrects the date
 AMENDED = 1  # a year after signing, a 36-month target is lowered by an amendment, re-signed
+# Marked high-need a month after signing: seven biweekly meetings with the State
+# Superintendent, each raising two action items; the superintendent's are done late every other
+# time (after an overdue notice), the liaison's on time.
+HIGH_NEED_DISTRICT = 8
+HIGH_NEED_MEETINGS = 7
 # Benchmark kinds: (kind, label, baseline range, 18- and 36-month gains, lower is better).
 KINDS = (
     ("on_track", "", (18.0, 32.0), 6.0, 12.0, False),
@@ -386,6 +400,8 @@ def _script_district(
                "was signed"))  # fmt: skip
     if index == AMENDED:
         _script_amendment(at, case, add_months(signed_on, 12), psa, liaison)
+    if index == HIGH_NEED_DISTRICT:
+        _script_high_need(at, district, add_days(signed_on, 30), liaison)
     if index % 9 == 4:  # the RGA stalls after its evidence: the 24- and 36-month actions cannot run
         rga = add_months(signed_on, 18)
         _script_measurements(at, case, district, "rga", add_days(rga, 7), liaison)
@@ -559,6 +575,56 @@ class _Renewal(_Fixed):
 
     def __str__(self) -> str:
         return f"renewal of {self.agreement_id}"
+
+
+def _script_high_need(at: Callable[..., None], district: Plan, marked_on: date,
+                      liaison: Actor) -> None:  # fmt: skip
+    """The district marked high-need, its series started the Monday after next, and each of
+    its meetings held with two action items raised, closed on time or late."""
+    code = district.code
+    start = add_days(marked_on, 14 - marked_on.weekday())
+    until = add_days(start, 14 * (HIGH_NEED_MEETINGS - 1))
+    at(marked_on, f"high-need {code}",
+       lambda s, c: _mark_high_need(s, c, code, start, until, liaison))  # fmt: skip
+    owner = f"superintendent@{PLACES[district.index - 1].lower().replace(' ', '')}.example"
+    for k in range(HIGH_NEED_MEETINGS):
+        day = add_days(start, 14 * k)
+        at(day, f"meeting held in {code}",
+           lambda s, c, d=day: _hold_and_raise(s, c, code, d, owner, liaison))  # fmt: skip
+        at(add_days(day, 6), f"action done {code}",
+           lambda s, c, d=day: _close_items(s, c, code, d, liaison.email, liaison))  # fmt: skip
+        closed = add_days(day, 9 if k % 2 == 0 else 20)  # due on day + 10
+        at(closed, f"action done {code}",
+           lambda s, c, d=day: _close_items(s, c, code, d, owner, liaison))  # fmt: skip
+
+
+def _mark_high_need(session: Session, ctx: Context, code: str, start: date, until: date,
+                    liaison: Actor) -> None:  # fmt: skip
+    meeting_series.mark_high_need(session, code, ctx.today, "chronic absence above 40%", liaison,
+                                  ctx)  # fmt: skip
+    meeting_series.start_series(session, code, "high_need", start, liaison, ctx, until)
+
+
+def _hold_and_raise(session: Session, ctx: Context, code: str, day: date, owner: str,
+                    liaison: Actor) -> None:  # fmt: skip
+    found = meetings.list_meetings(session, district=code, start=day, end=day)
+    meeting = found[0]["id"]
+    meetings.hold_meeting(session, meeting, f"{liaison.email}, {STATE_SUPT}, {owner}", liaison,
+                          ctx, notes="attendance and the reading plan reviewed")  # fmt: skip
+    action_items.add_action(session, meeting, owner, add_days(day, 10),
+                            "Send the attendance data by school", liaison, ctx)  # fmt: skip
+    action_items.add_action(session, meeting, liaison.email, add_days(day, 7),
+                            "Arrange the reading coach's visits", liaison, ctx)  # fmt: skip
+
+
+def _close_items(session: Session, ctx: Context, code: str, day: date, owner: str,
+                 liaison: Actor) -> None:  # fmt: skip
+    """Record done the open items `owner` was given at the meeting of `day`."""
+    found = meetings.list_meetings(session, district=code, start=day, end=day)
+    for item in action_items.list_actions(session, ctx.today, district=code, owner=owner,
+                                          only_open=True):  # fmt: skip
+        if item["meeting"] == found[0]["id"]:
+            action_items.close_action(session, item["id"], "done", liaison, ctx)
 
 
 def _script_plan(
@@ -795,6 +861,9 @@ LABELS = {
     "amend": "amendments opened and changed",
     "amendment": "amendment signatures",
     "funds": "fund request steps",
+    "high-need": "districts marked high-need",
+    "meeting": "meetings held",
+    "action": "action items done",
 }
 
 
@@ -874,7 +943,9 @@ def _summary(app: App, echo: Echo, csv_dir: Path) -> None:
         f"mail written to {app.settings.mail_dir}/ ; try `pal agreement show 12`, "
         f"`pal agreement show {AMENDED} --amendment 1`, "
         "`pal review show 2`, `pal funds list`, `pal outbox list --status unaddressed`, "
-        "`pal status`"
+        "`pal status`, "
+        f"`pal meeting list --district 8{HIGH_NEED_DISTRICT:04d}`, "
+        f"`pal action list --district 8{HIGH_NEED_DISTRICT:04d}`"
     )
 
 

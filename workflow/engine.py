@@ -209,7 +209,9 @@ def _start(
     for child in changes.children:
         store.add_child(session, row, child, request.actor, ctx)
     _audit(session, store, row, event, None, state, request, day, ctx, audited, note)
-    deadlines.open_for_event(session, store.ref(row), rules, event, day, ctx)
+    # A case given its own due date (an action item) has deadlines counted from it.
+    own_due = getattr(row, "due_on", None)
+    deadlines.open_for_event(session, store.ref(row), rules, event, day, ctx, own_due)
     if not request.quiet:
         after_transition(session, row, rules, event, day, ctx, request.note, store=store)
     return row

@@ -22,9 +22,10 @@ from config.settings import Settings
 from states.calendar import add_days, add_months, local_instant
 from states.context import Context
 from states.funds import FUNDS
+from states.meeting import MEETING
 from states.rules import RuleSet
 from storage import tables
-from workflow import amend, funds, plan, registry, reviews
+from workflow import amend, funds, meetings, plan, registry, reviews
 from workflow.actors import Actor
 from workflow.app import App, open_app
 from workflow.engine import Request, apply
@@ -75,7 +76,12 @@ def sample_outbox(settings: Settings, notice: str) -> Iterator[tuple[App, list[i
 
 def _walk(app: App, notice: str) -> list[int]:
     rules = load_rules(app.settings.rules_version)
-    script = _funds_script() if notice in _funds_only(rules) else _script(_outcome(notice))
+    if notice in _funds_only(rules):
+        script = _funds_script()
+    elif notice in _meetings_only(rules):
+        script = _meetings_script()
+    else:
+        script = _script(_outcome(notice))
     for day, step in script:
         _sweep_until(app, local_instant(day, NOON, app.settings.tz))
         found = _rows(app, notice)
@@ -249,6 +255,36 @@ def _script(outcome: Step) -> list[tuple[date, Step]]:
 def _funds_only(rules: RuleSet) -> set[str]:
     """The notices only a fund request is sent (the walk for them is `_funds_script`)."""
     return _notices(rules.of(FUNDS.name)) - _notices(rules)
+
+
+def _meetings_only(rules: RuleSet) -> set[str]:
+    """The notices only a meeting is sent (the walk for them is `_meetings_script`)."""
+    return _notices(rules.of(MEETING.name)) - _notices(rules) - _notices(rules.of(FUNDS.name))
+
+
+def _meetings_script() -> list[tuple[date, Step]]:
+    """The sample district meets: its high-need meeting reminded, another one cancelled."""
+    return [
+        (add_days(IDENTIFIED_ON, -7), _register),
+        (IDENTIFIED_ON, _identify),
+        (add_days(IDENTIFIED_ON, 2),
+         _fire("start_assessment", LIAISON, {"liaison": LIAISON.email})),
+        (add_days(IDENTIFIED_ON, 10), _meeting(21, place="Riverbend board room",
+                                               agenda="Attendance; the reading plan")),
+        (add_days(IDENTIFIED_ON, 22), _meeting(42)),
+        (add_days(IDENTIFIED_ON, 23), lambda session, ctx: meetings.cancel_meeting(
+            session, 2, "the superintendent is at the state conference", LIAISON, ctx)),
+    ]  # fmt: skip
+
+
+def _meeting(days: int, place: str | None = None, agenda: str | None = None) -> Step:
+    """A high-need meeting of the sample district `days` after its identification, at 10:00."""
+    def run(session: Session, ctx: Context) -> object:
+        starts = datetime.combine(add_days(IDENTIFIED_ON, days), time(10), tzinfo=ctx.tz)
+        return meetings.schedule_meeting(session, CODE, starts, LIAISON, ctx, kind="high_need",
+                                         place=place, agenda=agenda)  # fmt: skip
+
+    return run
 
 
 def _notices(rules: RuleSet) -> set[str]:

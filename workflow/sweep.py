@@ -81,6 +81,7 @@ def sweep(
     at most about that long on SQLite. Any batch size gives the same outcome.
     """
     report = SweepReport()
+    _schedule_series(engine, ctx, report)
     size = batch
     while stop is None or not stop.is_set():
         done = SweepReport()
@@ -107,6 +108,17 @@ def sweep(
         if budget is not None:
             size = _resized(size, batch, budget, time.monotonic() - started)
     return report
+
+
+def _schedule_series(engine: Engine, ctx: Context, report: SweepReport) -> None:
+    """Schedule the meeting series' next meetings (workflow.meeting_series), in a transaction
+    of their own before the timers: a meeting scheduled now has its reminder timer already."""
+    from workflow.meeting_series import schedule_ahead
+
+    with write_turn(engine), transaction(engine) as session:
+        scheduled = schedule_ahead(session, ctx)
+    report.actions.extend(f"meeting {meeting}: meeting of a series scheduled"
+                          for meeting in scheduled)  # fmt: skip
 
 
 def _resized(size: int, most: int, budget: float, took: float) -> int:

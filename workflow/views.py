@@ -181,7 +181,11 @@ def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> lis
 def _history(session: Session, ids: Sequence[int | None]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     query = (
-        select(tables.AUDIT).where(tables.AUDIT.c.agreement_id.in_(ids)).order_by(tables.AUDIT.c.id)
+        select(tables.AUDIT)
+        # The agreement's own steps: not those of its meetings and action items (their own
+        # subjects), which `pal meeting list` and `pal action list` show.
+        .where(tables.AUDIT.c.agreement_id.in_(ids), tables.AUDIT.c.subject.like("agreement:%"))
+        .order_by(tables.AUDIT.c.id)
     )
     for entry in records(session, query):
         assert entry.agreement_id is not None

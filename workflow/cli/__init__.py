@@ -16,6 +16,7 @@ from workflow.cli import (
     completion,
     export,
     funds,
+    meetings,
     plan,
     present,
     registry,
@@ -82,6 +83,8 @@ for command in (
     backup.restore,
     completion.completion,
     export.export,
+    meetings.meeting,
+    meetings.action,
 ):
     cli.add_command(command)
 

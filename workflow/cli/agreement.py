@@ -140,8 +140,11 @@ def show(ctx: click.Context, agreement_id: int, as_json: bool, amendment: int | 
             terms = amendment_view(session, agreement_id, amendment)
         emit(terms, as_json, present.amendment_text)
         return
+    from workflow.meeting_views import meetings_of
+
     with app_for(ctx) as app, app.read() as session:
         view = agreement_view(session, agreement_id)
+        view |= meetings_of(session, agreement_id, app.context())
     emit(view, as_json, present.agreement_text)
 
 

@@ -207,6 +207,7 @@ def agreement_text(view: dict[str, Any]) -> str:
     )
     lines += _plan_lines(view)
     lines += amendments_line(view)
+    lines += meeting_lines(view)
     if view["deadlines"]:
         lines.append("  deadlines")
         lines.extend(
@@ -228,6 +229,20 @@ def agreement_text(view: dict[str, Any]) -> str:
                 line += f"  ({h['note']})"
             lines.append(line)
     return "\n".join(lines)
+
+
+def meeting_lines(view: dict[str, Any]) -> list[str]:
+    """The district's next meeting and the open action items (issue 16), when it has either."""
+    if not (view.get("next_meeting") or view.get("open_action_items")):
+        return []
+    from workflow.cli.present_meetings import action_line, meeting_line
+
+    found = view["next_meeting"]
+    lines = [f"  next meeting   {meeting_line(found).strip() if found else '-'}"]
+    items = view["open_action_items"]
+    lines.append("  open action items" + ("" if items else "  -"))
+    lines += [f"    {action_line(item).strip()}" for item in items]
+    return lines
 
 
 def _options(names: Sequence[str]) -> str:
