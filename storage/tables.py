@@ -133,3 +133,13 @@ FUNDS_BUDGET: Table = Table(
     Column("approved_cents", BigInteger, nullable=False),
     Column("funded_cents", BigInteger, nullable=False),
 )
+
+# Meetings, series, high-need marks and action items live in a module of their own; they are
+# named here so that the models' metadata (and so every schema check) is complete wherever
+# `storage.tables` is imported.
+from storage.meeting_tables import (  # noqa: E402, F401
+    ACTION_ITEM,
+    HIGH_NEED,
+    MEETING,
+    MEETING_SERIES,
+)
