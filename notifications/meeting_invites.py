@@ -71,9 +71,10 @@ def invitation(
         lines.append(_line("LOCATION", _text(invite.location)))
     if invite.description:
         lines.append(_line("DESCRIPTION", _text(invite.description)))
+    # A REQUEST or CANCEL without an ORGANIZER is refused by Outlook and Gmail (RFC 5546):
+    # without a configured sender, the message domain's own address organizes it.
     _, sender = parseaddr(mail_from or "")
-    if sender:
-        lines.append(_line("ORGANIZER", f"mailto:{sender}"))
+    lines.append(_line("ORGANIZER", f"mailto:{sender or f'pal@{domain}'}"))
     lines.extend(_line("ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=TRUE", f"mailto:{email}")
                  for email in sorted(attendees))  # fmt: skip
     lines += [b"END:VEVENT\r\n", b"END:VCALENDAR\r\n"]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    UniqueConstraint,
 )
 from sqlmodel import SQLModel
 
@@ -61,6 +62,9 @@ MEETING: Table = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     # The optimistic lock; the invitation's SEQUENCE (RFC 5545) is one less.
     Column("version", Integer, nullable=False),
+    # A series meets once a day at most: two sweeps at once never schedule one meeting twice
+    # (workflow.meeting_series.schedule_ahead). One-off meetings (no series) are not bound.
+    UniqueConstraint("series_id", "due_on", name="uq_meeting_series_day"),
 )
 HIGH_NEED: Table = Table(
     "high_need_mark",

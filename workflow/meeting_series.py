@@ -99,23 +99,37 @@ def start_series(
                  event="series_started", actor=actor, on=ctx.today, ctx=ctx,
                  data={"district": district, "kind": kind, "start": start.isoformat(),
                        "until": until.isoformat() if until else None})  # fmt: skip
-    schedule_ahead(session, ctx)
+    # Only its own meetings: no other transaction sees this series until it commits, and the
+    # others' are the sweep's (which takes their row locks: schedule_ahead).
+    new = session.execute(select(MEETING_SERIES).where(MEETING_SERIES.c.id == found)).one()
+    _schedule(session, new, ctx)
     return int(found)
 
 
 def schedule_ahead(session: Session, ctx: Context) -> list[int]:
     """Schedule every meeting of a running series due within `schedule_ahead_days`, as
-    `system`; end the series whose time is over. Returns the meetings scheduled."""
+    `system`; end the series whose time is over. Returns the meetings scheduled.
+
+    Several `pal serve` may sweep at once (PostgreSQL): each locks the running series' rows
+    (in id order) before reading their meetings, so a second sweep waits for the first to
+    commit and then finds its meetings scheduled (READ COMMITTED reads them afresh), or the
+    series ended. A meeting is never scheduled, nor its people invited, twice; the unique
+    (series, day) of migration 0018 guards it too. SQLite has one writer at a time already.
+    """
     scheduled: list[int] = []
-    for series in _active(session):
+    for series in _active(session, lock=True):
         why = _why_ended(session, series, ctx.today)
         if why is not None:
             _end(session, series, ctx.today, why, ctx)
             continue
-        scheduled += [schedule_meeting(session, series.district_code, moment, SYSTEM_ACTOR, ctx,
-                                       kind=series.kind, series=series.id)
-                      for moment in _owed(session, series, ctx)]  # fmt: skip
+        scheduled += _schedule(session, series, ctx)
     return scheduled
+
+
+def _schedule(session: Session, series: Any, ctx: Context) -> list[int]:
+    return [schedule_meeting(session, series.district_code, moment, SYSTEM_ACTOR, ctx,
+                             kind=series.kind, series=series.id)
+            for moment in _owed(session, series, ctx)]  # fmt: skip
 
 
 def _owed(session: Session, series: Any, ctx: Context) -> list[datetime]:
@@ -149,8 +163,12 @@ def _why_ended(session: Session, series: Any, today: date) -> str | None:
     return None
 
 
-def _active(session: Session, *, district: str | None = None, kind: str | None = None) -> list[Any]:
+def _active(
+    session: Session, *, district: str | None = None, kind: str | None = None, lock: bool = False
+) -> list[Any]:
     query = select(MEETING_SERIES).where(MEETING_SERIES.c.ended_on.is_(None))
+    if lock:
+        query = query.with_for_update(of=MEETING_SERIES)
     if district is not None:
         query = query.where(MEETING_SERIES.c.district_code == district)
     if kind is not None:

@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("last_event_on", sa.Date(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.UniqueConstraint("series_id", "due_on", name="uq_meeting_series_day"),
     )
     op.create_index("ix_meeting_agreement_id", "meeting", ["agreement_id"])
     op.create_index("ix_meeting_district_code", "meeting", ["district_code"])
