@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -15,8 +15,10 @@ from meeting_support import BY_LIAISON, agreement_with_liaison, at, run
 
 from notifications.meeting_invites import Invite, invitation
 from states.context import Context
+from states.errors import BadInput
 from storage.db import make_engine, transaction
 from workflow.meeting_series import mark_high_need, schedule_ahead, start_series
+from workflow.meetings import cancel_meeting, local_start, schedule_meeting
 from workflow.sweep import sweep
 
 
@@ -106,3 +108,32 @@ def test_an_invitation_names_its_organizer_when_no_sender_is_configured() -> Non
     assert str(event["ORGANIZER"]) == "mailto:pal@pal.example"
     for required in ("UID", "DTSTAMP", "DTSTART", "SEQUENCE", "ATTENDEE"):
         assert required in event
+
+
+def test_a_time_the_clock_shows_twice_is_the_first_and_one_it_skips_is_refused() -> None:
+    """`--at` on the Detroit clock: 01:30 on 2019-11-03 (shown twice) is the daylight-time one,
+    05:30 UTC, every time; 02:30 on 2019-03-10 (skipped) is refused."""
+    first = local_start("2019-11-03 01:30", DETROIT)
+    assert first.astimezone(UTC) == datetime(2019, 11, 3, 5, 30, tzinfo=UTC)
+    assert local_start("2019-11-03 01:30", DETROIT) == first
+    with pytest.raises(BadInput, match="skips"):
+        local_start("2019-03-10 02:30", DETROIT)
+
+
+def test_a_meeting_cancelled_before_its_reminder_is_not_reminded_of(seeded: Pal) -> None:
+    """Cancelled five days before it meets: the sweeps of the reminder's day queue no reminder,
+    only the invitation and the cancellation."""
+    agreement_with_liaison(seeded)
+    starts = datetime(2019, 3, 15, 10, tzinfo=DETROIT)
+    meeting = run(seeded, at(date(2019, 3, 1)), schedule_meeting, TRAD, starts, BY_LIAISON,
+                  kind="high_need")  # fmt: skip
+    run(seeded, at(date(2019, 3, 10)), cancel_meeting, meeting, "moved to April", BY_LIAISON)
+    engine = make_engine(seeded.db_url)
+    try:
+        for day in (13, 14, 15):
+            sweep(engine, Context(now=at(date(2019, 3, day), 9)))
+    finally:
+        engine.dispose()
+    notices = execute(seeded.db_url, "SELECT DISTINCT notice FROM outbox WHERE process = "
+                      "'meeting' AND case_id = :m ORDER BY notice", m=meeting)  # fmt: skip
+    assert notices == [("meeting_cancelled",), ("meeting_invitation",)]

@@ -28,7 +28,9 @@ _AT = "%Y-%m-%d %H:%M"
 
 def local_start(raw: str, zone: ZoneInfo) -> datetime:
     """`YYYY-MM-DD HH:MM` on the local clock of `zone`, as an aware instant; a time the clock
-    skips (the hour daylight time starts) is refused."""
+    skips (the hour daylight time starts) is refused. A time the clock shows twice (the hour
+    daylight time ends) is the first of the two, still on daylight time (fold 0): the same
+    instant whoever gives it and whenever."""
     try:
         # On `zone`'s clock: the naive value is only compared with itself read back.
         naive = datetime.strptime(raw.strip(), _AT)  # noqa: DTZ007

@@ -29,7 +29,8 @@ def meeting() -> None:
 @meeting.command("schedule")
 @click.argument("district")
 @click.option("--at", "at", required=True, metavar='"YYYY-MM-DD HH:MM"',
-              help="When it starts, on the local clock.")  # fmt: skip
+              help="When it starts, on the local clock (a time shown twice when daylight "
+                   "time ends: the first).")  # fmt: skip
 @click.option("--kind", default="other", help="high_need, dit, conference or other.")
 @click.option("--place", metavar="TEXT", help="Where it meets, or a link.")
 @click.option("--agenda", metavar="TEXT")
