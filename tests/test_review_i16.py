@@ -3,15 +3,17 @@ schedule a series' meeting once; an invitation names its organizer whatever the 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from helpers import DETROIT, TRAD, Pal, execute
+from helpers import DETROIT, TRAD, Pal, execute, ok
 from icalendar import Calendar
 from meeting_support import BY_LIAISON, agreement_with_liaison, at, run
+from test_action_items import SUPERINTENDENT, meeting_with_item
 
 from notifications.meeting_invites import Invite, invitation
 from states.context import Context
@@ -137,3 +139,23 @@ def test_a_meeting_cancelled_before_its_reminder_is_not_reminded_of(seeded: Pal)
     notices = execute(seeded.db_url, "SELECT DISTINCT notice FROM outbox WHERE process = "
                       "'meeting' AND case_id = :m ORDER BY notice", m=meeting)  # fmt: skip
     assert notices == [("meeting_cancelled",), ("meeting_invitation",)]
+
+
+def test_the_action_list_shows_whoever_holds_the_owners_role_now(seeded: Pal) -> None:
+    """The superintendent who owned the item leaves and another takes the role: `pal action
+    list` names the new one as the owner (the one its reminders go to), `--owner` finds the
+    item under them and not under the one who left; the owner it was raised with stays."""
+    _, item = meeting_with_item(seeded)
+    ok(seeded, "contact", "end", SUPERINTENDENT, "--role", "superintendent", "--district", TRAD,
+       "--on", "2019-01-10")  # fmt: skip
+    ok(seeded, "contact", "add", "drew@trad.example", "--name", "Drew Superintendent", "--role",
+       "superintendent", "--district", TRAD, "--on", "2019-01-10")  # fmt: skip
+
+    [listed] = json.loads(ok(seeded, "action", "list", "--json"))
+    assert (listed["id"], listed["owner"]) == (item, "drew@trad.example")
+    assert listed["raised_with_owner"] == SUPERINTENDENT
+    mine = json.loads(ok(seeded, "action", "list", "--owner", "drew@trad.example",
+                         "--json"))  # fmt: skip
+    assert [found["id"] for found in mine] == [item]
+    gone = ok(seeded, "action", "list", "--owner", SUPERINTENDENT, "--json")
+    assert json.loads(gone) == []

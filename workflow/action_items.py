@@ -8,6 +8,7 @@ role, so whoever holds it after them is reminded instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -90,8 +91,6 @@ def list_actions(
     )
     if district is not None:
         query = query.where(MEETINGS.c.district_code == district)
-    if owner is not None:
-        query = query.where(ITEMS.c.owner_email == normalize_email(owner))
     if liaison is not None:
         query = query.where(tables.AGREEMENT.c.liaison_email == normalize_email(liaison))
     if agreement is not None:
@@ -100,16 +99,44 @@ def list_actions(
         query = query.where(ITEMS.c.state == "open")
     if overdue:
         query = query.where(ITEMS.c.due_on < today)
-    return [action_view(row, today) for row in session.execute(query).all()]
+    rows = session.execute(query).all()
+    owners = current_owners(session, rows, today)
+    wanted = normalize_email(owner) if owner is not None else None
+    return [action_view(row, today, owners[row.id]) for row in rows
+            if wanted is None or owners[row.id] == wanted]  # fmt: skip
 
 
-def action_view(row: Any, today: date) -> dict[str, Any]:
+def current_owners(session: Session, rows: Sequence[Any], day: date) -> dict[int, str]:
+    """Who owns each item on `day`, as its notices are addressed (notifications.recipients
+    `Owner`): the owner named while they hold the role they held, else whoever holds that role
+    in the district (or at the department) on the day; the owner named if nobody does."""
+    roles = sorted({row.owner_role for row in rows})
+    held = session.execute(
+        select(tables.ASSIGNMENT.c.email, tables.ASSIGNMENT.c.role,
+               tables.ASSIGNMENT.c.district_code)
+        .where(tables.ASSIGNMENT.c.role.in_(roles), held_on(day))
+        .order_by(tables.ASSIGNMENT.c.id)
+    ).all() if roles else []  # fmt: skip
+    owners = {}
+    for row in rows:
+        # The district's holder before the department's, as the notices' Directory has it.
+        holders = [h.email for h in sorted(held, key=lambda h: h.district_code is None)
+                   if h.role == row.owner_role
+                   and h.district_code in (row.district_code, None)]  # fmt: skip
+        owners[row.id] = (row.owner_email if row.owner_email in holders or not holders
+                          else holders[0])  # fmt: skip
+    return owners
+
+
+def action_view(row: Any, today: date, owner: str | None = None) -> dict[str, Any]:
     return {
         "id": row.id,
         "meeting": row.meeting_id,
         "district": row.district_code,
         "agreement": row.agreement_id,
-        "owner": row.owner_email,
+        # Who owns it now (whoever took over the role of the owner it was raised with).
+        "owner": owner or row.owner_email,
+        "raised_with_owner": row.owner_email,
         "owner_role": row.owner_role,
         "due_on": row.due_on.isoformat(),
         "text": row.text,
