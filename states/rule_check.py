@@ -54,6 +54,7 @@ _DEADLINE = {"kind", "opened_by", "met_by", "waived_by", "days", "months", "coun
 _TIMER = {"deadline", "ladder", "offsets_days", "notice", "to", "action"} | {
     "otherwise_notice",
     "otherwise_to",
+    "skip_when_opened_late",
 }
 _NOTICE = {"event", "notice", "to"}
 
@@ -219,6 +220,10 @@ def _timers(checker: _Checker, items: Any, kinds: set[str]) -> None:
                              f"({', '.join(needs)})")  # fmt: skip
         elif "otherwise_notice" in item or "otherwise_to" in item:
             checker.fail(key, "otherwise_notice is for a step with an action")
+        if "skip_when_opened_late" in item and (
+            not isinstance(item["skip_when_opened_late"], bool) or "action" in item
+        ):
+            checker.fail(f"{key}.skip_when_opened_late", "is true or false, on a notice step only")
         if "otherwise_notice" in item:
             checker.notice(f"{key}.otherwise_notice", item["otherwise_notice"])
             checker.names(f"{key}.otherwise_to", item.get("otherwise_to"), RECIPIENTS, "role")

@@ -81,6 +81,11 @@ class TimerRule:
     # Where the action is not allowed in the agreement's state, send this notice instead.
     otherwise_notice: str | None = None
     otherwise_to: tuple[str, ...] = ()
+    # A reminder whose moment has already passed when its deadline opens is not sent at all
+    # (a meeting scheduled for tomorrow: its invitation, just sent, says as much; a reminder
+    # on its heels would be a second email about the same thing). Off by default: a plan
+    # signed late is still reminded of its due date.
+    skip_when_opened_late: bool = False
 
     def fires_on(self, due: date, business_days: bool) -> date:
         """The day this step runs for a deadline due on `due`.
@@ -278,6 +283,7 @@ def _scheduled(
             action=item.get("action"),
             otherwise_notice=item.get("otherwise_notice"),
             otherwise_to=_strings(item.get("otherwise_to", ())),
+            skip_when_opened_late=bool(item.get("skip_when_opened_late", False)),
         )
         for item in data.get("timers", ())
         for offset in item["offsets_days"]

@@ -98,6 +98,25 @@ def test_the_people_invited_are_reminded_two_days_before_and_the_meeting_is_held
     assert status == [("met",)]
 
 
+def test_a_meeting_scheduled_for_tomorrow_is_not_reminded_of_on_the_heels_of_its_invitation(
+    mailed: Pal, smtp_server: smtp.SmtpServer
+) -> None:
+    """A meeting scheduled less than two days ahead sends its invitation only: the reminder's
+    moment had passed when it was scheduled, and its timer says so."""
+    agreement_with_liaison(mailed)
+    starts = datetime(2019, 3, 15, 10, tzinfo=DETROIT)
+    meeting = run(mailed, at(date(2019, 3, 14)), schedule_meeting, TRAD, starts, BY_LIAISON,
+                  kind="high_need")  # fmt: skip
+    tick(mailed, local(date(2019, 3, 14)))
+    tick(mailed, local(date(2019, 3, 15)))
+
+    notices = {notice for notice, _ in sent(smtp_server, f"meeting{meeting}")}
+    assert notices == {"meeting_invitation"}
+    timers = execute(mailed.db_url, "SELECT status, outcome FROM timer WHERE process = 'meeting'")
+    assert [status for status, _ in timers] == ["skipped"]
+    assert "its moment had passed when the deadline opened" in timers[0][1]
+
+
 def test_a_high_need_series_meets_every_14_days_at_the_same_local_hour_across_daylight_time(
     mailed: Pal, smtp_server: smtp.SmtpServer
 ) -> None:

@@ -85,6 +85,10 @@ def _open(
         for deadline_id, kind in inserted
         for step in rules.timers_for(kind)
     ]
+    late = {(kind, step.ladder, step.offset_days) for _, kind in inserted
+            for step in rules.timers_for(kind) if step.skip_when_opened_late}  # fmt: skip
+    if late:
+        timers = _skip_late(session, timers, late, dict(inserted), ctx)
     if ran:
         kinds = dict(inserted)
         sent = [
@@ -121,11 +125,38 @@ def _open_statement(count: int) -> Prepared:
     return Prepared(insert(tables.DEADLINE).values(rows).returning(deadline.id, deadline.kind))
 
 
+def _skip_late(
+    session: Session,
+    timers: list[dict[str, Any]],
+    late: set[tuple[str, str, int]],
+    kinds: Mapping[int, str],
+    ctx: Context,
+) -> list[dict[str, Any]]:
+    """The steps to schedule: those marked `skip_when_opened_late` whose moment has passed are
+    written as skipped instead, with why."""
+    passed = [
+        t for t in timers
+        if (kinds[t["deadline_id"]], t["ladder"], t["offset_days"]) in late
+        and t["fire_at"] <= ctx.now
+    ]  # fmt: skip
+    if passed:
+        _OPENED_LATE.executemany(session, [{**t, "done_at": ctx.now} for t in passed])
+    return [t for t in timers if t not in passed]
+
+
 _SCHEDULE = Prepared(insert(tables.TIMER).values(status="pending", done_at=None, outcome=None))
 _PASSED = Prepared(
     insert(tables.TIMER).values(
         status="skipped",
         outcome="sent for the deadline this one replaces, no later than it would be now",
+    )
+)
+
+_OPENED_LATE = Prepared(
+    insert(tables.TIMER).values(
+        status="skipped",
+        outcome="its moment had passed when the deadline opened (the notice that opened it "
+        "said as much)",
     )
 )
 
