@@ -5,7 +5,7 @@ Notices and the CLI's human output use these; an engine name never reaches a dis
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 ROLE_LABELS = {
     "system": "pal, automatically",
@@ -153,4 +153,13 @@ NOTICE_LABELS = {
     "funds_approved": "Fund request approved",
     "funds_denied": "Fund request denied",
     "funds_funded": "Funds paid",
+}
+
+# A time zone as a district reads it in a meeting's time ("10:00 a.m. Eastern Time"); a zone not
+# named here is told by its abbreviation on the day ("EDT").
+ZONE_WORDS: Mapping[str, str] = {
+    "America/Detroit": "Eastern Time",
+    "America/New_York": "Eastern Time",
+    "America/Chicago": "Central Time",
+    "America/Menominee": "Central Time",
 }

@@ -145,7 +145,7 @@ def values(days_left: int = 7) -> dict[str, Any]:
         # The meeting a meeting's notice is about (workflow.case_tables).
         "meeting": SimpleNamespace(
             label="high-need district meeting",
-            when="Tuesday, March 10, 2020 at 10:00 (America/Detroit time)",
+            when="Tuesday, March 10, 2020 at 10:00 a.m. Eastern Time",
             day=date(2020, 3, 10),
             place="Room 3, Lansing",
             agenda="Attendance; the reading plan",

@@ -117,6 +117,22 @@ def test_a_meeting_scheduled_for_tomorrow_is_not_reminded_of_on_the_heels_of_its
     assert "its moment had passed when the deadline opened" in timers[0][1]
 
 
+def test_an_invitation_tells_the_time_on_the_districts_clock_in_words(
+    mailed: Pal, smtp_server: smtp.SmtpServer
+) -> None:
+    """The invitation says `at 2:30 p.m. Eastern Time`, not the zone's database name."""
+    agreement_with_liaison(mailed)
+    starts = datetime(2019, 3, 15, 14, 30, tzinfo=DETROIT)
+    run(mailed, at(date(2019, 3, 1)), schedule_meeting, TRAD, starts, BY_LIAISON, kind="dit")
+    tick(mailed, local(date(2019, 3, 2)))
+
+    invitation = next(item.message for item in smtp_server.received
+                      if "Invitation" in str(item.message["Subject"]))  # fmt: skip
+    text = invitation.get_body(("plain",)).get_content()
+    assert "Friday, March 15, 2019 at 2:30 p.m. Eastern Time" in " ".join(text.split())
+    assert "America/Detroit" not in text
+
+
 def test_a_high_need_series_meets_every_14_days_at_the_same_local_hour_across_daylight_time(
     mailed: Pal, smtp_server: smtp.SmtpServer
 ) -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, insert, select
 from sqlmodel import Session
@@ -21,6 +22,7 @@ from states.action_item import ACTION_ITEM
 from states.agreement import TERMINAL
 from states.context import Context
 from states.errors import NotAllowedInState, NotFound
+from states.labels import ZONE_WORDS
 from states.meeting import KIND_LABELS, MEETING
 from states.process import Child
 from storage import tables
@@ -114,9 +116,12 @@ def _meeting_facts(session: Session, row: Any) -> Mapping[str, Any]:
 
 
 def _when(row: Any) -> str:
-    """`Tuesday, March 10, 2026 at 10:00 (America/Detroit time)`."""
-    day = date.fromisoformat(row.at_local[:10])
-    return f"{day:%A, %B} {day.day}, {day.year} at {row.at_local[11:]} ({row.zone} time)"
+    """`Tuesday, March 10, 2026 at 10:00 a.m. Eastern Time`: the clock the meeting was given on,
+    in the words a district reads (not the zone's database name)."""
+    local = datetime.fromisoformat(row.at_local).replace(tzinfo=ZoneInfo(row.zone))
+    clock = f"{local.hour % 12 or 12}:{local.minute:02d} {'a.m.' if local.hour < 12 else 'p.m.'}"
+    zone = ZONE_WORDS.get(row.zone) or local.tzname() or row.zone
+    return f"{local:%A, %B} {local.day}, {local.year} at {clock} {zone}"
 
 
 def _new_action(session: Session, parent: str) -> Any:
