@@ -36,7 +36,8 @@ ROLES: tuple[str, ...] = (*MDE_ROLES, *DISTRICT_ROLES)
 # The process whose rule data is the file's top level; another's is its `[processes.NAME]`.
 MAIN_PROCESS = "agreement"
 # What a deadline is counted from (`counted_from`): the day of the event that opens it, or
-# the end of the state fiscal year that day falls in (a funded activity's report).
+# the end of the case's state fiscal year (a fund request's own `year`, whatever day it is
+# funded on; for a case of no one year, the year that day falls in).
 COUNTED_FROM = ("event", "fiscal_year_end")
 
 
@@ -53,9 +54,12 @@ class DeadlineRule:
     waived_by: frozenset[str] = frozenset()
     counted_from: str = "event"  # one of COUNTED_FROM
 
-    def due(self, anchor: date) -> date:
-        """The due date of the deadline opened by an event on `anchor`."""
-        start = fiscal_year_end(anchor) if self.counted_from == "fiscal_year_end" else anchor
+    def due(self, anchor: date, year_end: date | None = None) -> date:
+        """The due date of the deadline opened by an event on `anchor`; `year_end`: the last
+        day of the case's own fiscal year, where it has one (else the year `anchor` falls in)."""
+        start = anchor
+        if self.counted_from == "fiscal_year_end":
+            start = year_end if year_end is not None else fiscal_year_end(anchor)
         return add_days(add_months(start, self.months), self.days)
 
 

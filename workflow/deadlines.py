@@ -24,9 +24,16 @@ Case = AnyAgreement | CaseRef
 
 
 def open_for_event(
-    session: Session, case: Case, rules: RuleSet, event: str, on: date, ctx: Context
+    session: Session,
+    case: Case,
+    rules: RuleSet,
+    event: str,
+    on: date,
+    ctx: Context,
+    year_end: date | None = None,
 ) -> int:
     """Open the deadlines `event` opens, each with its timer ladder; returns how many opened.
+    `year_end`: the last day of the case's own fiscal year, if it has one.
 
     Two Core INSERTs whatever the number: one for the deadlines (returning their ids), one for
     all their timers. A review opens three deadlines with nine timers.
@@ -34,7 +41,7 @@ def open_for_event(
     opened = rules.deadlines_opened_by(event)
     if not opened:
         return 0
-    due = {rule.kind: rule.due(on) for rule in opened}
+    due = {rule.kind: rule.due(on, year_end) for rule in opened}
     assert len(due) == len(opened), "one deadline of each kind"
     _open(session, ref_of(case), rules, due, on, ctx)
     return len(opened)

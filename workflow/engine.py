@@ -116,7 +116,8 @@ def _transition(
     _audit(session, store, row, spec.name, source, dest, request, day, ctx, audited)
     if spec.successor is None:
         if not final:  # a case that has ended opens no deadlines, but is still told about
-            deadlines.open_for_event(session, case_ref, rules, spec.name, day, ctx)
+            deadlines.open_for_event(session, case_ref, rules, spec.name, day, ctx,
+                                     store.fiscal_year_end(row))  # fmt: skip
         if not request.quiet:
             after_transition(session, row, rules, spec.name, day, ctx, request.note,
                              changes.named, extra=fixed.notice if fixed else None,
@@ -209,7 +210,8 @@ def _start(
     for child in changes.children:
         store.add_child(session, row, child, request.actor, ctx)
     _audit(session, store, row, event, None, state, request, day, ctx, audited, note)
-    deadlines.open_for_event(session, store.ref(row), rules, event, day, ctx)
+    deadlines.open_for_event(session, store.ref(row), rules, event, day, ctx,
+                             store.fiscal_year_end(row))  # fmt: skip
     if not request.quiet:
         after_transition(session, row, rules, event, day, ctx, request.note, store=store)
     return row
