@@ -1,0 +1,46 @@
+"""Review of issue 15 (Section 21(h) fund requests) where its parts meet: a request's deadlines
+shown to staff, error lines in words, exact amounts end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from funds_helpers import agreement_with_benchmark, under_review
+from helpers import Pal, days_after, iso, ok, today
+
+CONTRACT = ("id", "agreement", "year", "state", "total", "priorities", "activities", "history")
+
+
+@pytest.fixture
+def plan(seeded: Pal) -> tuple[Pal, int, int]:
+    agreement, benchmark = agreement_with_benchmark(seeded)
+    return seeded, agreement, benchmark
+
+
+def test_funds_show_lists_the_open_deadlines_in_words_with_days_left(
+    plan: tuple[Pal, int, int],
+) -> None:
+    """A submitted request shows its decision deadline: what it is for, its date, days left."""
+    pal, agreement, benchmark = plan
+    request = under_review(pal, agreement, benchmark, "125000.00")
+    due = days_after(iso(today()), 30)
+    text = ok(pal, "funds", "show", request)
+    line = next(line for line in text.splitlines() if due in line)
+    assert "decision on the Section 21(h) fund request" in line
+    assert "due in 30 days" in line
+    assert "funds_decision_due" not in text
+
+
+def test_funds_show_json_adds_deadlines_and_keeps_the_contract_fields(
+    plan: tuple[Pal, int, int],
+) -> None:
+    """`funds show --json` keeps every contract field and adds `deadlines`."""
+    pal, agreement, benchmark = plan
+    request = under_review(pal, agreement, benchmark, "125000.00")
+    view = json.loads(ok(pal, "funds", "show", request, "--json"))
+    assert all(field in view for field in CONTRACT)
+    assert view["deadlines"] == [{
+        "kind": "funds_decision_due", "label": "decision on the Section 21(h) fund request",
+        "due": days_after(iso(today()), 30), "days_left": 30, "status": "open",
+    }]  # fmt: skip
