@@ -147,13 +147,15 @@ class RuleSet:
     def required_parties(self, psa: bool) -> tuple[str, ...]:
         return (*self.signatories, *self.psa_signatories) if psa else self.signatories
 
-    def check_may(self, action: str, roles: str | Sequence[str]) -> None:
-        """Refuse unless one of `roles` (a person may hold several) may take `action`."""
+    def check_may(self, action: str, roles: str | Sequence[str], doing: str | None = None) -> None:
+        """Refuse unless one of `roles` (a person may hold several) may take `action`;
+        `doing`: what the action does, in words, where its name is not words people read."""
         held = (roles,) if isinstance(roles, str) else tuple(roles)
         allowed = self.permissions.get(action, frozenset())
         if not allowed.intersection(held):
             who = ", ".join(sorted(allowed)) or "nobody"
-            raise PermissionDenied(f"a {' or '.join(held)} may not {action} (allowed: {who})")
+            raise PermissionDenied(
+                f"a {' or '.join(held)} may not {doing or action} (allowed: {who})")  # fmt: skip
 
     def parse_consequences(self, raw: str | None, psa: bool) -> tuple[str, ...]:
         if raw is None:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from funds_helpers import agreement_with_benchmark, under_review
-from helpers import Pal, days_after, iso, ok, today
+from helpers import DIRECTOR, LIAISON, Pal, assert_error, days_after, iso, ok, today
 
 CONTRACT = ("id", "agreement", "year", "state", "total", "priorities", "activities", "history")
 
@@ -44,3 +44,17 @@ def test_funds_show_json_adds_deadlines_and_keeps_the_contract_fields(
         "kind": "funds_decision_due", "label": "decision on the Section 21(h) fund request",
         "due": days_after(iso(today()), 30), "days_left": 30, "status": "open",
     }]  # fmt: skip
+
+
+def test_a_refused_step_of_a_request_is_told_in_words_not_engine_names(
+    plan: tuple[Pal, int, int],
+) -> None:
+    """A denial without --note (exit 2) and an approval by the liaison (exit 4) say what was
+    refused as people say it, never `funds_deny` or `funds_approve`."""
+    pal, agreement, benchmark = plan
+    request = under_review(pal, agreement, benchmark, "10.00")
+    no_note = pal("funds", "deny", request, "--by", DIRECTOR)
+    assert_error(no_note, 2, mentions="to deny the fund request, pal needs --note")
+    not_theirs = pal("funds", "approve", request, "--by", LIAISON)
+    assert_error(not_theirs, 4, mentions="may not approve the fund request")
+    assert "funds_" not in no_note.stderr + not_theirs.stderr
