@@ -58,3 +58,20 @@ def test_a_refused_step_of_a_request_is_told_in_words_not_engine_names(
     not_theirs = pal("funds", "approve", request, "--by", LIAISON)
     assert_error(not_theirs, 4, mentions="may not approve the fund request")
     assert "funds_" not in no_note.stderr + not_theirs.stderr
+
+
+def test_pal_deadlines_lists_a_requests_deadlines_in_words_naming_the_request(
+    plan: tuple[Pal, int, int],
+) -> None:
+    """`pal deadlines` lists a request's decision due beside the agreement's own, in words,
+    naming the request (JSON adds `process` and `case`; an agreement's own rows are as before)."""
+    pal, agreement, benchmark = plan
+    request = under_review(pal, agreement, benchmark, "10.00")
+    rows = json.loads(ok(pal, "deadlines", "--json"))
+    theirs = [(r["process"], r["case"], r["kind"]) for r in rows if "process" in r]
+    assert theirs == [("funds", request, "funds_decision_due")]
+    assert all("case" not in r for r in rows if "process" not in r)
+    text = ok(pal, "deadlines")
+    line = next(line for line in text.splitlines() if f"fund request {request}" in line)
+    assert "decision on the Section 21(h) fund request" in line
+    assert "funds_" not in text

@@ -132,8 +132,6 @@ class CaseStore(Protocol):
 
     def ref(self, row: Any) -> CaseRef: ...
 
-    def fiscal_year_end(self, row: Any) -> date | None: ...
-
     def notice_facts(self, session: Session, row: Any) -> Mapping[str, Any]: ...
 
 
@@ -254,11 +252,6 @@ class AgreementStore:
     def ref(self, row: AgreementRow) -> CaseRef:
         """The agreement's deadlines, timers and notices are its own (no other process)."""
         return CaseRef(row.id)
-
-    def fiscal_year_end(self, row: AgreementRow) -> date | None:
-        """An agreement is of no one fiscal year: a deadline counted from one's end counts
-        from the end of the year its opening event falls in."""
-        return None
 
     def notice_facts(self, session: Session, row: AgreementRow) -> Mapping[str, Any]:
         """Nothing besides the agreement itself, which every notice is given."""

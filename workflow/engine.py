@@ -117,7 +117,7 @@ def _transition(
     if spec.successor is None:
         if not final:  # a case that has ended opens no deadlines, but is still told about
             deadlines.open_for_event(session, case_ref, rules, spec.name, day, ctx,
-                                     store.fiscal_year_end(row))  # fmt: skip
+                                     _year_end(store, row))  # fmt: skip
         if not request.quiet:
             after_transition(session, row, rules, spec.name, day, ctx, request.note,
                              changes.named, extra=fixed.notice if fixed else None,
@@ -125,6 +125,13 @@ def _transition(
     if spec.follow_up is not None:
         _follow_up(session, definition, spec, store, row, request, values, ctx)
     return row
+
+
+def _year_end(store: CaseStore, row: Any) -> date | None:
+    """The last day of the case's own fiscal year, where its process has one (a fund request:
+    its store's `fiscal_year_end`); a store of a process without one need not say so."""
+    ends = getattr(store, "fiscal_year_end", None)
+    return None if ends is None else ends(row)
 
 
 def _doing(definition: Process, spec: EventSpec) -> str | None:
@@ -223,7 +230,7 @@ def _start(
         store.add_child(session, row, child, request.actor, ctx)
     _audit(session, store, row, event, None, state, request, day, ctx, audited, note)
     deadlines.open_for_event(session, store.ref(row), rules, event, day, ctx,
-                             store.fiscal_year_end(row))  # fmt: skip
+                             _year_end(store, row))  # fmt: skip
     if not request.quiet:
         after_transition(session, row, rules, event, day, ctx, request.note, store=store)
     return row
