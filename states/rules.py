@@ -36,8 +36,9 @@ ROLES: tuple[str, ...] = (*MDE_ROLES, *DISTRICT_ROLES)
 # The process whose rule data is the file's top level; another's is its `[processes.NAME]`.
 MAIN_PROCESS = "agreement"
 # What a deadline is counted from (`counted_from`): the day of the event that opens it, or
-# the end of the state fiscal year that day falls in (a funded activity's report), or the due
-# date the case itself was given (an action item's).
+# the end of the case's state fiscal year (a fund request's own `year`, whatever day it is
+# funded on; for a case of no one year, the year that day falls in), or the due date the case
+# itself was given (an action item's).
 COUNTED_FROM = ("event", "fiscal_year_end", "case_due")
 
 
@@ -54,11 +55,16 @@ class DeadlineRule:
     waived_by: frozenset[str] = frozenset()
     counted_from: str = "event"  # one of COUNTED_FROM
 
-    def due(self, anchor: date, case_due: date | None = None) -> date:
-        """The due date of the deadline opened by an event on `anchor` (of a case given the due
-        date `case_due`)."""
-        start = fiscal_year_end(anchor) if self.counted_from == "fiscal_year_end" else anchor
-        if self.counted_from == "case_due":
+    def due(
+        self, anchor: date, *, year_end: date | None = None, case_due: date | None = None
+    ) -> date:
+        """The due date of the deadline opened by an event on `anchor`; `year_end`: the last
+        day of the case's own fiscal year, where it has one (else the year `anchor` falls in);
+        `case_due`: the due date the case was given, for a deadline counted from it."""
+        start = anchor
+        if self.counted_from == "fiscal_year_end":
+            start = year_end if year_end is not None else fiscal_year_end(anchor)
+        elif self.counted_from == "case_due":
             if case_due is None:
                 raise BadInput(f"the deadline {self.kind} needs the due date its case is given")
             start = case_due
@@ -154,13 +160,15 @@ class RuleSet:
     def required_parties(self, psa: bool) -> tuple[str, ...]:
         return (*self.signatories, *self.psa_signatories) if psa else self.signatories
 
-    def check_may(self, action: str, roles: str | Sequence[str]) -> None:
-        """Refuse unless one of `roles` (a person may hold several) may take `action`."""
+    def check_may(self, action: str, roles: str | Sequence[str], doing: str | None = None) -> None:
+        """Refuse unless one of `roles` (a person may hold several) may take `action`;
+        `doing`: what the action does, in words, where its name is not words people read."""
         held = (roles,) if isinstance(roles, str) else tuple(roles)
         allowed = self.permissions.get(action, frozenset())
         if not allowed.intersection(held):
             who = ", ".join(sorted(allowed)) or "nobody"
-            raise PermissionDenied(f"a {' or '.join(held)} may not {action} (allowed: {who})")
+            raise PermissionDenied(
+                f"a {' or '.join(held)} may not {doing or action} (allowed: {who})")  # fmt: skip
 
     def parse_consequences(self, raw: str | None, psa: bool) -> tuple[str, ...]:
         if raw is None:

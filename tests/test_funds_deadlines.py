@@ -183,6 +183,20 @@ def test_the_effectiveness_report_is_reminded_and_told_overdue_after_the_fiscal_
                    "'funds_report_due'", r=request) == [("met_late",)]  # fmt: skip
 
 
+def test_the_report_is_due_after_the_requests_own_fiscal_year_even_when_funded_in_the_next(
+    mailed: Pal, agreement: tuple[int, int]
+) -> None:
+    """A 2025-26 request funded on October 5, 2026 (in 2026-27) reports by November 29, 2026:
+    60 days after its own fiscal year ends, not a year later."""
+    request = submitted(mailed, agreement)
+    step(mailed, "review", request, date(2025, 10, 7), BY_LIAISON)
+    step(mailed, "approve", request, date(2025, 10, 20))
+    step(mailed, "fund", request, date(2026, 10, 5))
+    due = execute(mailed.db_url, "SELECT due_on FROM deadline WHERE case_id = :r AND kind = "
+                  "'funds_report_due'", r=request)  # fmt: skip
+    assert [str(on) for on, in due] == [REPORT_DUE.isoformat()]
+
+
 def test_the_district_is_told_of_a_return_a_denial_an_approval_and_funding_in_its_words(
     mailed: Pal, agreement: tuple[int, int], smtp_server: smtp.SmtpServer
 ) -> None:

@@ -105,7 +105,7 @@ def test_a_requests_total_is_the_exact_sum_of_its_activities(
             data = {"category": "pd_teachers", "amount": str(from_cents(cents)), "metrics": "m"}
             apply(session, Request(FUNDS.commands["funds activity"], ACTORS["liaison"],
                                    case=request, process="funds", data=data), ctx)  # fmt: skip
-        view = request_view(session, request)
+        view = request_view(session, request, ctx.today)
     assert Decimal(view["total"]) == sum((from_cents(c) for c in amounts), Decimal("0.00"))
     assert view["total"] == str(from_cents(sum(amounts)))
 

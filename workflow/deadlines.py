@@ -30,11 +30,13 @@ def open_for_event(
     event: str,
     on: date,
     ctx: Context,
+    *,
+    year_end: date | None = None,
     case_due: date | None = None,
 ) -> int:
     """Open the deadlines `event` opens, each with its timer ladder; returns how many opened.
-    `case_due`: the due date the case was given (an action item's), for a deadline counted
-    from it.
+    `year_end`: the last day of the case's own fiscal year, if it has one; `case_due`: the due
+    date the case was given (an action item's), for a deadline counted from it.
 
     Two Core INSERTs whatever the number: one for the deadlines (returning their ids), one for
     all their timers. A review opens three deadlines with nine timers.
@@ -42,7 +44,7 @@ def open_for_event(
     opened = rules.deadlines_opened_by(event)
     if not opened:
         return 0
-    due = {rule.kind: rule.due(on, case_due) for rule in opened}
+    due = {rule.kind: rule.due(on, year_end=year_end, case_due=case_due) for rule in opened}
     assert len(due) == len(opened), "one deadline of each kind"
     _open(session, ref_of(case), rules, due, on, ctx)
     return len(opened)

@@ -27,7 +27,7 @@ from states.context import Context
 from states.errors import BadInput, ConcurrentModification, NotAllowedInState, NotFound
 from states.process import Changes, EventSpec, Field, Process
 from states.registry import process
-from states.rules import RuleSet
+from states.rules import MAIN_PROCESS, RuleSet
 from storage.prepared import Prepared
 from storage.roles import roles_held
 from workflow import audit, corrections, deadlines
@@ -84,7 +84,7 @@ def _transition(
     """Apply `spec` to the case `row` (as read in this transaction); `looked_at`: the case as
     of the row's last event with what `spec` reads, when the caller has it already."""
     rules = load_rules(row.rules_version).of(definition.name)
-    rules.check_may(spec.permission_key, request.actor.roles)
+    rules.check_may(spec.permission_key, request.actor.roles, _doing(definition, spec))
     dest = definition.destination(row.state, spec.name)
     day = effective_date(request.on, ctx, row.last_event_on)
     case = None
@@ -98,7 +98,7 @@ def _transition(
     # A corrective step is not an event of the case's life: the last event's date stays.
     dated = {} if spec.corrective else {"last_event_on": day}
     claim(session, store, row, {"state": dest, **dated, "updated_at": ctx.now,
-                                **changes.columns})  # fmt: skip
+                                **changes.columns}, named=_named(definition, row))  # fmt: skip
     for child in changes.children:
         store.add_child(session, row, child, request.actor, ctx)
     final = dest in definition.terminal
@@ -116,7 +116,9 @@ def _transition(
     _audit(session, store, row, spec.name, source, dest, request, day, ctx, audited)
     if spec.successor is None:
         if not final:  # a case that has ended opens no deadlines, but is still told about
-            deadlines.open_for_event(session, case_ref, rules, spec.name, day, ctx)
+            deadlines.open_for_event(session, case_ref, rules, spec.name, day, ctx,
+                                     year_end=_year_end(store, row),
+                                     case_due=getattr(row, "due_on", None))  # fmt: skip
         if not request.quiet:
             after_transition(session, row, rules, spec.name, day, ctx, request.note,
                              changes.named, extra=fixed.notice if fixed else None,
@@ -124,6 +126,25 @@ def _transition(
     if spec.follow_up is not None:
         _follow_up(session, definition, spec, store, row, request, values, ctx)
     return row
+
+
+def _year_end(store: CaseStore, row: Any) -> date | None:
+    """The last day of the case's own fiscal year, where its process has one (a fund request:
+    its store's `fiscal_year_end`); a store of a process without one need not say so."""
+    ends = getattr(store, "fiscal_year_end", None)
+    return None if ends is None else ends(row)
+
+
+def _doing(definition: Process, spec: EventSpec) -> str | None:
+    """What `spec` does in words, for an error line; None for the agreement, whose event names
+    are its CLI's own words (`sign`, `amend`), as its messages have always said."""
+    return None if definition.name == MAIN_PROCESS else spec.label
+
+
+def _named(definition: Process, row: Any) -> str:
+    """The case in words, for an error line: `partnership agreement 3`, `Section 21(h) fund
+    request 4` (not the audit log's `funds_request:4`)."""
+    return f"{definition.label.removeprefix('a ')} {row.id}"
 
 
 def _case_id(request: Request) -> int:
@@ -142,7 +163,7 @@ def _create(
 ) -> Any:
     version = request.rules_version or ctx.rules_version or DEFAULT_RULES_VERSION
     rules = load_rules(version).of(definition.name)
-    rules.check_may(spec.permission_key, request.actor.roles)
+    rules.check_may(spec.permission_key, request.actor.roles, _doing(definition, spec))
     if request.parent is None:
         raise BadInput(f"{spec.name} needs what the new {definition.name} belongs to")
     case = store.new_case(session, request.parent)
@@ -178,7 +199,7 @@ def _check_note(spec: EventSpec, case: Any, rules: RuleSet, note: str | None) ->
         return
     why = spec.note_required(case, rules)
     if why is not None:
-        raise BadInput(f"{spec.name} needs --note: {why}")
+        raise BadInput(f"to {spec.label}, pal needs --note: {why}")
 
 
 def _start(
@@ -210,8 +231,9 @@ def _start(
         store.add_child(session, row, child, request.actor, ctx)
     _audit(session, store, row, event, None, state, request, day, ctx, audited, note)
     # A case given its own due date (an action item) has deadlines counted from it.
-    own_due = getattr(row, "due_on", None)
-    deadlines.open_for_event(session, store.ref(row), rules, event, day, ctx, own_due)
+    deadlines.open_for_event(session, store.ref(row), rules, event, day, ctx,
+                             year_end=_year_end(store, row),
+                             case_due=getattr(row, "due_on", None))  # fmt: skip
     if not request.quiet:
         after_transition(session, row, rules, event, day, ctx, request.note, store=store)
     return row
@@ -414,9 +436,15 @@ def _claim_statement(table: Table) -> Prepared:
 
 
 def claim(
-    session: Session, store: CaseStore, row: Any, values: Mapping[str, object]
+    session: Session,
+    store: CaseStore,
+    row: Any,
+    values: Mapping[str, object],
+    *,
+    named: str | None = None,
 ) -> None:
-    """Write `values` only if nobody changed the row since we read it (optimistic lock).
+    """Write `values` only if nobody changed the row since we read it (optimistic lock);
+    `named`: the case in words, for the error line (default: as the audit log names it).
 
     One UPDATE both checks and bumps the version and applies the change; the row read is
     brought up to date, and so is an ORM object of it that the caller's session holds.
@@ -426,7 +454,7 @@ def claim(
     result = statement.execute(session, {"_id": row.id, "_read_version": row.version, **changes})
     if result.rowcount != 1:
         raise ConcurrentModification(
-            f"{store.subject(row)[0].replace(':', ' ')} was changed by someone else; "
+            f"{named or store.subject(row)[0].replace(':', ' ')} was changed by someone else; "
             "reload and try again"
         )
     for name, value in changes.items():

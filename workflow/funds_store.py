@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from states.context import Context
 from states.errors import NotFound, OverAppropriation
-from states.funds import CATEGORY_LABELS, FUNDS, Activity, FundsCase
+from states.funds import CATEGORY_LABELS, FUNDS, Activity, FundsCase, fiscal_year_ends
 from states.money import dollars, from_cents
 from states.process import Child
 from storage import tables
@@ -141,6 +141,11 @@ class FundsStore:
         """A request's deadlines, timers and notices are its own, and belong to its agreement
         (whose district and liaison its notices are addressed through)."""
         return CaseRef(row.agreement_id, FUNDS.name, row.id)
+
+    def fiscal_year_end(self, row: FundsRow) -> date | None:
+        """A request's own fiscal year (its effectiveness report is due after it ends), not the
+        year of the day it is funded on."""
+        return fiscal_year_ends(row.year)
 
     def notice_facts(self, session: Session, row: FundsRow) -> Mapping[str, Any]:
         """What a notice tells of the request: its year, total and activities, in words."""

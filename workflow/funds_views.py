@@ -5,6 +5,7 @@ Amounts are strings of the exact decimal (`"125000.00"`): JSON numbers would be 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,8 +14,9 @@ from sqlmodel import Session
 
 from config.rules import read_rules
 from states.errors import BadInput, NotFound
-from states.funds import STATE_LABELS, fiscal_year
+from states.funds import FUNDS, STATE_LABELS, fiscal_year
 from storage import tables
+from storage.case_refs import CaseRef, in_case
 from storage.records import records
 from workflow.funds_store import activities_of, budget_of
 from workflow.views import history_entry
@@ -22,12 +24,14 @@ from workflow.views import history_entry
 R = tables.FUNDS_REQUEST
 
 
-def request_view(session: Session, request_id: int) -> dict[str, Any]:
-    """One request with its activities and its history (`funds show --json`)."""
+def request_view(session: Session, request_id: int, today: date) -> dict[str, Any]:
+    """One request with its activities, its open deadlines as of `today` and its history
+    (`funds show --json`)."""
     found = records(session, _WITH_DISTRICT.where(R.c.id == request_id))
     if not found:
         raise NotFound(f"no fund request {request_id}")
     view = _summary(session, found[0])
+    view["deadlines"] = _open_deadlines(session, found[0], today)
     view["history"] = _history(session, request_id)
     return view
 
@@ -96,6 +100,26 @@ def _summary(session: Session, row: Any) -> dict[str, Any]:
         "effectiveness": row.effectiveness,
         "reported_on": row.reported_on.isoformat() if row.reported_on else None,
     }
+
+
+def _open_deadlines(session: Session, row: Any, today: date) -> list[dict[str, Any]]:
+    """The request's open deadlines, soonest first: what each is for, in words, and how far
+    off it is (`days_left` below 0: overdue)."""
+    d = tables.DEADLINE
+    query = select(d.c.kind, d.c.due_on).where(
+        in_case(d), d.c.status == "open").order_by(d.c.due_on, d.c.id)  # fmt: skip
+    params = CaseRef(row.agreement_id, FUNDS.name, row.id).params
+    labels = FUNDS.deadline_labels
+    return [
+        {
+            "kind": found.kind,
+            "label": labels.get(found.kind, found.kind).removeprefix("the "),
+            "due": found.due_on.isoformat(),
+            "days_left": (found.due_on - today).days,
+            "status": "overdue" if found.due_on < today else "open",
+        }
+        for found in session.execute(query, params).all()
+    ]
 
 
 def _history(session: Session, request_id: int) -> list[dict[str, Any]]:

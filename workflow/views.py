@@ -217,9 +217,12 @@ def open_deadlines(
             tables.AGREEMENT.c.state,
             tables.DEADLINE.c.kind,
             tables.DEADLINE.c.due_on,
+            tables.DEADLINE.c.process,
+            tables.DEADLINE.c.case_id,
         )
         .join(tables.AGREEMENT, tables.AGREEMENT.c.id == tables.DEADLINE.c.agreement_id)
-        .where(tables.DEADLINE.c.status == "open", _OWN_DEADLINE)
+        # Every case's: staff see a fund request's decision and report due beside the rest.
+        .where(tables.DEADLINE.c.status == "open")
         .order_by(tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
     )
     if within is not None:
@@ -227,18 +230,24 @@ def open_deadlines(
             raise BadInput("--within takes a number of days, 0 or more")
         if within <= (date.max - today).days:  # beyond the last date, every deadline is within
             query = query.where(tables.DEADLINE.c.due_on <= today + timedelta(days=within))
-    return [
-        {
-            "agreement": row.agreement_id,
-            "district": row.district_code,
-            "state": row.state,
-            "kind": row.kind,
-            "due": row.due_on.isoformat(),
-            "days_left": (row.due_on - today).days,
-            "status": "overdue" if row.due_on < today else "open",
-        }
-        for row in records(session, query)
-    ]
+    return [_deadline_row(row, today) for row in records(session, query)]
+
+
+def _deadline_row(row: Any, today: date) -> dict[str, Any]:
+    """One open deadline; a case's of another process also names it (`process`, `case`), an
+    agreement's own has the fields it always had."""
+    found = {
+        "agreement": row.agreement_id,
+        "district": row.district_code,
+        "state": row.state,
+        "kind": row.kind,
+        "due": row.due_on.isoformat(),
+        "days_left": (row.due_on - today).days,
+        "status": "overdue" if row.due_on < today else "open",
+    }
+    if row.process is not None:
+        found |= {"process": row.process, "case": row.case_id}
+    return found
 
 
 def _iso(value: date | None) -> str | None:

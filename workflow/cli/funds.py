@@ -67,7 +67,7 @@ def activity(ctx: click.Context, request_id: int, category: str, amount: str, me
     with app_for(ctx) as app, app.write() as session:
         add_activity(session, request_id, app.person(session, by), app.context(),
                      category=category, amount=amount, metrics=metrics)  # fmt: skip
-        view = request_view(session, request_id)
+        view = request_view(session, request_id, app.context().today)
     emit(view, as_json, present.activity_added)
 
 
@@ -147,11 +147,11 @@ def list_command(ctx: click.Context, year: str | None, agreement_id: int | None,
 @json_option
 @pass_ctx
 def show(ctx: click.Context, request_id: int, as_json: bool = False) -> None:
-    """Show REQUEST: its stage, total, activities and history."""
+    """Show REQUEST: its stage, total, activities, open deadlines and history."""
     from workflow.funds_views import request_view
 
     with app_for(ctx) as app, app.read() as session:
-        view = request_view(session, request_id)
+        view = request_view(session, request_id, app.context().today)
     emit(view, as_json, present.request_text)
 
 

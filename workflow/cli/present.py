@@ -157,10 +157,11 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _deadline(kind: str) -> str:
+def _deadline(kind: str, of_process: str | None = None) -> str:
     from states.registry import process
 
-    return process("agreement").deadline_labels.get(kind, kind).removeprefix("the ")
+    labels = process(of_process or "agreement").deadline_labels
+    return labels.get(kind, kind).removeprefix("the ")
 
 
 def _party(party: str) -> str:
@@ -286,10 +287,18 @@ def agreement_rows(views: list[dict[str, Any]]) -> str:
 def deadline_row(row: dict[str, Any]) -> str:
     left = row["days_left"]
     when = f"in {left} days" if left >= 0 else f"{-left} days overdue"
-    return (
-        f"{row['due']}  {_deadline(row['kind']):<38} agreement {row['agreement']:<5} "
-        f"{row['district']:<10} {when}"
+    line = (
+        f"{row['due']}  {_deadline(row['kind'], row.get('process')):<38} agreement "
+        f"{row['agreement']:<5} {row['district']:<10} {when}"
     )
+    return line + (f"  ({_case(row['process'], row['case'])})" if row.get("process") else "")
+
+
+def _case(name: str, case_id: int) -> str:
+    """A case of another process in words: `Section 21(h) fund request 4`."""
+    from states.registry import process
+
+    return f"{process(name).label.removeprefix('a ')} {case_id}"
 
 
 def deadline_rows(rows: list[dict[str, Any]]) -> str:
@@ -402,15 +411,16 @@ def status_text(report: dict[str, Any]) -> str:
         ]
     lines.append(f"overdue deadlines: {report['overdue_count']}")
     lines += [
-        f"  {d['due']}  {_deadline(d['kind']):<38} agreement {d['agreement']} ({d['district']}), "
-        f"{-d['days_left']} days overdue"
+        f"  {d['due']}  {_deadline(d['kind'], d.get('process')):<38} agreement {d['agreement']} "
+        f"({d['district']}), {-d['days_left']} days overdue"
         for d in report["overdue_deadlines"]
     ]
     if report["overdue_count"] > len(report["overdue_deadlines"]):
         lines.append("  ... (pal deadlines lists them all)")
     lines.append("next deadlines:")
     lines += [
-        f"  {d['due']}  {_deadline(d['kind']):<38} agreement {d['agreement']} ({d['district']})"
+        f"  {d['due']}  {_deadline(d['kind'], d.get('process')):<38} agreement {d['agreement']} "
+        f"({d['district']})"
         for d in report["next_deadlines"]
         if d["status"] != "overdue"
     ] or ["  none"]

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from states.funds import CATEGORY_LABELS, PRIORITY_LABELS, STATE_LABELS
+from states.labels import countdown
 from states.money import dollars
 from states.registry import process
 
@@ -51,6 +52,10 @@ def request_text(view: dict[str, Any]) -> str:
         lines.append(f"    {number}  {CATEGORY_LABELS[activity['category']]:<56} "
                      f"{_money(activity['amount']):>14}")  # fmt: skip
         lines.append(f"       metrics: {activity['metrics'] or '-'}")
+    if view["deadlines"]:
+        lines.append("  deadlines")
+        lines.extend(f"    {d['label']:<56} {d['due']}  {countdown(d['days_left'])}"
+                     for d in view["deadlines"])  # fmt: skip
     lines.append("  history")
     lines.extend(_history_line(entry) for entry in view["history"])
     return "\n".join(lines)
