@@ -20,6 +20,7 @@ from workflow.cli import (
     plan,
     present,
     registry,
+    report,
     review,
     service,
 )
@@ -85,6 +86,7 @@ for command in (
     export.export,
     meetings.meeting,
     meetings.action,
+    report.report,
 ):
     cli.add_command(command)
 
