@@ -12,6 +12,7 @@ from itertools import groupby
 from pathlib import Path
 
 from sqlmodel import Session
+
 from states.errors import BadInput
 from workflow import svg
 from workflow.annual_report import COLUMNS, Report
@@ -66,14 +67,14 @@ def markdown(report: Report) -> str:
     for cohort, district, rows in _districts(report):
         lines += [f"## Cohort {cohort}: {district}", "", "| " + " | ".join(_HEADS) + " |",
                   "|---|---|---|---|---|"]  # fmt: skip
-        lines += ["| " + " | ".join(_cell(c) for c in (r["agreement"], r["school"],
-                  _SECTIONS[r["section"]], r["item"], r["value"])) + " |" for r in rows]  # fmt: skip
+        lines += [_md_row(r) for r in rows]
         lines.append("")
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+def _md_row(row: dict[str, str]) -> str:
+    cells = (row["agreement"], row["school"], _SECTIONS[row["section"]], row["item"], row["value"])
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def as_html(report: Report) -> str:
