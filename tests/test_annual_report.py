@@ -26,7 +26,8 @@ YEAR = "2026"
 
 
 def _pal(demo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(PAL), *args], cwd=demo, capture_output=True, text=True, timeout=300)
+    return subprocess.run([str(PAL), *args], cwd=demo, capture_output=True, text=True, timeout=300,
+                          check=False)  # fmt: skip
 
 
 def _json(demo: Path, *args: str) -> Any:
@@ -81,11 +82,11 @@ def test_funds_by_category_add_up_to_funds_list(demo: Path, rows: list[dict[str,
     expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for request in _json(demo, "funds", "list", "--year", "2025-26"):
         for activity in request["activities"]:
-            key = (str(request["agreement"]), CATEGORY_LABELS[activity["category"]])
+            agreement, category = str(request["agreement"]), CATEGORY_LABELS[activity["category"]]
             if request["state"] != "draft":
-                expected[key + ("requested",)] += Decimal(activity["amount"])  # type: ignore[index]
+                expected[agreement, category, "requested"] += Decimal(activity["amount"])
             if request["funded_on"]:
-                expected[key + ("funded",)] += Decimal(activity["amount"])  # type: ignore[index]
+                expected[agreement, category, "funded"] += Decimal(activity["amount"])
     found = {(r["agreement"], *r["item"].rsplit(": ", 1)): Decimal(r["value"])
              for r in rows if r["section"] == "funds"}  # fmt: skip
     assert expected
