@@ -19,7 +19,7 @@ import pytest
 
 from states.agreement import STATE_LABELS
 from states.funds import CATEGORY_LABELS
-from states.labels import BENCHMARK_KIND_LABELS
+from states.labels import BENCHMARK_KIND_LABELS, consequence_label
 
 PAL = Path(sys.executable).with_name("pal")
 YEAR = "2026"
@@ -50,14 +50,19 @@ def _of(rows: list[dict[str, str]], agreement: int, item: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_each_agreements_state_and_dates_are_those_of_agreement_list(
+def test_each_agreements_state_dates_renewal_and_escalations_are_those_of_agreement_list(
     demo: Path, rows: list[dict[str, str]]
 ) -> None:
-    """Every agreement identified by the year's end is reported in its state's words and dates."""
+    """Every agreement identified by the year's end is reported with its state in words, its
+    dates, its renewal and its escalations."""
     for agreement in _json(demo, "agreement", "list"):
         assert _of(rows, agreement["id"], "State") == [STATE_LABELS[agreement["state"]]]
         assert _of(rows, agreement["id"], "Identified on") == [agreement["identified_on"]]
         assert _of(rows, agreement["id"], "Signed on") == [agreement["signed_on"] or "not signed"]
+        renewed = _of(rows, agreement["id"], "Renewed as agreement")
+        assert renewed == ([str(agreement["renewed_as"])] if agreement["renewed_as"] else [])
+        escalations = _of(rows, agreement["id"], "Escalation")
+        assert escalations == [consequence_label(o) for o in agreement["escalation_options"]]
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from states.agreement import STATE_LABELS
 from states.errors import BadInput
 from states.funds import CATEGORY_LABELS
-from states.labels import BENCHMARK_KIND_LABELS, STATUS_LABELS
+from states.labels import BENCHMARK_KIND_LABELS, STATUS_LABELS, consequence_label
 from workflow.funds_views import list_requests
 from workflow.views import agreement_view, list_agreements
 
@@ -74,8 +74,10 @@ def _agreement_rows(report: Report, view: dict[str, Any], end: date) -> None:
     report.add("agreement", view, "Signed on", view["signed_on"] or "not signed")
     if view["renewed_from"]:
         report.add("agreement", view, "Renewal of agreement", view["renewed_from"])
-    if view["escalation_options"]:
-        report.add("agreement", view, "Escalations", len(view["escalation_options"]))
+    if view["renewed_as"]:
+        report.add("agreement", view, "Renewed as agreement", view["renewed_as"])
+    for option in view["escalation_options"]:  # next level of accountability, in words
+        report.add("agreement", view, "Escalation", consequence_label(option))
     review = view["review"]
     if review:
         report.add("review", view, "Latest review opened on", review["opened_on"])
