@@ -11,27 +11,31 @@ from html import escape
 _W, _H, _PAD = 320, 160, 28
 
 
-def _svg(body: list[str], title: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" role="img" '
-            f'width="100%" style="max-width:{_W}px"><title>{escape(title)}</title>'
-            + "".join(body) + "</svg>")  # fmt: skip
+def _svg(body: list[str], title: str, height: float = _H, width: float = _W) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:g} {height:g}" '
+            f'role="img" width="100%" style="max-width:{width:g}px">'
+            f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")  # fmt: skip
+
+
+# Bars are drawn across, a row each, with the label on the left: a label as long as
+# "Off-Track with Limited Progress" never runs into its neighbour's, at any width.
+_BAR_W, _LABEL_W, _ROW = 480, 200, 24
 
 
 def bars(title: str, items: Sequence[tuple[str, float]]) -> str:
-    """A bar per (label, value), labelled with its value."""
+    """A bar per (label, value), one row each, labelled with its value."""
     top = max([value for _, value in items] + [1.0])
-    width = (_W - 2 * _PAD) / max(len(items), 1)
+    room = _BAR_W - _LABEL_W - 40  # the value's text goes after the bar
     body = []
     for n, (label, value) in enumerate(items):
-        height = (_H - 2 * _PAD) * value / top
-        x, y = _PAD + n * width, _H - _PAD - height
-        body.append(f'<rect x="{x + 4:.1f}" y="{y:.1f}" width="{width - 8:.1f}" '
-                    f'height="{height:.1f}" fill="#1f5f99"/>'
-                    f'<text x="{x + width / 2:.1f}" y="{y - 4:.1f}" font-size="11" '
-                    f'text-anchor="middle">{value:g}</text>'
-                    f'<text x="{x + width / 2:.1f}" y="{_H - 10}" font-size="9" '
-                    f'text-anchor="middle">{escape(label)}</text>')  # fmt: skip
-    return _svg(body, title)
+        y, length = 6 + n * _ROW, room * value / top
+        body.append(f'<text x="{_LABEL_W - 8}" y="{y + 15}" font-size="12" '
+                    f'text-anchor="end">{escape(label)}</text>'
+                    f'<rect x="{_LABEL_W}" y="{y + 3}" width="{length:.1f}" height="{_ROW - 8}" '
+                    f'fill="#1f5f99"/>'
+                    f'<text x="{_LABEL_W + length + 4:.1f}" y="{y + 15}" '
+                    f'font-size="12">{value:g}</text>')  # fmt: skip
+    return _svg(body, title, height=12 + len(items) * _ROW, width=_BAR_W)
 
 
 def trajectory(title: str, points: Sequence[float], target: float | None) -> str:
