@@ -1,4 +1,5 @@
-"""Reserved: going live.
+"""Going live: no schema change (an imported history is written through the engine as it is);
+kept so that the revision chain reserved for it stays one line.
 
 Revision ID: 0014
 Revises: 0013

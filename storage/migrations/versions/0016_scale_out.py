@@ -1,4 +1,5 @@
-"""Reserved: scale-out on PostgreSQL.
+"""Scale-out on PostgreSQL: no schema change (several instances share the tables as they are);
+kept so that the revision chain reserved for it stays one line.
 
 Revision ID: 0016
 Revises: 0015
