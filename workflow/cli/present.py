@@ -555,6 +555,20 @@ def _review_title(review: dict[str, Any]) -> str:
     return f"{STATE_LABELS.get(review['kind'], review['kind'])}, opened {review['opened_on']}"
 
 
+def review_history_text(reviews: list[dict[str, Any]]) -> str:
+    """`review list`: a line per review, then each school's agreed status at it."""
+    if not reviews:
+        return "no review yet"
+    lines = []
+    for review in reviews:
+        determined = review["determined_on"] or "not yet"
+        lines.append(f"{_review_title(review)}; determined {determined}")
+        lines += [
+            f"  {s['school']:<10} {s['name']}: {_status(s['agreed'])}" for s in review["schools"]
+        ]
+    return "\n".join(lines)
+
+
 def step_recorded(agreement_id: int, step: str, review: dict[str, Any]) -> str:
     return f"agreement {agreement_id}: {_step(step)} recorded; {_waiting_for(review)}"
 
@@ -854,12 +868,7 @@ def notice_list(rows: list[dict[str, Any]]) -> str:
 
 def notice_preview(shown: Any) -> str:
     source = "sample data" if shown.sample else "the agreement as it stands"
-    return (
-        f"{shown.label}, with {source}\n"
-        f"Subject: {shown.subject}\n"
-        f"To: {shown.to}\n\n"
-        f"{shown.text}"
-    )
+    return f"{shown.label}, with {source}\nSubject: {shown.subject}\nTo: {shown.to}\n\n{shown.text}"
 
 
 # --- pal export ----------------------------------------------------------------------------------

@@ -39,6 +39,19 @@ def show(ctx: click.Context, agreement_id: int, as_json: bool) -> None:
     emit(view, as_json, present.review_text)
 
 
+@review.command("list")
+@agreement_arg
+@json_option
+@pass_ctx
+def list_(ctx: click.Context, agreement_id: int, as_json: bool) -> None:
+    """List every review of AGREEMENT, oldest first: dates and each school's agreed status."""
+    from workflow.review_history import review_history
+
+    with app_for(ctx) as app, app.read() as session:
+        reviews = review_history(session, agreement_id)
+    emit(reviews, as_json, present.review_history_text)
+
+
 @review.command("step")
 @agreement_arg
 @click.argument("step")
