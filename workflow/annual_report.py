@@ -21,6 +21,7 @@ from states.agreement import STATE_LABELS
 from states.errors import BadInput
 from states.funds import CATEGORY_LABELS
 from states.labels import BENCHMARK_KIND_LABELS, STATUS_LABELS, consequence_label
+from workflow.annual_history import fiscal_year, review_rows, status_by_year_rows
 from workflow.funds_views import list_requests
 from workflow.views import agreement_view, list_agreements
 
@@ -55,7 +56,7 @@ def report_year(raw: str) -> int:
 def annual_report(session: Session, year: int) -> Report:
     """The report of the fiscal year ending September 30 of `year`."""
     end = date(year, 9, 30)
-    report = Report(year, f"{year - 1}-{year % 100:02d}")
+    report = Report(year, fiscal_year(year))
     funds = list_requests(session, year=report.fiscal_year)
     for summary in list_agreements(session):
         if date.fromisoformat(summary["identified_on"]) > end:
@@ -63,8 +64,10 @@ def annual_report(session: Session, year: int) -> Report:
         view = agreement_view(session, summary["id"], history=False)
         report.agreements.append(view)
         _agreement_rows(report, view, end)
+        review_rows(session, report, view, end)
         _funds_rows(report, view, [f for f in funds if f["agreement"] == view["id"]])
     report.agreements.sort(key=lambda a: (a["cohort"], a["district_name"] or "", a["id"]))
+    status_by_year_rows(report)
     return report
 
 
