@@ -47,7 +47,8 @@ def _narrow(heads: tuple[str, ...], name: str) -> str:
     return ("@media screen and (max-width:40rem){"
             f"table.{name},table.{name} tbody,table.{name} tr,table.{name} td{{display:block}}"
             f"table.{name} caption{{display:block}}"
-            f"table.{name} thead{{position:absolute;left:-9999px}}"
+            f"table.{name} thead{{position:absolute;width:1px;height:1px;overflow:hidden;"
+            "clip-path:inset(50%)}"
             f"table.{name} tr{{border:1px solid #767676;margin-bottom:.4rem}}"
             f"table.{name} td{{border:0}}table.{name} td:empty{{display:none}}"
             f"{labels}}}")  # fmt: skip
