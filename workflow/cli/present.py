@@ -868,7 +868,12 @@ def notice_list(rows: list[dict[str, Any]]) -> str:
 
 def notice_preview(shown: Any) -> str:
     source = "sample data" if shown.sample else "the agreement as it stands"
-    return f"{shown.label}, with {source}\nSubject: {shown.subject}\nTo: {shown.to}\n\n{shown.text}"
+    return (
+        f"{shown.label}, with {source}\n"
+        f"Subject: {shown.subject}\n"
+        f"To: {shown.to}\n\n"
+        f"{shown.text}"
+    )
 
 
 # --- pal export ----------------------------------------------------------------------------------
