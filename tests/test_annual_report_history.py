@@ -225,3 +225,15 @@ def test_the_report_fits_400_px_with_no_word_broken_inside(html: str) -> None:
             browser.close()
     assert found["scroll"] <= 400 and not found["wide"], found["wide"][:5]
     assert not squeezed, squeezed[:5]
+
+
+@pytest.mark.slow
+def test_review_list_says_each_review_in_words_and_refuses_an_unknown_agreement(pal: Pal) -> None:
+    """`pal review list` prints a line per review with its kind in words and each school's status
+    in words; an agreement that does not exist is one error line, exit 2."""
+    shown = ok(pal, "review", "list", "1")
+    assert "18-month Review of Goal Attainment, opened" in shown and "On-Track" in shown
+    assert "on_track" not in shown and "review_36" not in shown
+    missing = pal("review", "list", "9999")
+    assert missing.exit_code == 2 and missing.stderr.count("\n") == 1, missing.stderr
+    assert missing.stderr.startswith("error: no agreement 9999")

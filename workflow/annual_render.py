@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from html import escape
 from itertools import groupby
 from pathlib import Path
@@ -162,7 +162,7 @@ def _cohort_years(cohort: str, rows: list[dict[str, str]]) -> str:
             f"the bar's total after it</figcaption></figure>{table}</section>")  # fmt: skip
 
 
-def _table(caption: str, heads: tuple[str, ...], rows: list[tuple[str, ...]], name: str) -> str:
+def _table(caption: str, heads: tuple[str, ...], rows: Sequence[tuple[str, ...]], name: str) -> str:
     """A table in its own scrolling region (labelled by its caption) so it never widens the page."""
     head = "".join(f'<th scope="col">{h}</th>' for h in heads)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>"

@@ -197,7 +197,8 @@ def _axes(scale: _Scale, unit: str) -> list[str]:
 
 
 def _target_lines(scale: _Scale, lines: Sequence[tuple[str, float]]) -> list[str]:
-    body, placed = [], []
+    body: list[str] = []
+    placed: list[float] = []
     for (label, value), dash in zip(lines, ("6 3", "2 3", "8 2 2 2"), strict=False):
         y = scale.y(value)
         text_y = y + 4
