@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from dashboard_pages import Page, parse
 
+from states.context import DEFAULT_ZONE
 from states.labels import BENCHMARK_KIND_LABELS
 from states.registry import PROCESSES, process
 
@@ -125,7 +127,7 @@ def test_an_agreements_page_shows_what_agreement_show_does(
     demo: Path, site: Path, agreement: int
 ) -> None:
     """Stage, cohort, dates, schools, baselines, measurements, open action items and every
-    audit row on the page are `pal agreement show ID --json`'s."""
+    audit row (recorded in the configured zone) on the page are `pal agreement show ID --json`'s."""
     shown = _json(demo, "agreement", "show", str(agreement))
     page = parse(site / "agreements" / f"{agreement}.html")
     assert page.by_id["stage"] == _stage(shown["state"])
@@ -142,7 +144,12 @@ def test_an_agreements_page_shows_what_agreement_show_does(
     ]
     for cells, b in zip(page.rows("benchmark"), benchmarks, strict=True):
         assert all(str(m["value"]) in cells[5] for m in b["measurements"])
-    assert len(page.rows("audit")) == len(shown["history"])
+    assert [c[4] for c in page.rows("audit")] == [
+        datetime.fromisoformat(h["recorded_at"])
+        .astimezone(DEFAULT_ZONE)
+        .strftime("%Y-%m-%d %H:%M %Z")
+        for h in shown["history"]
+    ]
     assert [c[1] for c in page.rows("action")] == [i["text"] for i in shown["open_action_items"]]
 
 
