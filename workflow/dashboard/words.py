@@ -7,6 +7,7 @@ configured zone (`pal status`'s `at`, already local), to the minute.
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
 from states.labels import (
@@ -75,6 +76,11 @@ def moment(stamp: dict[str, Any] | str | None, zone: tzinfo) -> str:
     return datetime.fromisoformat(raw).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def money(amount: str) -> str:
+    """An exact amount (`"270000.00"`, as fund views give it) in dollars: `$270,000.00`."""
+    return f"${Decimal(amount):,.2f}"
+
+
 def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -89,6 +95,7 @@ FILTERS = {
     "step": step,
     "moment": moment,
     "capital": capital,
+    "money": money,
     "process_title": process_title,
     "amendment_status": lambda name: AMENDMENT_STATUS.get(name, name.replace("_", " ")),
     "countdown": countdown,
