@@ -8,6 +8,7 @@ role, so whoever holds it after them is reminded instead.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -117,12 +118,13 @@ def current_owners(session: Session, rows: Sequence[Any], day: date) -> dict[int
         .where(tables.ASSIGNMENT.c.role.in_(roles), held_on(day))
         .order_by(tables.ASSIGNMENT.c.id)
     ).all() if roles else []  # fmt: skip
+    by_place: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+    for h in held:
+        by_place[h.role, h.district_code].append(h.email)
     owners = {}
     for row in rows:
         # The district's holder before the department's, as the notices' Directory has it.
-        holders = [h.email for h in sorted(held, key=lambda h: h.district_code is None)
-                   if h.role == row.owner_role
-                   and h.district_code in (row.district_code, None)]  # fmt: skip
+        holders = by_place[row.owner_role, row.district_code] + by_place[row.owner_role, None]
         owners[row.id] = (row.owner_email if row.owner_email in holders or not holders
                           else holders[0])  # fmt: skip
     return owners

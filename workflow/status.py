@@ -44,6 +44,7 @@ def read_health(session: Session, now: datetime) -> Readings:
         select(Outbox)
         .where(col(Outbox.status).in_(("pending", "retrying")))
         .order_by(col(Outbox.created_at), col(Outbox.id))
+        .limit(1)  # without it, the ORM loads every message waiting to take the first
     ).first()
     waiting = None
     if oldest is not None and oldest.id is not None:
@@ -61,7 +62,10 @@ def service_status(session: Session, ctx: Context) -> dict[str, Any]:
     verdict = judge(readings, now)
     pending = session.exec(select(func.count()).where(Timer.status == "pending")).one()
     next_timer = session.exec(
-        select(Timer.fire_at).where(Timer.status == "pending").order_by(col(Timer.fire_at))
+        select(Timer.fire_at)
+        .where(Timer.status == "pending")
+        .order_by(col(Timer.fire_at))
+        .limit(1)
     ).first()
     timers = tables.TIMER
     failed = records(
