@@ -14,6 +14,7 @@ from workflow.cli import (
     audit,
     backup,
     completion,
+    dashboard,
     export,
     funds,
     meetings,
@@ -87,6 +88,7 @@ for command in (
     meetings.meeting,
     meetings.action,
     report.report,
+    dashboard.dashboard,
 ):
     cli.add_command(command)
 

@@ -867,3 +867,7 @@ def notice_preview(shown: Any) -> str:
 
 def exported(rows: int, table: str, out: object) -> str:
     return f"exported {rows} rows of {table} to {out}"
+
+
+def dashboard_written(out: Path, pages: int) -> str:
+    return f"Dashboard written to {out}: {pages} pages. Open {out / 'index.html'}."

@@ -1,0 +1,45 @@
+"""`build_site`: the whole dashboard, read once from the database and written as one folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session
+
+from states.context import Context
+from states.registry import PROCESSES
+from workflow.dashboard.agreement_page import agreement_context
+from workflow.dashboard.data import SiteData, gather
+from workflow.dashboard.overview import overview_context
+from workflow.dashboard.process_page import process_context
+from workflow.dashboard.render import page, stylesheet
+from workflow.dashboard.writing import check_target, write_site
+
+
+def build_site(session: Session, out: Path, ctx: Context) -> list[Path]:
+    """Write the dashboard of what `session` reads, as of `ctx.now`, to the folder `out`
+    (replacing an earlier dashboard there whole); the relative paths of the pages written."""
+    check_target(out)  # before the reading, which takes a while
+    data = gather(session, ctx)
+    files = pages(data)
+    written = write_site(out, {**files, "style.css": stylesheet()})
+    return [p for p in written if p.suffix == ".html"]
+
+
+def pages(data: SiteData) -> dict[str, str]:
+    """Every page of the site by its relative path."""
+    nav = [(name, p.label) for name, p in PROCESSES.items()]
+    found = {
+        "index.html": page("index.html", 0, nav=nav, **overview_context(data)),
+        "agreements/index.html": page(
+            "agreements.html", 1, nav=nav, title="All agreements", agreements=data.agreements
+        ),
+    }
+    for view in data.agreements:
+        found[f"agreements/{view['id']}.html"] = page(
+            "agreement.html", 1, nav=nav, **agreement_context(data, view)
+        )
+    for name, definition in PROCESSES.items():
+        found[f"processes/{name}.html"] = page("process.html", 1, nav=nav,
+                                               **process_context(definition))  # fmt: skip
+    return found

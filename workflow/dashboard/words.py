@@ -1,0 +1,83 @@
+"""The dashboard's words for the engine's names and its dates: Jinja filters over states/ labels.
+
+Dates are ISO (2026-03-01) everywhere, with words for how far off they are; moments are in the
+configured zone (`pal status`'s `at`, already local), to the minute.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from states.labels import (
+    BENCHMARK_KIND_LABELS,
+    DIRECTION_LABELS,
+    STATUS_LABELS,
+    STEP_LABELS,
+    consequence_label,
+    countdown,
+    party_label,
+)
+from states.registry import PROCESSES, process
+
+
+def stage(state: str, of_process: str = "agreement") -> str:
+    """A state in words: `Planning` rather than `planning`."""
+    return process(of_process).state_labels.get(state, state.replace("_", " "))
+
+
+def event(name: str, of_process: str = "agreement") -> str:
+    found = process(of_process).by_name.get(name)
+    return found.label if found is not None else name.replace("_", " ")
+
+
+def deadline(kind: str, of_process: str | None = None) -> str:
+    """What a deadline is for (`the signed plan` -> `signed plan`)."""
+    labels = process(of_process or "agreement").deadline_labels
+    return labels.get(kind, kind.replace("_", " ")).removeprefix("the ")
+
+
+def process_label(name: str) -> str:
+    found = PROCESSES.get(name)
+    return found.label if found is not None else name.replace("_", " ")
+
+
+def status(name: str | None) -> str:
+    return STATUS_LABELS.get(name or "", "not determined")
+
+
+def benchmark(found: dict[str, Any]) -> str:
+    return str(found["label"] or BENCHMARK_KIND_LABELS.get(found["kind"], "benchmark"))
+
+
+def step(name: str | None) -> str:
+    return STEP_LABELS.get(name or "", (name or "").replace("_", " "))
+
+
+def moment(stamp: dict[str, Any] | str | None) -> str:
+    """A moment as `pal status` reports it (ISO with its local offset), to the minute."""
+    if stamp is None:
+        return "never"
+    raw = stamp["at"] if isinstance(stamp, dict) else stamp
+    return datetime.fromisoformat(raw).strftime("%Y-%m-%d %H:%M")
+
+
+def capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+FILTERS = {
+    "stage": stage,
+    "event": event,
+    "deadline": deadline,
+    "process_label": process_label,
+    "status": status,
+    "benchmark": benchmark,
+    "step": step,
+    "moment": moment,
+    "capital": capital,
+    "countdown": countdown,
+    "party": party_label,
+    "consequence": consequence_label,
+    "direction": lambda name: DIRECTION_LABELS.get(name, name),
+}

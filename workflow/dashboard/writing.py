@@ -1,0 +1,75 @@
+"""Writing the site: built whole in a sibling folder, then swapped in for the old one, so a reader
+(or a server serving the folder) never sees half a site; a folder pal did not write is never
+touched."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from states.errors import BadInput
+
+# Left in every site pal writes: a folder with it may be replaced by the next build.
+MARKER = ".pal-dashboard"
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+def check_target(out: Path) -> None:
+    """Refuse a file, or a folder with something in it that an earlier build did not write."""
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"{out} is a file: give a folder for the dashboard")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise BadInput(f"{out} has files pal did not write: give an empty or new folder")
+
+
+def write_site(out: Path, files: Mapping[str, str]) -> list[Path]:
+    """Write `files` (relative path: text) as the folder `out`, replacing an earlier build whole;
+    the relative paths written."""
+    check_target(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise BadInput(f"cannot write {out}: {exc.strerror}") from exc
+    try:
+        for name, text in files.items():
+            path = building / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        (building / MARKER).write_text("written by pal dashboard\n", encoding="utf-8")
+        building.chmod(0o755)  # mkdtemp's folder is private; the site is for reading
+        _swap(building, out)
+    except OSError as exc:
+        raise BadInput(f"cannot write {out}: {exc.strerror}") from exc
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return [Path(name) for name in files]
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put `new` at `out`; the old site (if any) ends up at `new`'s name, to be removed. On Linux
+    the two are exchanged in one step; elsewhere `out` is missing for an instant."""
+    if not out.exists():
+        new.rename(out)
+        return
+    if _exchange(new, out):
+        return
+    old = new.with_name(new.name + ".old")
+    out.rename(old)
+    new.rename(out)
+    old.rename(new)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    done = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second),
+                     _RENAME_EXCHANGE)  # fmt: skip
+    return bool(done == 0)
