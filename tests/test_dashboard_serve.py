@@ -7,7 +7,9 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -21,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import Pal, ok
+from helpers import Pal, assert_error, ok, signed_agreement
 from service_support import tick
 
 from config.settings import Settings
+from states.agreement import STATE_LABELS
 from states.context import Context
 from states.errors import BadInput, StoreBusy
 from workflow.app import App, open_app
@@ -245,3 +248,55 @@ def test_a_privileged_port_is_bad_input() -> None:
     last = found.stderr.strip().splitlines()[-1]
     assert last == ("states.errors.BadInput: port 80 needs privileges pal does not run with: "
                     "choose one from 1024 up (0 picks a free one)"), found.stderr
+
+
+# --- `pal dashboard --serve`, for real: a process of its own, the site builder, a sweep ----------
+
+PAL = Path(sys.executable).with_name("pal")
+
+
+def first_line(process: subprocess.Popen[str]) -> str:
+    """The process's first line of output, waited for at most WAIT_S."""
+    lines = queue.Queue[str]()
+    assert process.stdout is not None
+    out = process.stdout
+    threading.Thread(target=lambda: lines.put(out.readline()), daemon=True).start()
+    return lines.get(timeout=WAIT_S)
+
+
+@pytest.mark.slow
+def test_pal_dashboard_serve_shows_a_sweeps_change_and_stops_on_sigterm(seeded: Pal) -> None:
+    """`pal dashboard --serve 0` prints its URL once, serves every page, shows the stage a later
+    sweep moved the agreement to, and stops on SIGTERM with exit 0 and nothing on stderr."""
+    agreement = signed_agreement(seeded)
+    env = {**os.environ, "PAL_DATABASE_URL": seeded.db_url}
+    process = subprocess.Popen(
+        [str(PAL), "dashboard", "--serve", "0", "--every", "0.2"], env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        line = first_line(process)
+        found = re.fullmatch(r"Serving the dashboard at (http://127\.0\.0\.1:\d+/) ; rebuilt "
+                             r"after each sweep\. Ctrl-C to stop\.\n", line)  # fmt: skip
+        assert found, line
+        url = found.group(1)
+        for page in ("", "style.css", f"agreements/{agreement}.html", "processes/agreement.html"):
+            assert fetch(url + page)[0] == 200, page
+        page = url + f"agreements/{agreement}.html"
+        assert STATE_LABELS["signed"] in fetch(page)[2]
+        tick(seeded, "2019-11-01T12:00:00")  # 18 months after the signing: the review opens
+        until(lambda: STATE_LABELS["rga"] in fetch(page)[2])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=WAIT_S)
+    assert (process.returncode, out, err) == (0, "", "")
+
+
+def test_a_port_in_use_is_one_error_line_and_exit_2(seeded: Pal) -> None:
+    """`pal dashboard --serve` on a port another program holds: one `error:` line, exit 2."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = seeded("dashboard", "--serve", port)
+    assert_error(result, 2, mentions=f"port {port} is in use on 127.0.0.1")
