@@ -50,7 +50,12 @@ def amendment_list(session: Session, agreement_id: int) -> list[dict[str, Any]]:
     versions = _versions(session, agreement_id)
     if not versions:
         return []
-    signed = _signatures(session, agreement_id)
+    return listed(versions, _signatures(session, agreement_id))
+
+
+def listed(versions: list[Any], signed: dict[int, dict[str, str]]) -> list[dict[str, Any]]:
+    """The amendments among an agreement's `versions` (rows, by number) with their `signed`
+    parties (by version id), as `agreement show` lists them."""
     latest = max((v.number for v in versions if v.in_force_on is not None), default=0)
     return [
         {

@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from states.agreement import STATES
 from states.errors import BadInput, NotFound
-from states.review import missing_kinds
 from storage import tables
 from storage.records import records
 
@@ -27,39 +26,14 @@ _OWN_DEADLINE = tables.DEADLINE.c.process.is_(None)
 
 
 def agreement_view(session: Session, agreement_id: int, *, history: bool = True) -> dict[str, Any]:
-    """One agreement, with its schools (their benchmarks and latest agreed status) and the
-    summary of its open (else latest) review."""
-    agreement = _agreement(session, agreement_id)
-    view = _views(session, [agreement], history=history)[0]
-    # Each part is read only when there can be one (a read-only command pays per query).
-    covered = _covered_schools(session, agreement_id)
-    benchmarks = _benchmarks_of(session, agreement_id) if covered else []
-    high = _high_schools(session, list(covered)) if covered else set()
-    # Reviews open after signing, so an agreement not signed has none.
-    signed = agreement.signed_on is not None
-    latest = _latest_review(session, agreement_id) if signed else None
-    statuses = _latest_statuses(session, agreement_id) if covered and latest else {}
-    view["schools"] = [
-        {
-            "code": code,
-            "name": name,
-            "benchmarks": [b for b in benchmarks if b["school"] == code],
-            "status": statuses.get(code),
-            # The kinds the law requires that the plan has no benchmark of yet.
-            "missing_benchmarks": list(
-                missing_kinds({b["kind"] for b in benchmarks if b["school"] == code}, code in high)
-            ),
-        }
-        for code, name in covered.items()
-    ]
-    view["review"] = None if latest is None else _review_summary(session, agreement, latest)
-    if signed:  # the terms are amended only once the plan is signed
-        from workflow.amendment_views import amendment_list
+    """One agreement, with its schools (their benchmarks and latest agreed status), the summary
+    of its open (else latest) review and its amendments (`agreement_views`, for one)."""
+    from workflow.agreement_views import agreement_views
 
-        view["amendments"] = amendment_list(session, agreement_id)
-    else:
-        view["amendments"] = []
-    return view
+    found = agreement_views(session, [agreement_id], history=history)
+    if not found:
+        raise NotFound(f"no agreement {agreement_id}")
+    return found[0]
 
 
 def _agreement(session: Session, agreement_id: int) -> Any:
@@ -303,13 +277,6 @@ def _benchmarks_of(
     ]
 
 
-def _high_schools(session: Session, codes: list[str]) -> set[str]:
-    query = select(tables.SCHOOL.c.code).where(
-        tables.SCHOOL.c.code.in_(codes), tables.SCHOOL.c.high_school
-    )
-    return {row.code for row in records(session, query)}
-
-
 def _covered_schools(
     session: Session, agreement_id: int, amendment: int | None = None
 ) -> dict[str, str]:
@@ -342,71 +309,11 @@ def _latest_review(session: Session, agreement_id: int) -> Any:
     return found[0] if found else None
 
 
-def _latest_statuses(session: Session, agreement_id: int) -> dict[str, str]:
-    """Each school's status as agreed at the agreement's latest determination."""
-    latest = (
-        select(tables.REVIEW.c.id)
-        .where(
-            tables.REVIEW.c.agreement_id == agreement_id, tables.REVIEW.c.determined_on.is_not(None)
-        )
-        .order_by(tables.REVIEW.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    query = select(tables.DETERMINATION.c.school_code, tables.DETERMINATION.c.agreed).where(
-        tables.DETERMINATION.c.review_id == latest
-    )
-    return {row.school_code: row.agreed for row in records(session, query)}
-
-
 def _review_summary(session: Session, agreement: Any, review: Any) -> dict[str, Any]:
     """A review's kind, dates, steps recorded, the step it waits for and its soonest deadline."""
-    from config.rules import read_rules
-    from states.registry import process
+    from workflow.review_summaries import review_summaries
 
-    rules = read_rules(agreement.rules_version)
-    definition = process("agreement")
-    query = (
-        select(tables.REVIEW_STEP)
-        .where(tables.REVIEW_STEP.c.review_id == review.id)
-        .order_by(tables.REVIEW_STEP.c.id)
-    )
-    steps = [
-        {"step": s.step, "on": s.done_on.isoformat(), "by": s.recorded_by, "evidence": s.evidence}
-        for s in records(session, query)
-    ]
-    done = {s["step"] for s in steps}
-    waiting = [step for step in rules.review(review.kind).steps if step not in done]
-    due = None
-    # What each of the review's deadlines is for: a step, or the determination.
-    closes = {event: step for step, event in definition.steps.items()}
-    closes[definition.commands["review determine"]] = "determination"
-    kinds = {d.kind: closes[e] for d in rules.deadlines for e in d.met_by if e in closes}
-    if review.determined_on is None:
-        query = (
-            select(tables.DEADLINE.c.kind, tables.DEADLINE.c.due_on)
-            .where(
-                tables.DEADLINE.c.agreement_id == agreement.id,
-                tables.DEADLINE.c.status == "open",
-                tables.DEADLINE.c.kind.in_(kinds),
-            )
-            .order_by(tables.DEADLINE.c.due_on, tables.DEADLINE.c.id)
-            .limit(1)
-        )
-        due = next(iter(records(session, query)), None)
-    return {
-        "agreement": agreement.id,
-        "kind": review.kind,
-        "opened_on": review.opened_on.isoformat(),
-        "steps": steps,
-        "next_step": waiting[0] if waiting and review.determined_on is None else None,
-        "due": due.due_on.isoformat() if due else None,
-        "due_kind": due.kind if due else None,
-        "due_for": kinds[due.kind] if due else None,
-        "determined_on": _iso(review.determined_on),
-        "determined_by": review.determined_by,
-        "rules_version": review.rules_version,
-    }
+    return review_summaries(session, [(agreement, review)])[agreement.id]
 
 
 def review_summary(session: Session, agreement_id: int) -> dict[str, Any]:

@@ -14,10 +14,11 @@ from sqlmodel import Session
 
 from states.context import Context
 from workflow.action_items import list_actions
+from workflow.agreement_views import agreement_views
 from workflow.funds_views import list_requests
 from workflow.meetings import list_meetings
 from workflow.status import service_status
-from workflow.views import agreement_view, list_agreements, open_deadlines
+from workflow.views import open_deadlines
 
 # The overview's horizon for deadlines to come, in days.
 HORIZON = 90
@@ -52,10 +53,9 @@ class SiteData:
 
 def gather(session: Session, ctx: Context) -> SiteData:
     today = ctx.today
-    ids = [a["id"] for a in list_agreements(session)]
     return SiteData(
         today=today,
-        agreements=[agreement_view(session, i) for i in ids],
+        agreements=agreement_views(session),
         deadlines=open_deadlines(session, today=today, within=HORIZON),
         actions=list_actions(session, today),
         status=service_status(session, ctx),
