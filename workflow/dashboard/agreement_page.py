@@ -7,17 +7,17 @@ from typing import Any
 
 from workflow import svg
 from workflow.dashboard.data import SiteData
-from workflow.dashboard.words import benchmark, deadline, event, stage
+from workflow.dashboard.words import benchmark, capital, deadline, event, stage
 
 
 def timeline(view: dict[str, Any]) -> list[dict[str, str]]:
     """What happened (the audit trail's events) and what falls due (its deadlines), by date."""
-    rows = [{"on": h["on"], "what": event(h["event"]),
+    rows = [{"on": h["on"], "what": capital(event(h["event"])),
              "detail": f"stage now {stage(h['to'])}" if h["to"] != h["from"] else "",
              "kind": "event"} for h in view["history"]]  # fmt: skip
     for d in view["deadlines"]:
         closed = f" on {d['closed_on']}" if d["closed_on"] else ""
-        rows.append({"on": d["due"], "what": f"{deadline(d['kind']).capitalize()} due",
+        rows.append({"on": d["due"], "what": f"{capital(deadline(d['kind']))} due",
                      "detail": f"{d['status']}{closed}", "kind": "deadline"})  # fmt: skip
     return sorted(rows, key=lambda r: r["on"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from states.process import Process
+from workflow.dashboard.words import process_title
 
 START = "(new case)"
 
@@ -25,7 +26,7 @@ def transitions(definition: Process) -> list[tuple[str, str, str]]:
 
 def process_context(definition: Process) -> dict[str, Any]:
     return {
-        "title": f"Process: {definition.label}",
+        "title": f"{process_title(definition.label)}: its stages and steps",
         "process": definition,
         "transitions": transitions(definition),
         "diagram": None,

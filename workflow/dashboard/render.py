@@ -31,10 +31,10 @@ def template(name: str) -> Template:
     return environment().get_template(name)
 
 
-def page(name: str, depth: int, **context: Any) -> str:
-    """Template `name` rendered for a page `depth` folders below the site's root (its links
-    are relative, so the site opens from disk as well as from a server)."""
-    return template(name).render(root="../" * depth, **context)
+def page(name: str, path: str, **context: Any) -> str:
+    """Template `name` rendered as the page at `path` in the site (its links are relative to
+    it, so the site opens from disk as well as from a server)."""
+    return template(name).render(root="../" * path.count("/"), here=path, **context)
 
 
 def stylesheet() -> str:

@@ -26,20 +26,21 @@ def build_site(session: Session, out: Path, ctx: Context) -> list[Path]:
     return [p for p in written if p.suffix == ".html"]
 
 
+LIST = "agreements/index.html"
+
+
 def pages(data: SiteData) -> dict[str, str]:
     """Every page of the site by its relative path."""
-    nav = [(name, p.label) for name, p in PROCESSES.items()]
+    nav = [(f"processes/{name}.html", p.label) for name, p in PROCESSES.items()]
     found = {
-        "index.html": page("index.html", 0, nav=nav, **overview_context(data)),
-        "agreements/index.html": page(
-            "agreements.html", 1, nav=nav, title="All agreements", agreements=data.agreements
+        "index.html": page("index.html", "index.html", nav=nav, **overview_context(data)),
+        LIST: page(
+            "agreements.html", LIST, nav=nav, title="All agreements", agreements=data.agreements
         ),
     }
     for view in data.agreements:
-        found[f"agreements/{view['id']}.html"] = page(
-            "agreement.html", 1, nav=nav, **agreement_context(data, view)
-        )
-    for name, definition in PROCESSES.items():
-        found[f"processes/{name}.html"] = page("process.html", 1, nav=nav,
-                                               **process_context(definition))  # fmt: skip
+        path = f"agreements/{view['id']}.html"
+        found[path] = page("agreement.html", path, nav=nav, **agreement_context(data, view))
+    for path, definition in zip((p for p, _ in nav), PROCESSES.values(), strict=True):
+        found[path] = page("process.html", path, nav=nav, **process_context(definition))
     return found

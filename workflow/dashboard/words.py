@@ -42,6 +42,18 @@ def process_label(name: str) -> str:
     return found.label if found is not None else name.replace("_", " ")
 
 
+def process_title(label: str) -> str:
+    """A process's label as a title: `Partnership agreement` for `a partnership agreement`."""
+    for article in ("a ", "an ", "the "):
+        label = label.removeprefix(article)
+    return capital(label)
+
+
+# The statuses of a version of an agreement's terms (workflow/amendment_views.py).
+AMENDMENT_STATUS = {"drafting": "a draft, not yet in force", "in_force": "in force",
+                    "superseded": "superseded", "not_signed": "not yet signed"}  # fmt: skip
+
+
 def status(name: str | None) -> str:
     return STATUS_LABELS.get(name or "", "not determined")
 
@@ -76,6 +88,8 @@ FILTERS = {
     "step": step,
     "moment": moment,
     "capital": capital,
+    "process_title": process_title,
+    "amendment_status": lambda name: AMENDMENT_STATUS.get(name, name.replace("_", " ")),
     "countdown": countdown,
     "party": party_label,
     "consequence": consequence_label,
