@@ -38,21 +38,24 @@ _OVERFLOW = """() => {
 }"""
 # Every link's target, as the browser resolved it.
 _LINKS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
-# Each diagram's box, and each of its texts that cannot be seen: no box, outside the diagram,
-# hidden, transparent, or drawn smaller than 6 px.
+# Each diagram's box, and each of its texts that cannot be read: no box, outside the diagram,
+# hidden, transparent, or a line of it drawn less than 9 px high (a font of about 8 px: a
+# diagram scaled down to a narrow window must not shrink its words below that).
 _DIAGRAMS = """() => [...document.querySelectorAll("svg:not(svg svg)")].map(svg => {
   const box = svg.getBoundingClientRect();
   const unseen = [];
   for (const text of svg.querySelectorAll("text")) {
+    if (!text.textContent.trim()) continue;
     const r = text.getBoundingClientRect();
+    const line = r.height / Math.max(1, text.querySelectorAll("tspan").length);
     const style = getComputedStyle(text);
     const inside = r.left >= box.left - 1 && r.right <= box.right + 1
                    && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
-    if (!text.textContent.trim()) continue;
-    if (r.width === 0 || r.height < 6 || !inside || style.visibility !== "visible"
+    if (r.width === 0 || line < 9 || !inside || style.visibility !== "visible"
         || style.display === "none" || Number(style.opacity) === 0 || style.fill === "none"
         || style.fill === "transparent") {
-      unseen.push(text.textContent.trim() + " " + Math.round(r.width) + "x" + Math.round(r.height));
+      unseen.push(text.textContent.trim() + ": " + Math.round(r.width) + " px wide, lines "
+                  + line.toFixed(1) + " px high");
     }
   }
   return {width: box.width, height: box.height, texts: svg.querySelectorAll("text").length,
