@@ -59,12 +59,17 @@ def init(ctx: click.Context, as_json: bool = False) -> None:
 
 @cli.command()
 @click.argument("process", default="agreement")
-def diagram(process: str) -> None:
-    """Print PROCESS's state machine (default: agreement) as Mermaid stateDiagram-v2."""
+@click.option("--format", "shape", type=click.Choice(["mermaid", "svg"]), default="mermaid",
+              help="mermaid (stateDiagram-v2 text) or svg (a drawing, in words people read)")
+def diagram(process: str, shape: str = "mermaid") -> None:
+    """Print PROCESS's state machine (default: agreement) as Mermaid stateDiagram-v2, or as an
+    SVG drawing (--format svg)."""
     from states.diagram import mermaid
     from states.registry import process as definition
+    from workflow.diagram_svg import process_svg
 
-    click.echo(mermaid(definition(process)), nl=False)
+    draw = process_svg if shape == "svg" else mermaid
+    click.echo(draw(definition(process)), nl=False)
 
 
 for command in (

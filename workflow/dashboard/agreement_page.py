@@ -11,10 +11,11 @@ from workflow.dashboard.words import benchmark, capital, deadline, event, stage
 
 
 def timeline(view: dict[str, Any]) -> list[dict[str, str]]:
-    """What happened (the audit trail's events) and what falls due (its deadlines), by date."""
+    """The agreement's milestones (the steps that moved it to another stage) and its deadlines,
+    by date; every step is in the audit trail below it."""
     rows = [{"on": h["on"], "what": capital(event(h["event"])),
-             "detail": f"stage now {stage(h['to'])}" if h["to"] != h["from"] else "",
-             "kind": "event"} for h in view["history"]]  # fmt: skip
+             "detail": f"stage now {stage(h['to'])}", "kind": "event"}
+            for h in view["history"] if h["to"] != h["from"]]  # fmt: skip
     for d in view["deadlines"]:
         closed = f" on {d['closed_on']}" if d["closed_on"] else ""
         rows.append({"on": d["due"], "what": f"{capital(deadline(d['kind']))} due",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 
 from sqlmodel import Session
@@ -21,8 +23,7 @@ def build_site(session: Session, out: Path, ctx: Context) -> list[Path]:
     (replacing an earlier dashboard there whole); the relative paths of the pages written."""
     check_target(out)  # before the reading, which takes a while
     data = gather(session, ctx)
-    files = pages(data)
-    written = write_site(out, {**files, "style.css": stylesheet()})
+    written = write_site(out, chain(made(data), [("style.css", stylesheet())]))
     return [p for p in written if p.suffix == ".html"]
 
 
@@ -31,16 +32,17 @@ LIST = "agreements/index.html"
 
 def pages(data: SiteData) -> dict[str, str]:
     """Every page of the site by its relative path."""
+    return dict(made(data))
+
+
+def made(data: SiteData) -> Iterator[tuple[str, str]]:
+    """Every page of the site with its relative path, each made when it is asked for."""
     nav = [(f"processes/{name}.html", p.label) for name, p in PROCESSES.items()]
-    found = {
-        "index.html": page("index.html", "index.html", nav=nav, **overview_context(data)),
-        LIST: page(
-            "agreements.html", LIST, nav=nav, title="All agreements", agreements=data.agreements
-        ),
-    }
+    yield "index.html", page("index.html", "index.html", nav=nav, **overview_context(data))
+    yield LIST, page("agreements.html", LIST, nav=nav, title="All agreements",
+                     agreements=data.agreements)  # fmt: skip
     for view in data.agreements:
         path = f"agreements/{view['id']}.html"
-        found[path] = page("agreement.html", path, nav=nav, **agreement_context(data, view))
+        yield path, page("agreement.html", path, nav=nav, **agreement_context(data, view))
     for path, definition in zip((p for p, _ in nav), PROCESSES.values(), strict=True):
-        found[path] = page("process.html", path, nav=nav, **process_context(definition))
-    return found
+        yield path, page("process.html", path, nav=nav, **process_context(definition))

@@ -8,7 +8,8 @@ import ctypes
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from states.errors import BadInput
@@ -26,9 +27,9 @@ def check_target(out: Path) -> None:
         raise BadInput(f"{out} has files pal did not write: give an empty or new folder")
 
 
-def write_site(out: Path, files: Mapping[str, str]) -> list[Path]:
-    """Write `files` (relative path: text) as the folder `out`, replacing an earlier build whole;
-    the relative paths written."""
+def write_site(out: Path, files: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[Path]:
+    """Write `files` (relative path: text, or such pairs as they are made) as the folder `out`,
+    replacing an earlier build whole; the relative paths written."""
     check_target(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -36,10 +37,7 @@ def write_site(out: Path, files: Mapping[str, str]) -> list[Path]:
     except OSError as exc:
         raise BadInput(f"cannot write {out}: {exc.strerror}") from exc
     try:
-        for name, text in files.items():
-            path = building / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+        written = _write_all(building, files.items() if isinstance(files, Mapping) else files)
         (building / MARKER).write_text("written by pal dashboard\n", encoding="utf-8")
         building.chmod(0o755)  # mkdtemp's folder is private; the site is for reading
         _swap(building, out)
@@ -47,7 +45,24 @@ def write_site(out: Path, files: Mapping[str, str]) -> list[Path]:
         raise BadInput(f"cannot write {out}: {exc.strerror}") from exc
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    return [Path(name) for name in files]
+    return written
+
+
+def _write_all(folder: Path, files: Iterable[tuple[str, str]]) -> list[Path]:
+    """Write each file while the next is being made: the writing (waiting on the disk, which
+    frees the interpreter) overlaps the rendering."""
+    written, pending, folders = [], list[Future[int]](), {folder}
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pal-dashboard") as pool:
+        for name, text in files:
+            path = folder / name
+            if path.parent not in folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(path.parent)
+            pending.append(pool.submit(path.write_text, text, encoding="utf-8"))
+            written.append(Path(name))
+        for done in pending:
+            done.result()  # a failed write raises here
+    return written
 
 
 def _swap(new: Path, out: Path) -> None:
