@@ -209,8 +209,6 @@ def test_the_links_reach_every_page_and_stay_in_the_site(crawl: Crawl, served: S
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="the process pages show a table until dash_diagram's SVG is in the site",
-                   strict=True)  # fmt: skip
 def test_each_process_page_draws_its_diagram(browser: Any, site: str) -> None:
     """Each process's page holds a diagram with a box and words (their visibility is checked
     with every page's layout)."""
