@@ -140,9 +140,7 @@ def test_the_site_is_served_on_127_0_0_1_and_nothing_outside_it(app: App) -> Non
             assert probe.connect_ex(("127.0.0.2", port)) != 0  # bound to 127.0.0.1 alone
 
 
-def test_a_change_at_the_command_line_is_served_after_the_next_look(
-    app: App, seeded: Pal
-) -> None:
+def test_a_change_at_the_command_line_is_served_after_the_next_look(app: App, seeded: Pal) -> None:
     """A district added with the CLI (an audit row) shows on the page once the server looks."""
     with serving(app, Builder()) as url:
         ok(seeded, "district", "add", "NEW1", "--name", "New District")
@@ -246,8 +244,10 @@ def test_a_privileged_port_is_bad_input() -> None:
         command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
     found = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     last = found.stderr.strip().splitlines()[-1]
-    assert last == ("states.errors.BadInput: port 80 needs privileges pal does not run with: "
-                    "choose one from 1024 up (0 picks a free one)"), found.stderr
+    assert last == (
+        "states.errors.BadInput: port 80 needs privileges pal does not run with: "
+        "choose one from 1024 up (0 picks a free one)"
+    ), found.stderr
 
 
 # --- `pal dashboard --serve`, for real: a process of its own, the site builder, a sweep ----------
@@ -265,13 +265,18 @@ def first_line(process: subprocess.Popen[str]) -> str:
 
 
 @pytest.mark.slow
-def test_pal_dashboard_serve_shows_a_sweeps_change_and_stops_on_sigterm(seeded: Pal) -> None:
+def test_pal_dashboard_serve_shows_a_sweeps_change_and_stops_on_sigterm(
+    seeded: Pal, tmp_path: Path
+) -> None:
     """`pal dashboard --serve 0` prints its URL once, serves every page, shows the stage a later
-    sweep moved the agreement to, and stops on SIGTERM with exit 0 and nothing on stderr."""
+    sweep moved the agreement to, and stops on SIGTERM with exit 0 and nothing on stderr,
+    leaving the last site built in `--out`."""
     agreement = signed_agreement(seeded)
     env = {**os.environ, "PAL_DATABASE_URL": seeded.db_url}
+    out = tmp_path / "site"
     process = subprocess.Popen(
-        [str(PAL), "dashboard", "--serve", "0", "--every", "0.2"], env=env, text=True,
+        [str(PAL), "dashboard", "--serve", "0", "--every", "0.2", "--out", str(out)], env=env,
+        text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -288,8 +293,9 @@ def test_pal_dashboard_serve_shows_a_sweeps_change_and_stops_on_sigterm(seeded: 
         until(lambda: STATE_LABELS["rga"] in fetch(page)[2])
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=WAIT_S)
-    assert (process.returncode, out, err) == (0, "", "")
+        printed, err = process.communicate(timeout=WAIT_S)
+    assert (process.returncode, printed, err) == (0, "", "")
+    assert STATE_LABELS["rga"] in (out / f"agreements/{agreement}.html").read_text()
 
 
 def test_a_port_in_use_is_one_error_line_and_exit_2(seeded: Pal) -> None:
