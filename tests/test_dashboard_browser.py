@@ -63,6 +63,37 @@ _DIAGRAMS = """() => [...document.querySelectorAll("svg:not(svg svg)")].map(svg 
 })"""
 
 
+# Text whose colour stands out less than WCAG AA asks from the background behind it (4.5:1; 3:1
+# for large text), the background being the nearest opaque one among its ancestors.
+_CONTRAST = """() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || ["0", "0", "0", "0"]).map(Number);
+  const lum = c => c.slice(0, 3).map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4))
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const behind = element => {
+    for (let e = element; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] > 0.5) return c;
+    }
+    return [255, 255, 255];
+  };
+  const poor = [];
+  for (const element of document.querySelectorAll("body *")) {
+    const own = [...element.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const style = getComputedStyle(element);
+    if (!own || style.visibility !== "visible" || element.closest("svg")) continue;
+    const [a, b] = [lum(rgb(style.color)), lum(behind(element))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    if (ratio < (size >= 24 || (bold && size >= 18.66) ? 3 : 4.5)) {
+      poor.push(element.tagName + " " + ratio.toFixed(2) + ": "
+                + element.textContent.trim().slice(0, 40));
+    }
+  }
+  return poor.slice(0, 5);
+}"""
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
@@ -165,13 +196,16 @@ def crawl(browser: Any, served: Served) -> Crawl:
 
 
 def _check_layout(page: Any, visit: Visit) -> None:
-    """Nothing overflows at 400 px nor at the desktop width; each diagram is drawn and its
-    words can be read at both."""
+    """Nothing overflows at 400 px nor at the desktop width, text stands out from its
+    background, and each diagram is drawn with words that can be read, at both widths."""
     for width in (NARROW, DESKTOP):
         page.set_viewport_size({"width": width, "height": 900})
         found = page.evaluate(_OVERFLOW)
         if found["scroll"] > width:
             visit.problems.append(f"overflows at {width} px: {found}")
+        poor = page.evaluate(_CONTRAST)
+        if poor:
+            visit.problems.append(f"text hard to read at {width} px: {poor}")
         for diagram in page.evaluate(_DIAGRAMS):
             if diagram["width"] == 0 or diagram["height"] == 0 or diagram["unseen"]:
                 visit.problems.append(f"diagram at {width} px: {diagram}")
@@ -182,8 +216,8 @@ def _check_layout(page: Any, visit: Visit) -> None:
 def test_every_page_opens_with_no_error_no_failed_request_and_nothing_overflowing(
     crawl: Crawl,
 ) -> None:
-    """Every page of the dashboard loads with no console or page error, no failed request and
-    nothing wider than the window at 400 px or at 1280 px."""
+    """Every page of the dashboard loads with no console or page error, no failed request,
+    nothing wider than the window and no text below WCAG AA contrast, at 400 px and 1280 px."""
     problems = {url: visit.problems for url, visit in crawl.pages.items() if visit.problems}
     assert problems == {}
 
