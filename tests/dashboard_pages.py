@@ -29,11 +29,6 @@ class Page:
         """The cells of every table row of class `cls`."""
         return [cells for _, rows in self.tables for c, cells in rows if cls in c.split()]
 
-    def table(self, caption: str) -> list[list[str]]:
-        return next(
-            [cells for _, cells in rows[1:]] for cap, rows in self.tables if cap == caption
-        )
-
 
 class _Parser(HTMLParser):
     def __init__(self) -> None:

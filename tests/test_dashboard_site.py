@@ -8,14 +8,15 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dashboard_pages import Page, parse
 
 from states.labels import BENCHMARK_KIND_LABELS
 from states.registry import PROCESSES, process
-from dashboard_pages import Page, parse
 
 PAL = Path(sys.executable).with_name("pal")
 
@@ -72,7 +73,7 @@ def test_agreements_by_cohort_and_stage_are_those_of_agreement_list(
     that cohort in that stage, and the totals add up."""
     listed = _json(demo, "agreement", "list")
     expected = Counter((a["cohort"] or "no cohort", _stage(a["state"])) for a in listed)
-    caption, rows = next(t for t in overview.tables if t[0] == "Agreements by cohort and stage")
+    _, rows = next(t for t in overview.tables if t[0] == "Agreements by cohort and stage")
     stages = rows[0][1][1:-1]
     shown = {(cells[0], stage): int(n) for cells in overview.rows("cohort")
              for stage, n in zip(stages, cells[1:-1], strict=True) if n != "0"}  # fmt: skip
@@ -155,7 +156,7 @@ def test_every_page_is_well_formed_and_accessible(site: Path) -> None:
         assert len(page.titles) == 1 and page.titles[0], path
         levels = [level for level, _ in page.headings]
         assert levels.count(1) == 1 and levels[0] == 1, path
-        assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), path
+        assert all(b <= a + 1 for a, b in pairwise(levels)), path
         assert page.th_without_scope == 0, path
         assert page.tables_without_caption == 0, path
         assert page.scripts == 0, path
@@ -184,3 +185,21 @@ def test_every_process_has_its_page_with_each_step_in_words(site: Path) -> None:
         assert steps == {e.label.lower() for e in definition.events}
         stages = {cells[2] for cells in page.rows("transition")}
         assert stages <= set(definition.state_labels.values())
+
+
+@pytest.mark.slow
+def test_agreement_views_of_all_are_each_agreements_own_view(demo: Path) -> None:
+    """Read in bulk, every agreement of the demo is what `agreement_view` of its id gives."""
+    from config.settings import Settings
+    from workflow.agreement_views import agreement_views
+    from workflow.app import open_app
+    from workflow.views import agreement_view
+
+    with open_app(Settings(database_url=f"sqlite:///{demo / 'pal.db'}")) as app, app.read() as s:
+        bulk = agreement_views(s)
+        assert bulk == [agreement_view(s, view["id"]) for view in bulk]
+        assert agreement_views(s, [2, 1, 9999], history=False) == [
+            agreement_view(s, 1, history=False),
+            agreement_view(s, 2, history=False),
+        ]
+        assert any(v["amendments"] for v in bulk) and any(v["review"] for v in bulk)

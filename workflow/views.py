@@ -154,8 +154,12 @@ def _views(session: Session, agreements: Sequence[Any], *, history: bool) -> lis
 
 def _history(session: Session, ids: Sequence[int | None]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    a = tables.AUDIT
+    # What a history line shows, not the hash chain (the dashboard reads thousands of rows).
+    shown = (a.c.agreement_id, a.c.event, a.c.from_state, a.c.to_state, a.c.actor,
+             a.c.effective_on, a.c.recorded_at, a.c.note, a.c.data)  # fmt: skip
     query = (
-        select(tables.AUDIT)
+        select(*shown)
         # The agreement's own steps: not those of its meetings and action items (their own
         # subjects), which `pal meeting list` and `pal action list` show.
         .where(tables.AUDIT.c.agreement_id.in_(ids), tables.AUDIT.c.subject.like("agreement:%"))

@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from workflow.dashboard.parts import GLOBALS
 from workflow.dashboard.words import FILTERS
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -23,6 +24,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)
     return env
 
 
