@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from datetime import datetime
+from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from dashboard_pages import Page, parse
 
+from states.context import DEFAULT_ZONE
 from states.labels import BENCHMARK_KIND_LABELS
 from states.registry import PROCESSES, process
 
@@ -120,12 +123,13 @@ def test_mail_health_is_that_of_pal_status(demo: Path, overview: Page) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("agreement", [1, 2, 12, 39])
+@pytest.mark.parametrize("agreement", [1, 2, 12, 13, 39])
 def test_an_agreements_page_shows_what_agreement_show_does(
     demo: Path, site: Path, agreement: int
 ) -> None:
     """Stage, cohort, dates, schools, baselines, measurements, open action items and every
-    audit row on the page are `pal agreement show ID --json`'s."""
+    audit row (recorded in the configured zone) are `pal agreement show ID --json`'s, and its
+    fund requests those of `pal funds list --agreement ID --json`."""
     shown = _json(demo, "agreement", "show", str(agreement))
     page = parse(site / "agreements" / f"{agreement}.html")
     assert page.by_id["stage"] == _stage(shown["state"])
@@ -142,8 +146,17 @@ def test_an_agreements_page_shows_what_agreement_show_does(
     ]
     for cells, b in zip(page.rows("benchmark"), benchmarks, strict=True):
         assert all(str(m["value"]) in cells[5] for m in b["measurements"])
-    assert len(page.rows("audit")) == len(shown["history"])
+    assert [c[4] for c in page.rows("audit")] == [
+        datetime.fromisoformat(h["recorded_at"])
+        .astimezone(DEFAULT_ZONE)
+        .strftime("%Y-%m-%d %H:%M %Z")
+        for h in shown["history"]
+    ]
     assert [c[1] for c in page.rows("action")] == [i["text"] for i in shown["open_action_items"]]
+    requests = _json(demo, "funds", "list", "--agreement", str(agreement))
+    assert [(c[0], c[1], c[3]) for c in page.rows("fund-request")] == [
+        (str(r["id"]), r["year"], f"${Decimal(r['total']):,.2f}") for r in requests
+    ]
 
 
 @pytest.mark.slow

@@ -44,11 +44,12 @@ def test_a_file_is_refused(pal: Pal, tmp_path: Path) -> None:
 
 
 def test_an_unwritable_place_is_refused(pal: Pal, tmp_path: Path) -> None:
-    """A folder under a file cannot be made: bad input, one line."""
+    """A folder under a file, or a name longer than the file system allows: bad input."""
     ok(pal, "init")
     (tmp_path / "plain").write_text("x")
     result = pal("dashboard", "--out", tmp_path / "plain" / "site")
     assert_error(result, 2, mentions="cannot write")
+    assert_error(pal("dashboard", "--out", tmp_path / ("x" * 300)), 2, mentions="too long")
 
 
 def test_a_dashboard_written_before_is_replaced_whole(pal: Pal, tmp_path: Path) -> None:

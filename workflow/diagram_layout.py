@@ -192,9 +192,10 @@ class _Builder:
         for rank in range(start.rank + 1, end.rank):
             shared = None if back else self.shared.get((dst, text, rank))
             if shared is None:
-                label = label if rank > start.rank + 1 else len(self.nodes)
-                shared = self._bend(text, rank, labelled=rank == start.rank + 1,
+                first = rank == start.rank + 1
+                shared = self._bend(text, rank, labelled=first,
                                     weight=(2 / (end.rank - start.rank)) ** 3)  # fmt: skip
+                label = shared if first else label
                 if not back:
                     self.shared[(dst, text, rank)] = shared
             path.append(shared)
@@ -371,20 +372,25 @@ def _order(nodes: list[_Node]) -> list[list[int]]:
         downward = sweep % 2 == 0
         for rank in range(1, len(layers)) if downward else range(len(layers) - 2, -1, -1):
             near = layers[rank - 1] if downward else layers[rank + 1]
-            where = {key: n for n, key in enumerate(near)}
-            current = {key: n for n, key in enumerate(layers[rank])}
-
-            def center(key: int, where: dict[int, int] = where, current: dict[int, int] = current,
-                       downward: bool = downward) -> float:
-                links = nodes[key].up if downward else nodes[key].down
-                seen = [where[k] for k in links]
-                return sum(seen) / len(seen) if seen else float(current[key])
-
-            layers[rank].sort(key=center)
+            layers[rank] = _by_barycenter(nodes, layers[rank], near, downward)
         count = _crossings(nodes, layers)
         if count < fewest:
             best, fewest = [list(layer) for layer in layers], count
     return best
+
+
+def _by_barycenter(nodes: list[_Node], layer: list[int], near: list[int],
+                   downward: bool) -> list[int]:
+    """`layer` sorted by the mean place of its neighbours in `near` (a node without any keeps
+    its place); the sort is stable, so ties keep their order and the result is deterministic."""
+    where = {key: n for n, key in enumerate(near)}
+
+    def center(item: tuple[int, int]) -> float:
+        place, key = item
+        seen = [where[k] for k in (nodes[key].up if downward else nodes[key].down)]
+        return sum(seen) / len(seen) if seen else float(place)
+
+    return [key for _, key in sorted(enumerate(layer), key=center)]
 
 
 def _crossings(nodes: list[_Node], layers: list[list[int]]) -> int:

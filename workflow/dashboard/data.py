@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -27,6 +28,7 @@ HORIZON = 90
 @dataclass
 class SiteData:
     today: date
+    tz: ZoneInfo  # the zone times are shown in (PAL_TIMEZONE)
     agreements: list[dict[str, Any]]
     # Open deadlines of every process due by today + HORIZON, overdue ones included.
     deadlines: list[dict[str, Any]]
@@ -55,6 +57,7 @@ def gather(session: Session, ctx: Context) -> SiteData:
     today = ctx.today
     return SiteData(
         today=today,
+        tz=ctx.tz,
         agreements=agreement_views(session),
         deadlines=open_deadlines(session, today=today, within=HORIZON),
         actions=list_actions(session, today),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from itertools import chain
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from workflow.dashboard.agreement_page import agreement_context
 from workflow.dashboard.data import SiteData, gather
 from workflow.dashboard.overview import overview_context
 from workflow.dashboard.process_page import process_context
-from workflow.dashboard.render import page, stylesheet
+from workflow.dashboard.render import page as render_page
+from workflow.dashboard.render import stylesheet
 from workflow.dashboard.writing import check_target, write_site
 
 
@@ -38,11 +40,12 @@ def pages(data: SiteData) -> dict[str, str]:
 def made(data: SiteData) -> Iterator[tuple[str, str]]:
     """Every page of the site with its relative path, each made when it is asked for."""
     nav = [(f"processes/{name}.html", p.label) for name, p in PROCESSES.items()]
-    yield "index.html", page("index.html", "index.html", nav=nav, **overview_context(data))
-    yield LIST, page("agreements.html", LIST, nav=nav, title="All agreements",
+    page = partial(render_page, nav=nav, tz=data.tz)
+    yield "index.html", page("index.html", "index.html", **overview_context(data))
+    yield LIST, page("agreements.html", LIST, title="All agreements",
                      agreements=data.agreements)  # fmt: skip
     for view in data.agreements:
         path = f"agreements/{view['id']}.html"
-        yield path, page("agreement.html", path, nav=nav, **agreement_context(data, view))
+        yield path, page("agreement.html", path, **agreement_context(data, view))
     for path, definition in zip((p for p, _ in nav), PROCESSES.values(), strict=True):
-        yield path, page("process.html", path, nav=nav, **process_context(definition))
+        yield path, page("process.html", path, **process_context(definition))

@@ -6,7 +6,8 @@ configured zone (`pal status`'s `at`, already local), to the minute.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
 from states.labels import (
@@ -66,12 +67,18 @@ def step(name: str | None) -> str:
     return STEP_LABELS.get(name or "", (name or "").replace("_", " "))
 
 
-def moment(stamp: dict[str, Any] | str | None) -> str:
-    """A moment as `pal status` reports it (ISO with its local offset), to the minute."""
+def moment(stamp: dict[str, Any] | str | None, zone: tzinfo) -> str:
+    """A moment (ISO with its offset, or `pal status`'s `{"at": ...}`) in `zone`, to the
+    minute, with the zone's abbreviation: `2026-03-01 09:30 EST`."""
     if stamp is None:
         return "never"
     raw = stamp["at"] if isinstance(stamp, dict) else stamp
-    return datetime.fromisoformat(raw).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromisoformat(raw).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def money(amount: str) -> str:
+    """An exact amount (`"270000.00"`, as fund views give it) in dollars: `$270,000.00`."""
+    return f"${Decimal(amount):,.2f}"
 
 
 def capital(text: str) -> str:
@@ -88,6 +95,7 @@ FILTERS = {
     "step": step,
     "moment": moment,
     "capital": capital,
+    "money": money,
     "process_title": process_title,
     "amendment_status": lambda name: AMENDMENT_STATUS.get(name, name.replace("_", " ")),
     "countdown": countdown,

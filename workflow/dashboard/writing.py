@@ -21,6 +21,13 @@ _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 
 def check_target(out: Path) -> None:
     """Refuse a file, or a folder with something in it that an earlier build did not write."""
+    try:
+        _check(out)
+    except OSError as exc:  # a name too long, a folder that cannot be read
+        raise BadInput(f"cannot write {out}: {exc.strerror}") from exc
+
+
+def _check(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise BadInput(f"{out} is a file: give a folder for the dashboard")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
