@@ -885,3 +885,8 @@ def exported(rows: int, table: str, out: object) -> str:
 
 def dashboard_written(out: Path, pages: int) -> str:
     return f"Dashboard written to {out}: {pages} pages. Open {out / 'index.html'}."
+
+
+def dashboard_serving(url: str) -> str:
+    # The space before the semicolon keeps it out of the address a terminal makes a link of.
+    return f"Serving the dashboard at {url} ; rebuilt after each sweep. Ctrl-C to stop."
