@@ -17,7 +17,7 @@ from sqlmodel import Session
 from states.review import missing_kinds
 from storage import tables
 from storage.records import records
-from workflow.views import _views
+from workflow.views import _views, benchmark_entry
 
 T = tables
 
@@ -106,7 +106,7 @@ def _plans(session: Session, ids: list[int], in_force: dict[int, int]) -> dict[i
         known = sorted(c for c in covered if c in schools)
         plans[agreement] = (
             {c: schools[c].name for c in known},
-            [_benchmark(b, measured) for b in planned if b.agreement_id == agreement] if known
+            [benchmark_entry(b, measured) for b in planned if b.agreement_id == agreement] if known
             else [],
             {c for c in known if schools[c].high_school},
         )  # fmt: skip
@@ -126,20 +126,6 @@ def _measurements(session: Session, ids: list[int]) -> dict[int, list[dict[str, 
             {"value": m.value, "on": m.measured_on.isoformat(), "evidence": m.evidence}
         )
     return measured
-
-
-def _benchmark(b: Any, measured: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
-    return {
-        "id": b.lineage,
-        "school": b.school_code,
-        "kind": b.kind,
-        "label": b.label,
-        "baseline": b.baseline,
-        "target_18": b.target_18,
-        "target_36": b.target_36,
-        "direction": "lower" if b.lower_is_better else "higher",
-        "measurements": measured.get(b.lineage, []),
-    }
 
 
 Reviewed = tuple[dict[str, Any] | None, dict[str, str]]

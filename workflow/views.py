@@ -265,20 +265,22 @@ def _benchmarks_of(
         )
         .order_by(tables.BENCHMARK.c.lineage)
     )
-    return [
-        {
-            "id": b.lineage,
-            "school": b.school_code,
-            "kind": b.kind,
-            "label": b.label,
-            "baseline": b.baseline,
-            "target_18": b.target_18,
-            "target_36": b.target_36,
-            "direction": "lower" if b.lower_is_better else "higher",
-            "measurements": measured.get(b.lineage, []),
-        }
-        for b in records(session, query)
-    ]
+    return [benchmark_entry(b, measured) for b in records(session, query)]
+
+
+def benchmark_entry(b: Any, measured: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    """A benchmark as `pal agreement show --json` and `pal benchmark list --json` give it."""
+    return {
+        "id": b.lineage,
+        "school": b.school_code,
+        "kind": b.kind,
+        "label": b.label,
+        "baseline": b.baseline,
+        "target_18": b.target_18,
+        "target_36": b.target_36,
+        "direction": "lower" if b.lower_is_better else "higher",
+        "measurements": measured.get(b.lineage, []),
+    }
 
 
 def _covered_schools(
