@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from workflow.dashboard.agreement_page import due, timeline
-from workflow.dashboard.words import benchmark, deadline_state, note
+from workflow.dashboard.words import benchmark, deadline_state, note, who
 
 TODAY = date(2019, 3, 1)
 
@@ -71,3 +71,9 @@ def test_a_benchmark_s_name_starts_with_a_capital() -> None:
     """A benchmark's kind label starts with a capital like a label staff typed."""
     assert benchmark({"label": None, "kind": "on_track"})[0].isupper()
     assert benchmark({"label": "chronic absence", "kind": "local"}) == "Chronic absence"
+
+
+def test_a_step_pal_took_itself_is_by_pal_in_words() -> None:
+    """An audit row by the engine's `system` actor reads as pal's own step, an address as is."""
+    assert who("system") == "pal, automatically"
+    assert str(who("lee@mde.example")).replace("<wbr>", "") == "lee@mde.example"

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from states.labels import (
     BENCHMARK_KIND_LABELS,
     DIRECTION_LABELS,
+    ROLE_LABELS,
     STATUS_LABELS,
     STEP_LABELS,
     consequence_label,
@@ -24,6 +25,7 @@ from states.labels import (
     reached_note,
 )
 from states.registry import PROCESSES, process
+from states.rules import SYSTEM
 
 
 def stage(state: str, of_process: str = "agreement") -> str:
@@ -101,8 +103,9 @@ def note(text: str | None) -> Markup:
 
 def who(text: str | None) -> Markup:
     """A person's address (or a note naming one) that may break before its @ in a narrow
-    column, rather than widen the table past the screen."""
-    return Markup(str(escape(text or "")).replace("@", "<wbr>@"))
+    column, rather than widen the table past the screen; pal's own steps (`system`) in words."""
+    text = ROLE_LABELS[SYSTEM] if text == SYSTEM else text or ""
+    return Markup(str(escape(text)).replace("@", "<wbr>@"))
 
 
 def step(name: str | None) -> str:
