@@ -1,6 +1,7 @@
 """Remake `docs/dashboard.png`, the README's picture of the dashboard: `pal demo` in a temporary
-folder, `pal dashboard --out` from its database, and the overview photographed in headless
-Chromium (Debian's `chromium`, through Playwright, as the browser tests drive it).
+folder, `pal dashboard --out --now` from its database as of the demo's last simulated day (noon,
+local time: the picture is the same from one run to the next), and the overview photographed in
+headless Chromium (Debian's `chromium`, through Playwright, as the browser tests drive it).
 
     .venv/bin/python docs/screenshot.py [--chromium PATH] [--out docs/dashboard.png]
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,11 +27,20 @@ HERE = Path(__file__).parent
 VIEWPORT = {"width": 1200, "height": 900}
 
 
-def pal(folder: Path, *args: str) -> None:
-    """`pal ARGS` in `folder`, with no setting of the caller's shell (its own database there)."""
+def pal(folder: Path, *args: str) -> str:
+    """`pal ARGS` in `folder`, with no setting of the caller's shell (its own database there);
+    what it printed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAL_")}
-    subprocess.run([sys.executable, "-m", "workflow", *args], cwd=folder, env=env, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "workflow", *args], cwd=folder, env=env,
+                          check=True, stdout=subprocess.PIPE, text=True).stdout  # fmt: skip
+
+
+def last_day(said: str) -> str:
+    """The demo's last simulated day, from its first line (`... simulated to 2026-12-17`)."""
+    found = re.search(r"simulated to (\d{4}-\d\d-\d\d)", said)
+    if found is None:
+        raise SystemExit("pal demo did not say the day it simulated to")
+    return found[1]
 
 
 @contextmanager
@@ -68,8 +79,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pal-screenshot-") as name:
         folder = Path(name)
         print("running pal demo (a minute or so)...")
-        pal(folder, "demo")
-        pal(folder, "dashboard", "--out", "site")
+        end = last_day(pal(folder, "demo"))
+        pal(folder, "dashboard", "--out", "site", "--now", f"{end}T12:00")
         with served(folder / "site") as url:
             photograph(url, given.chromium, given.out)
     print(f"{given.out}: {given.out.stat().st_size // 1024} KB")

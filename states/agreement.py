@@ -158,7 +158,8 @@ def _signature(
 
 
 def _last_signature(values: Mapping[str, Any], by: str) -> str:
-    return f"all required signatures recorded (last: {values['party']}, recorded by {by})"
+    party = PARTY_LABELS.get(values["party"], values["party"])
+    return f"all required signatures recorded (last: {party}, recorded by {by})"
 
 
 def _all_signed(case: AgreementCase, values: Mapping[str, Any], rules: RuleSet) -> None:

@@ -272,7 +272,7 @@ def signature(
 def last_signature(values: Mapping[str, Any], by: str) -> str:
     return (
         f"all required signatures of amendment {values['amendment']} recorded "
-        f"(last: {values['party']}, recorded by {by})"
+        f"(last: {PARTY_LABELS.get(values['party'], values['party'])}, recorded by {by})"
     )
 
 

@@ -163,3 +163,10 @@ ZONE_WORDS: Mapping[str, str] = {
     "America/Chicago": "Central Time",
     "America/Menominee": "Central Time",
 }
+
+
+def reached_note(labels: Mapping[str, str], kind: str, due: object) -> str:
+    """The audit note of the step a deadline's timer takes, in the deadline's own words:
+    `18-month Review of Goal Attainment due (due 2019-06-30)`."""
+    label = labels.get(kind, kind.replace("_", " ")).removeprefix("the ")
+    return f"{label[:1].upper()}{label[1:]} due (due {due})"

@@ -257,3 +257,43 @@ def test_each_process_page_draws_its_diagram(browser: Any, site: str) -> None:
             assert all(d["width"] > 0 and d["height"] > 0 and d["texts"] for d in diagrams), name
     finally:
         page.close()
+
+
+# At the width given: each table's region that scrolls sideways, each date drawn on more than
+# one line, and each body cell without its column's label shown before it.
+_NARROW_TABLES = """() => {
+  const found = {scrolls: [], broken: [], unlabelled: 0};
+  for (const region of document.querySelectorAll(".table-wrap")) {
+    if (region.querySelector("table") && region.scrollWidth > region.clientWidth + 1) {
+      found.scrolls.push(region.getAttribute("aria-label"));
+    }
+  }
+  for (const date of document.querySelectorAll(".date")) {
+    const lines = new Set([...date.getClientRects()].map(r => Math.round(r.top)));
+    if (lines.size > 1) found.broken.push(date.textContent.trim());
+  }
+  for (const cell of document.querySelectorAll(".table-wrap td")) {
+    const before = getComputedStyle(cell, "::before").content;
+    if (cell.textContent.trim() && (!before || before === "none")) found.unlabelled += 1;
+  }
+  return found;
+}"""
+
+
+@pytest.mark.slow
+def test_at_400_px_every_table_fits_its_rows_as_labelled_cards_and_no_date_breaks(
+    browser: Any, served: Served
+) -> None:
+    """At 400 px no table scrolls sideways (each row a card, each cell labelled by its column)
+    and no date or cohort is broken over two lines, on every page."""
+    page = browser.new_page(viewport={"width": NARROW, "height": 900})
+    try:
+        problems = {}
+        for url in served.pages:
+            page.goto(url, wait_until="load")
+            found = page.evaluate(_NARROW_TABLES)
+            if found["scrolls"] or found["broken"] or found["unlabelled"]:
+                problems[url] = found
+        assert problems == {}
+    finally:
+        page.close()

@@ -20,6 +20,7 @@ from dashboard_pages import Page, parse
 from states.context import DEFAULT_ZONE
 from states.labels import BENCHMARK_KIND_LABELS
 from states.registry import PROCESSES, process
+from workflow.dashboard.words import capital
 
 PAL = Path(sys.executable).with_name("pal")
 
@@ -142,7 +143,8 @@ def test_an_agreements_page_shows_what_agreement_show_does(
     ]
     benchmarks = [b for s in shown["schools"] for b in s["benchmarks"]]
     assert [(c[0], c[1]) for c in page.rows("benchmark")] == [
-        (b["label"] or BENCHMARK_KIND_LABELS[b["kind"]], str(b["baseline"])) for b in benchmarks
+        (capital(b["label"] or BENCHMARK_KIND_LABELS[b["kind"]]), str(b["baseline"]))
+        for b in benchmarks
     ]
     for cells, b in zip(page.rows("benchmark"), benchmarks, strict=True):
         assert all(str(m["value"]) in cells[5] for m in b["measurements"])

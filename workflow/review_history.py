@@ -19,36 +19,47 @@ def review_history(session: Session, agreement_id: int) -> list[dict[str, Any]]:
     if not records(session, select(tables.AGREEMENT.c.id).where(
             tables.AGREEMENT.c.id == agreement_id)):  # fmt: skip
         raise NotFound(f"no agreement {agreement_id}")
-    query = (
-        select(tables.REVIEW)
-        .where(tables.REVIEW.c.agreement_id == agreement_id)
-        .order_by(tables.REVIEW.c.opened_on, tables.REVIEW.c.id)
-    )
+    return review_histories(session, [agreement_id]).get(agreement_id, [])
+
+
+def review_histories(
+    session: Session, ids: list[int] | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """`review_history` of each agreement of `ids` (every agreement when None) read in bulk, by
+    agreement id; an agreement never reviewed is left out."""
+    query = select(tables.REVIEW).order_by(tables.REVIEW.c.opened_on, tables.REVIEW.c.id)
+    if ids is not None:
+        query = query.where(tables.REVIEW.c.agreement_id.in_(ids))
     reviews = records(session, query)
-    statuses = _statuses(session, [r.id for r in reviews])
-    return [
-        {
-            "agreement": agreement_id,
-            "kind": r.kind,
-            "opened_on": r.opened_on.isoformat(),
-            "determined_on": r.determined_on.isoformat() if r.determined_on else None,
-            "determined_by": r.determined_by,
-            "schools": statuses.get(r.id, []),
-        }
-        for r in reviews
-    ]
+    # Every review's determinations read whole, not by a list of thousands of ids.
+    statuses = _statuses(session, None if ids is None else [r.id for r in reviews])
+    found: dict[int, list[dict[str, Any]]] = {}
+    for r in reviews:
+        found.setdefault(r.agreement_id, []).append(
+            {
+                "agreement": r.agreement_id,
+                "kind": r.kind,
+                "opened_on": r.opened_on.isoformat(),
+                "determined_on": r.determined_on.isoformat() if r.determined_on else None,
+                "determined_by": r.determined_by,
+                "schools": statuses.get(r.id, []),
+            }
+        )
+    return found
 
 
-def _statuses(session: Session, review_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Per review, each school's determination (code, name, computed, agreed), by school code."""
-    if not review_ids:
+def _statuses(session: Session, review_ids: list[int] | None) -> dict[int, list[dict[str, Any]]]:
+    """Per review of `review_ids` (of all when None), each school's determination (code, name,
+    computed, agreed), by school code."""
+    if review_ids == []:
         return {}
     query = (
         select(tables.DETERMINATION, tables.SCHOOL.c.name)
         .join(tables.SCHOOL, tables.SCHOOL.c.code == tables.DETERMINATION.c.school_code)
-        .where(tables.DETERMINATION.c.review_id.in_(review_ids))
         .order_by(tables.DETERMINATION.c.school_code)
     )
+    if review_ids is not None:
+        query = query.where(tables.DETERMINATION.c.review_id.in_(review_ids))
     found: dict[int, list[dict[str, Any]]] = {}
     for d in records(session, query):
         found.setdefault(d.review_id, []).append(

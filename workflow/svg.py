@@ -164,8 +164,9 @@ class _Scale:
         self.days = [date.fromisoformat(d).toordinal() for d in dates[:dated]]
         self.baseline = baseline
         self.count = dated + baseline
-        # A baseline has no date: it stands alone at the left edge, the dates after a gap.
-        self.start = _LEFT + 16 + (40 if baseline and self.days else 0)
+        # A baseline has no date: it stands alone at the left edge, the dates after a gap wide
+        # enough that its label and the first date's do not run together.
+        self.start = _LEFT + 16 + (64 if baseline and self.days else 0)
 
     def y(self, value: float) -> float:
         return _LH - _BOTTOM - (_LH - _TOP - _BOTTOM) * (value - self.low) / self.span

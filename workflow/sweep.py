@@ -26,6 +26,7 @@ from notifications.outbox import NOTICE_AGREEMENT_FIELDS, Notice, enqueue, enque
 from states.calendar import local_date
 from states.context import Context
 from states.errors import ConcurrentModification, NotAllowedInState, PermissionDenied
+from states.labels import reached_note
 from states.registry import process
 from states.rules import MAIN_PROCESS, RuleSet, TimerRule
 from storage import tables
@@ -433,7 +434,7 @@ def _act(
     assert step.action is not None
     row = case.row
     day = max(_timer_day(timer, ctx), row.last_event_on)
-    note = f"{deadline.kind} reached (due {deadline.due_on})"
+    note = reached_note(process(case.process).deadline_labels, deadline.kind, deadline.due_on)
     state, named = row.state, f"{case.process} {row.id}"
     request = Request(step.action, SYSTEM_ACTOR, case=row.id, process=case.process, on=day,
                       note=note)  # fmt: skip

@@ -11,7 +11,7 @@ import click
 
 from states.errors import BadInput
 from workflow.cli import present
-from workflow.cli.common import app_for, pass_ctx
+from workflow.cli.common import ISO_DATETIME, app_for, pass_ctx
 
 
 @click.command("dashboard")
@@ -22,19 +22,25 @@ from workflow.cli.common import app_for, pass_ctx
                    "and each change, until Ctrl-C.")  # fmt: skip
 @click.option("--every", type=click.FloatRange(0.1, 3600), metavar="SECONDS",
               help="With --serve: how often to look for a change (default 5).")  # fmt: skip
+@click.option("--now", type=ISO_DATETIME, help="With --out: the site as of this moment "
+              "(naive = local time; default: now).")  # fmt: skip
 @pass_ctx
-def dashboard(ctx: click.Context, out: Path | None, port: int | None, every: float | None) -> None:
+def dashboard(ctx: click.Context, out: Path | None, port: int | None, every: float | None,
+              now: datetime | None) -> None:  # fmt: skip
     """A static site of the agreements, their deadlines and the mail, to open in a browser."""
     from workflow.dashboard.site import build_site
 
     if port is not None:
+        if now is not None:
+            raise BadInput("--now goes with --out DIR: a served dashboard follows the clock")
         _serve(ctx, out, port, every)
         return
     if out is None or every is not None:
         raise BadInput("give --out DIR to write the dashboard, or --serve PORT to serve it"
                        if out is None else "--every goes with --serve PORT")  # fmt: skip
     with app_for(ctx) as app, app.read() as session:
-        pages = build_site(session, out, app.context())
+        moment = now if now is None or now.tzinfo else now.replace(tzinfo=app.settings.tz)
+        pages = build_site(session, out, app.context(moment))
     click.echo(present.dashboard_written(out, len(pages)))
 
 

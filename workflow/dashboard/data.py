@@ -1,7 +1,8 @@
 """What the dashboard shows, read once per build through the views the CLI's `--json` prints:
 every agreement (`pal agreement show`), the open deadlines (`pal deadlines`), the service and
-its mail (`pal status`), the meetings, action items and fund requests (`pal meeting list`,
-`pal action list`, `pal funds list`), each read in bulk and grouped by agreement here."""
+its mail (`pal status`), the meetings, action items, fund requests and reviews (`pal meeting
+list`, `pal action list`, `pal funds list`, `pal review list`), each read in bulk and grouped by
+agreement here."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from workflow.action_items import list_actions
 from workflow.agreement_views import agreement_views
 from workflow.funds_views import list_requests
 from workflow.meetings import list_meetings
+from workflow.review_history import review_histories
 from workflow.status import service_status
 from workflow.views import open_deadlines
 
@@ -36,6 +38,7 @@ class SiteData:
     status: dict[str, Any]
     meetings: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     funds: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # oldest first
 
     @property
     def upcoming(self) -> list[dict[str, Any]]:
@@ -64,6 +67,7 @@ def gather(session: Session, ctx: Context) -> SiteData:
         status=service_status(session, ctx),
         meetings=_by_agreement(list_meetings(session)),
         funds=_by_agreement(list_requests(session)),
+        reviews=review_histories(session),
     )
 
 

@@ -6,20 +6,26 @@ configured zone (`pal status`'s `at`, already local), to the minute.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+import re
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from states.labels import (
     BENCHMARK_KIND_LABELS,
     DIRECTION_LABELS,
+    ROLE_LABELS,
     STATUS_LABELS,
     STEP_LABELS,
     consequence_label,
     countdown,
     party_label,
+    reached_note,
 )
 from states.registry import PROCESSES, process
+from states.rules import SYSTEM
 
 
 def stage(state: str, of_process: str = "agreement") -> str:
@@ -60,7 +66,46 @@ def status(name: str | None) -> str:
 
 
 def benchmark(found: dict[str, Any]) -> str:
-    return str(found["label"] or BENCHMARK_KIND_LABELS.get(found["kind"], "benchmark"))
+    """A benchmark's name, with a capital as a label has (`Pupils on track...`)."""
+    return capital(str(found["label"] or BENCHMARK_KIND_LABELS.get(found["kind"], "benchmark")))
+
+
+# What became of a deadline, before the day it was closed on.
+_CLOSED = {"met": "met on", "met_late": "met late, on", "waived": "waived on",
+           "cancelled": "cancelled on"}  # fmt: skip
+
+
+def deadline_state(found: dict[str, Any], today: date) -> tuple[str, str]:
+    """What became of a deadline of `pal agreement show` in words, and the day it was closed
+    on (empty while open): `("met late, on", "2018-12-28")`; an open one counts down from
+    `today`, as the overview does: `("3 days overdue", "")`."""
+    if found["status"] == "open":
+        return countdown((date.fromisoformat(found["due"]) - today).days), ""
+    closed = _CLOSED.get(found["status"], found["status"].replace("_", " "))
+    return (closed, found["closed_on"]) if found["closed_on"] else (closed.removesuffix(" on"), "")
+
+
+_ALL_DEADLINES = {k: v for p in PROCESSES.values() for k, v in p.deadline_labels.items()}
+# The note the sweep wrote before it named a deadline by its label: `rga_due reached (due ...)`.
+_OLD_REACHED = re.compile(r"([a-z0-9_]+) reached \(due (\d{4}-\d\d-\d\d)\)")
+
+
+# The note of a last signature before it named the party by its label: `(last: mde, ...`.
+_OLD_LAST = re.compile(r"\(last: ([a-z_]+), recorded by ")
+
+
+def note(text: str | None) -> Markup:
+    """An audit note, with the engine's names in notes stored before they were written in
+    words (a deadline's, a party's) in words, an address breakable before its @."""
+    text = _OLD_REACHED.sub(lambda m: reached_note(_ALL_DEADLINES, m[1], m[2]), text or "")
+    return who(_OLD_LAST.sub(lambda m: f"(last: {party_label(m[1])}, recorded by ", text))
+
+
+def who(text: str | None) -> Markup:
+    """A person's address (or a note naming one) that may break before its @ in a narrow
+    column, rather than widen the table past the screen; pal's own steps (`system`) in words."""
+    text = ROLE_LABELS[SYSTEM] if text == SYSTEM else text or ""
+    return Markup(str(escape(text)).replace("@", "<wbr>@"))
 
 
 def step(name: str | None) -> str:
@@ -95,6 +140,8 @@ FILTERS = {
     "step": step,
     "moment": moment,
     "capital": capital,
+    "note": note,
+    "who": who,
     "money": money,
     "process_title": process_title,
     "amendment_status": lambda name: AMENDMENT_STATUS.get(name, name.replace("_", " ")),
