@@ -254,3 +254,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pal = Path(sys.executable).with_name("pal")
     subprocess.run([str(pal), "demo"], cwd=folder, check=True, capture_output=True, timeout=900)
     return folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module (skipped without it, failed where CI needs it)."""
+    from browser_support import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from decimal import Decimal
@@ -16,27 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from demo_cli import pal_json, run_pal
 
 from states.agreement import STATE_LABELS
 from states.funds import CATEGORY_LABELS
 from states.labels import BENCHMARK_KIND_LABELS, consequence_label
 
-PAL = Path(sys.executable).with_name("pal")
 YEAR = "2026"
 
-
-def _pal(demo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(PAL), *args], cwd=demo, capture_output=True, text=True, timeout=300,
-                          check=False)  # fmt: skip
-
-
-def _json(demo: Path, *args: str) -> Any:
-    return json.loads(_pal(demo, *args, "--json").stdout)
 
 
 @pytest.fixture(scope="module")
 def outputs(demo: Path) -> dict[str, str]:
-    return {f: _pal(demo, "report", "annual", "--year", YEAR, "--format", f).stdout
+    return {f: run_pal(demo, "report", "annual", "--year", YEAR, "--format", f).stdout
             for f in ("md", "csv", "html")}  # fmt: skip
 
 
@@ -55,7 +44,7 @@ def test_each_agreements_state_dates_renewal_and_escalations_are_those_of_agreem
 ) -> None:
     """Every agreement identified by the year's end is reported with its state in words, its
     dates, its renewal and its escalations."""
-    for agreement in _json(demo, "agreement", "list"):
+    for agreement in pal_json(demo, "agreement", "list"):
         assert _of(rows, agreement["id"], "State") == [STATE_LABELS[agreement["state"]]]
         assert _of(rows, agreement["id"], "Identified on") == [agreement["identified_on"]]
         assert _of(rows, agreement["id"], "Signed on") == [agreement["signed_on"] or "not signed"]
@@ -70,7 +59,7 @@ def test_benchmarks_baselines_and_measurements_are_those_of_agreement_show(
     demo: Path, rows: list[dict[str, str]]
 ) -> None:
     """An agreement's baselines and measurements equal `pal agreement show --json`'s."""
-    shown = _json(demo, "agreement", "show", "1")
+    shown = pal_json(demo, "agreement", "show", "1")
     for school in shown["schools"]:
         for benchmark in school["benchmarks"]:
             label = benchmark["label"] or BENCHMARK_KIND_LABELS[benchmark["kind"]]
@@ -85,7 +74,7 @@ def test_funds_by_category_add_up_to_funds_list(demo: Path, rows: list[dict[str,
     """What is requested per category is the sum of `pal funds list --json`'s activities of
     the year's requests past their draft; approved and funded likewise."""
     expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for request in _json(demo, "funds", "list", "--year", "2025-26"):
+    for request in pal_json(demo, "funds", "list", "--year", "2025-26"):
         for activity in request["activities"]:
             agreement, category = str(request["agreement"]), CATEGORY_LABELS[activity["category"]]
             if request["state"] != "draft":
@@ -147,31 +136,23 @@ def test_out_writes_the_file_and_bad_input_is_refused_with_exit_2(
 ) -> None:
     """--out writes what stdout prints; a bad year, a folder or an unwritable path: exit 2."""
     out = tmp_path / "report.csv"
-    assert _pal(demo, "report", "annual", "--year", YEAR, "--format", "csv",
+    assert run_pal(demo, "report", "annual", "--year", YEAR, "--format", "csv",
                 "--out", str(out)).returncode == 0  # fmt: skip
     assert out.read_text() == outputs["csv"]
     for bad in (["--year", "20x6"], ["--year", YEAR, "--out", str(tmp_path)],
                 ["--year", YEAR, "--out", str(tmp_path / "no" / "such.md")]):  # fmt: skip
-        refused = _pal(demo, "report", "annual", *bad)
+        refused = run_pal(demo, "report", "annual", *bad)
         assert refused.returncode == 2, refused.stderr
         assert refused.stderr.startswith("error: ") and len(refused.stderr.splitlines()) == 1
 
 
 @pytest.mark.slow
-def test_the_html_has_no_horizontal_overflow_at_400_px(outputs: dict[str, str]) -> None:
+def test_the_html_has_no_horizontal_overflow_at_400_px(
+    outputs: dict[str, str], browser: Any
+) -> None:
     """In headless Chromium at 400 px the report scrolls no wider than the viewport."""
-    from test_notice_browser import CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 400, "height": 800})
-            page.set_content(outputs["html"])
-            scroll = page.evaluate("document.documentElement.scrollWidth")
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 400, "height": 800})
+    page.set_content(outputs["html"])
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    page.close()
     assert scroll <= 400

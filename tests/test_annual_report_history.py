@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -186,17 +185,10 @@ def test_each_trajectory_point_and_target_is_a_benchmark_or_measurement_row(
 
 
 @pytest.mark.slow
-def test_the_report_fits_400_px_with_no_word_broken_inside(html: str) -> None:
+def test_the_report_fits_400_px_with_no_word_broken_inside(html: str, browser: Any) -> None:
     """In headless Chromium at 400 px the page scrolls no wider than the viewport, no element
     reaches past its right edge, and no table cell is narrower than its longest word."""
-    from test_notice_browser import _OVERFLOW, CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM}"
-        if os.environ.get("PAL_TEST_REQUIRE_CHROMIUM"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright import sync_api
+    from test_notice_browser import _OVERFLOW
 
     # A word is broken when its text lies on more than one line: more than one box (a line may
     # end at a hyphen, as in "18-month").
@@ -215,14 +207,10 @@ def test_the_report_fits_400_px_with_no_word_broken_inside(html: str) -> None:
       }
       return found;
     }"""
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 400, "height": 800})
-            page.set_content(html)
-            found, squeezed = page.evaluate(_OVERFLOW), page.evaluate(broken)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 400, "height": 800})
+    page.set_content(html)
+    found, squeezed = page.evaluate(_OVERFLOW), page.evaluate(broken)
+    page.close()
     assert found["scroll"] <= 400 and not found["wide"], found["wide"][:5]
     assert not squeezed, squeezed[:5]
 

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from dashboard_pages import parse
+from demo_cli import run_pal
 
 from states.labels import countdown
 from states.registry import process
 
-PAL = Path(sys.executable).with_name("pal")
 NOW = "2026-12-17T12:00"  # the demo's last simulated day, at noon
 # An engine name: lower-case words joined by underscores (`met_late`, `rga_due`).
 SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
@@ -27,15 +25,11 @@ SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 NOT_ENGINE = re.compile(r"[\w.+-]+@[\w.-]+")
 
 
-def _pal(demo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(PAL), *args], cwd=demo, capture_output=True, text=True, timeout=300,
-                          check=False)  # fmt: skip
-
 
 @pytest.fixture(scope="module")
 def site(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dashboard-as-of") / "site"
-    done = _pal(demo, "dashboard", "--out", str(out), "--now", NOW)
+    done = run_pal(demo, "dashboard", "--out", str(out), "--now", NOW)
     assert done.returncode == 0, done.stderr
     return out
 
@@ -106,7 +100,7 @@ def test_every_body_cell_is_labelled_by_its_column(site: Path) -> None:
 def test_an_agreement_page_counts_deadlines_as_pal_deadlines_does(demo: Path, site: Path) -> None:
     """An agreement's open deadlines read `N days overdue` on its page, as `pal deadlines --now`
     counts them, and its summary lists each overdue one."""
-    rows = json.loads(_pal(demo, "deadlines", "--now", NOW[:10], "--json").stdout)
+    rows = json.loads(run_pal(demo, "deadlines", "--now", NOW[:10], "--json").stdout)
     mine = [d for d in rows if d["agreement"] == 4 and "process" not in d]
     assert mine and all(d["days_left"] < 0 for d in mine), "agreement 4 is left overdue"
     page = parse(site / "agreements" / "4.html")
@@ -132,7 +126,7 @@ def test_an_agreement_page_shows_every_review_as_review_list_does(
 ) -> None:
     """Each review of `pal review list ID` is a row of the agreement's page: its name, opening
     and determination days, and each school's agreed status."""
-    reviews = json.loads(_pal(demo, "review", "list", str(agreement), "--json").stdout)
+    reviews = json.loads(run_pal(demo, "review", "list", str(agreement), "--json").stdout)
     rows = parse(site / "agreements" / f"{agreement}.html").rows("review")
     stages = process("agreement").state_labels
     assert [(c[0], c[1], c[2]) for c in rows] == [
@@ -148,7 +142,7 @@ def test_each_chart_shows_the_baseline_dated_measurements_and_both_targets(
 ) -> None:
     """A benchmark's chart, captioned just below it, marks its baseline, each measurement's
     value at its month, and its 18- and 36-month targets with their values."""
-    shown = json.loads(_pal(demo, "agreement", "show", "4", "--json").stdout)
+    shown = json.loads(run_pal(demo, "agreement", "show", "4", "--json").stdout)
     html = (site / "agreements" / "4.html").read_text(encoding="utf-8")
     figures = re.findall(r'<figure class="chart">(<svg.*?</svg>)<figcaption>', html, flags=re.S)
     benchmarks = [b for s in shown["schools"] for b in s["benchmarks"] if b["measurements"]]
@@ -170,5 +164,5 @@ def test_benchmark_names_start_with_a_capital(site: Path) -> None:
 
 def test_now_goes_with_out_only(demo: Path) -> None:
     """`--now` with `--serve` is refused (exit 2): a served dashboard follows the clock."""
-    done = _pal(demo, "dashboard", "--serve", "0", "--now", NOW)
+    done = run_pal(demo, "dashboard", "--serve", "0", "--now", NOW)
     assert done.returncode == 2 and "--now goes with --out" in done.stderr

@@ -4,10 +4,7 @@ HTTP by `pal dashboard`'s own server and opened at 400 px and at a desktop width
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,12 +13,11 @@ from typing import Any
 from urllib.parse import urldefrag
 
 import pytest
+from demo_cli import PAL
 
 from workflow.dashboard.serve import load_site, open_server
 
-CHROMIUM = os.environ.get("PAL_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 NARROW, DESKTOP = 400, 1280
-PAL = Path(sys.executable).with_name("pal")
 # The document's scroll width, and (to say what overflows) each element reaching past the right
 # edge of the viewport that no scrolling box of its own holds.
 _OVERFLOW = """() => {
@@ -94,21 +90,6 @@ _CONTRAST = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM}: install Debian's chromium (.ci/run does)"
-        if os.environ.get("PAL_TEST_REQUIRE_CHROMIUM"):
-            pytest.fail(reason)  # CI installed it, or said why it could not
-        pytest.skip(reason)
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @dataclass(frozen=True)

@@ -4,41 +4,27 @@ is refused untouched."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import pytest
 from dashboard_pages import Page, parse
+from demo_cli import pal_json, run_pal
 
 from states.context import DEFAULT_ZONE
 from states.labels import BENCHMARK_KIND_LABELS
 from states.registry import PROCESSES, process
 from workflow.dashboard.words import capital
 
-PAL = Path(sys.executable).with_name("pal")
-
-
-def _pal(demo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(PAL), *args], cwd=demo, capture_output=True, text=True, timeout=300,
-                          check=False)  # fmt: skip
-
-
-def _json(demo: Path, *args: str) -> Any:
-    return json.loads(_pal(demo, *args, "--json").stdout)
-
 
 @pytest.fixture(scope="module")
 def built(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The demo's dashboard, and what `pal dashboard` printed."""
     out = tmp_path_factory.mktemp("dashboard") / "site"
-    done = _pal(demo, "dashboard", "--out", str(out))
+    done = run_pal(demo, "dashboard", "--out", str(out))
     assert done.returncode == 0, done.stderr
     return out, done.stdout
 
@@ -64,7 +50,7 @@ def test_the_command_says_where_the_site_is_and_how_many_pages_it_has(
     """One line names the folder, the page count (overview, list, agreements, processes) and
     the page to open."""
     out, said = built
-    pages = 2 + len(_json(demo, "agreement", "list")) + len(PROCESSES)
+    pages = 2 + len(pal_json(demo, "agreement", "list")) + len(PROCESSES)
     assert said == f"Dashboard written to {out}: {pages} pages. Open {out / 'index.html'}.\n"
     assert len(list(out.rglob("*.html"))) == pages
 
@@ -75,7 +61,7 @@ def test_agreements_by_cohort_and_stage_are_those_of_agreement_list(
 ) -> None:
     """Each cell of the overview's table counts the agreements `agreement list --json` has of
     that cohort in that stage, and the totals add up."""
-    listed = _json(demo, "agreement", "list")
+    listed = pal_json(demo, "agreement", "list")
     expected = Counter((a["cohort"] or "no cohort", _stage(a["state"])) for a in listed)
     _, rows = next(t for t in overview.tables if t[0] == "Agreements by cohort and stage")
     stages = rows[0][1][1:-1]
@@ -91,7 +77,7 @@ def test_deadlines_of_the_next_90_days_and_overdue_are_those_of_pal_deadlines(
 ) -> None:
     """The overview lists `pal deadlines --within 90 --json`'s open rows as coming and its
     overdue rows as past due, each with its date and agreement."""
-    rows = _json(demo, "deadlines", "--within", "90")
+    rows = pal_json(demo, "deadlines", "--within", "90")
     coming = [(d["due"], f"Agreement {d['agreement']}") for d in rows if d["status"] == "open"]
     late = [(d["due"], f"Agreement {d['agreement']}") for d in rows if d["status"] == "overdue"]
     assert [(c[0], c[3]) for c in overview.rows("deadline")] == coming
@@ -102,7 +88,7 @@ def test_deadlines_of_the_next_90_days_and_overdue_are_those_of_pal_deadlines(
 @pytest.mark.slow
 def test_overdue_action_items_are_those_of_action_list_overdue(demo: Path, overview: Page) -> None:
     """Every action item `pal action list --overdue --json` reports is on the overview."""
-    items = _json(demo, "action", "list", "--overdue")
+    items = pal_json(demo, "action", "list", "--overdue")
     assert [(c[0], c[1]) for c in overview.rows("overdue-action")] == [
         (i["due_on"], i["text"]) for i in items
     ]
@@ -112,7 +98,7 @@ def test_overdue_action_items_are_those_of_action_list_overdue(demo: Path, overv
 def test_mail_health_is_that_of_pal_status(demo: Path, overview: Page) -> None:
     """Messages waiting, failed, held and sent, and the service's instances, are `pal status
     --json`'s."""
-    status = _json(demo, "status")
+    status = pal_json(demo, "status")
     outbox = status["outbox"]
     assert overview.by_id["mail-waiting"] == str(outbox["pending"] + outbox["retrying"])
     assert overview.by_id["mail-failed"] == str(outbox["failed"])
@@ -131,7 +117,7 @@ def test_an_agreements_page_shows_what_agreement_show_does(
     """Stage, cohort, dates, schools, baselines, measurements, open action items and every
     audit row (recorded in the configured zone) are `pal agreement show ID --json`'s, and its
     fund requests those of `pal funds list --agreement ID --json`."""
-    shown = _json(demo, "agreement", "show", str(agreement))
+    shown = pal_json(demo, "agreement", "show", str(agreement))
     page = parse(site / "agreements" / f"{agreement}.html")
     assert page.by_id["stage"] == _stage(shown["state"])
     assert page.by_id["cohort"] == (shown["cohort"] or "none")
@@ -155,7 +141,7 @@ def test_an_agreements_page_shows_what_agreement_show_does(
         for h in shown["history"]
     ]
     assert [c[1] for c in page.rows("action")] == [i["text"] for i in shown["open_action_items"]]
-    requests = _json(demo, "funds", "list", "--agreement", str(agreement))
+    requests = pal_json(demo, "funds", "list", "--agreement", str(agreement))
     assert [(c[0], c[1], c[3]) for c in page.rows("fund-request")] == [
         (str(r["id"]), r["year"], f"${Decimal(r['total']):,.2f}") for r in requests
     ]

@@ -3,9 +3,6 @@ installs when missing), driven by Playwright, at 900 and 400 px wide: nothing ov
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +12,6 @@ from notice_samples import DISTRICT, as_rendered, demo_messages, every_notice, p
 
 from notifications.render import render_once
 
-CHROMIUM = os.environ.get("PAL_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 WIDTHS = (900, 400)
 # What overflows the viewport: the document's scroll width, and each element wider than the
 # viewport or reaching past its right edge (half a pixel of rounding allowed).
@@ -36,21 +32,6 @@ _OVERFLOW = """() => {
 LONG_NAME = "Lakeview" + "x" * 70 + " Public School Academy"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM}: install Debian's chromium (.ci/run does)"
-        if os.environ.get("PAL_TEST_REQUIRE_CHROMIUM"):
-            pytest.fail(reason)  # CI installed it, or said why it could not
-        pytest.skip(reason)
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _samples(notice: str) -> list[tuple[str, str]]:
