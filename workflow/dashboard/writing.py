@@ -5,6 +5,8 @@ touched."""
 from __future__ import annotations
 
 import ctypes
+import fcntl
+import glob
 import os
 import shutil
 import tempfile
@@ -37,22 +39,62 @@ def _check(out: Path) -> None:
 def write_site(out: Path, files: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[Path]:
     """Write `files` (relative path: text, or such pairs as they are made) as the folder `out`,
     replacing an earlier build whole; the relative paths written."""
+    shown, out = out, _real(out)
     check_target(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(out)
         building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        held = _hold(building)
     except OSError as exc:
-        raise BadInput(f"cannot write {out}: {exc.strerror}") from exc
+        raise BadInput(f"cannot write {shown}: {exc.strerror}") from exc
     try:
         written = _write_all(building, files.items() if isinstance(files, Mapping) else files)
-        (building / MARKER).write_text("written by pal dashboard\n", encoding="utf-8")
         building.chmod(0o755)  # mkdtemp's folder is private; the site is for reading
         _swap(building, out)
     except OSError as exc:
-        raise BadInput(f"cannot write {out}: {exc.strerror}") from exc
+        raise BadInput(f"cannot write {shown}: {exc.strerror}") from exc
     finally:
         shutil.rmtree(building, ignore_errors=True)
+        os.close(held)
     return written
+
+
+def _real(out: Path) -> Path:
+    """`out` with its links and dots resolved: a link to a folder has the folder it names
+    replaced (not the link), and `.` is the folder itself."""
+    try:
+        return out.resolve()
+    except (OSError, RuntimeError) as exc:  # a loop of links
+        raise BadInput(f"cannot write {out}: {getattr(exc, 'strerror', None) or exc}") from exc
+
+
+def _hold(building: Path) -> int:
+    """Lock the folder being built (the lock ends with the process, however it ends) and mark
+    it as pal's: a marked folder nobody holds is a build that died, removed by the next one."""
+    held = os.open(building, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    (building / MARKER).write_text("written by pal dashboard\n", encoding="utf-8")
+    return held
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Remove the building folders beside `out` left by a build that was killed: pal's marker
+    inside, and no live build holding it (a build under way is left alone)."""
+    for folder in out.parent.glob(f".{glob.escape(out.name)}.*"):
+        if folder.is_symlink() or not (folder / MARKER).is_file():
+            continue
+        try:
+            held = os.open(folder, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass  # another build's, under way
+        finally:
+            os.close(held)
 
 
 def _write_all(folder: Path, files: Iterable[tuple[str, str]]) -> list[Path]:
