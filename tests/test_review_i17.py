@@ -4,14 +4,26 @@ delivered or the service falls silent; the annual report of a year cut at Septem
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import Pal, identify
+from service_support import MAIL_FROM, tick
+from sqlmodel import func, select
 
+from config.settings import Settings
+from notifications.dispatch import deliver_all_due
+from notifications.transports import FileTransport
+from storage.models import Audit
+from storage.service_models import Outbox
+from workflow.app import App, open_app
+from workflow.dashboard.serve import change_marker
 from workflow.dashboard.writing import MARKER, write_site
 
 PAGES = {"index.html": "<p>new</p>", "agreements/1.html": "<p>one</p>"}
@@ -97,3 +109,36 @@ def test_a_build_under_way_is_not_removed_by_another(tmp_path: Path) -> None:
     assert (out / "index.html").read_text() == "<p>slow</p>"
     assert (out / "agreements" / "1.html").is_file()
     assert _hidden(tmp_path) == []
+
+
+NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+
+
+def _marker(app: App, at: datetime) -> object:
+    with app.read() as session:
+        return change_marker(session, app.context(at))
+
+
+def test_mail_delivered_moves_the_served_dashboards_marker(seeded: Pal, tmp_path: Path) -> None:
+    """Mail delivered (no audit row, no sweep) builds the served dashboard again: its mail
+    counts change."""
+    identify(seeded)
+    with open_app(Settings(database_url=seeded.db_url)) as app:
+        with app.read() as session:
+            assert session.exec(select(func.count()).select_from(Outbox)).one() > 0
+            audit = session.exec(select(func.max(Audit.id))).one()
+        before = _marker(app, NOW)
+        report = asyncio.run(deliver_all_due(app.engine, FileTransport(tmp_path), NOW, MAIL_FROM))
+        assert report.sent > 0
+        with app.read() as session:
+            assert session.exec(select(func.max(Audit.id))).one() == audit
+        assert _marker(app, NOW) != before
+
+
+def test_a_service_fallen_silent_moves_the_marker(seeded: Pal) -> None:
+    """The same database looked at after the service has missed its sweeps gives another marker
+    (the mail's health shown changes), and a moment later with nothing missed the same one."""
+    tick(seeded, "2026-12-02T14:59:00+00:00")
+    with open_app(Settings(database_url=seeded.db_url)) as app:
+        assert _marker(app, NOW) == _marker(app, NOW + timedelta(seconds=1))
+        assert _marker(app, NOW) != _marker(app, NOW + timedelta(hours=2))
