@@ -5,6 +5,8 @@ delivered or the service falls silent; the annual report of a year cut at Septem
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import subprocess
 import sys
 import threading
@@ -13,7 +15,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import Pal, identify
+from helpers import (
+    DIRECTOR,
+    PSA,
+    PSA_PARTIES,
+    Pal,
+    add_benchmark,
+    add_school,
+    fire,
+    identify,
+    ok,
+    review_done,
+    sign,
+    signed_off_track,
+    start_assessment,
+)
 from service_support import MAIL_FROM, tick
 from sqlmodel import func, select
 
@@ -142,3 +158,42 @@ def test_a_service_fallen_silent_moves_the_marker(seeded: Pal) -> None:
     with open_app(Settings(database_url=seeded.db_url)) as app:
         assert _marker(app, NOW) == _marker(app, NOW + timedelta(seconds=1))
         assert _marker(app, NOW) != _marker(app, NOW + timedelta(hours=2))
+
+
+def _year(pal: Pal, year: int, agreement: int) -> list[tuple[str, str, str, str]]:
+    text = ok(pal, "report", "annual", "--year", str(year), "--format", "csv")
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if r["agreement"] == str(agreement)]
+    return [(r["section"], r["school"], r["item"], r["value"])
+            for r in rows if r["section"] in ("review", "status")]  # fmt: skip
+
+
+def _psa_off_track(pal: Pal, school: str) -> int:
+    """`signed_off_track` in the other district."""
+    add_school(pal, school, PSA)
+    agreement = identify(pal, PSA, "--schools", school)
+    start_assessment(pal, agreement)
+    add_benchmark(pal, agreement, school, "attendance_rate", 80, 85, 90, on="2018-04-01")
+    sign(pal, agreement, PSA_PARTIES, on="2018-05-01")
+    return agreement
+
+
+def test_a_review_determined_after_september_30_is_not_yet_in_that_years_report(
+    seeded: Pal,
+) -> None:
+    """A review determined on September 30 is determined, with its statuses, in that fiscal
+    year's report; one determined on October 1 is "not yet", its schools not determined, until
+    the next year's."""
+    on_time, late = signed_off_track(seeded, "S1")[0], _psa_off_track(seeded, "S2")
+    for agreement, day in ((on_time, "2019-09-30"), (late, "2019-10-01")):
+        fire(seeded, agreement, "open_rga", by=DIRECTOR, on="2019-09-01")
+        review_done(seeded, agreement, on=day)
+    determined = [("review", "", "Latest review opened on", "2019-09-01"),
+                  ("review", "", "Determined on", "2019-09-30"),
+                  ("status", "S1 School", "Status", "Off-Track with Limited Progress")]  # fmt: skip
+    assert _year(seeded, 2019, on_time) == determined
+    assert _year(seeded, 2019, late) == [
+        ("review", "", "Latest review opened on", "2019-09-01"),
+        ("review", "", "Determined on", "not yet"),
+        ("status", "S2 School", "Status", "not determined"),
+    ]
+    assert _year(seeded, 2020, late)[1] == ("review", "", "Determined on", "2019-10-01")

@@ -21,7 +21,14 @@ from states.agreement import STATE_LABELS
 from states.errors import BadInput
 from states.funds import CATEGORY_LABELS
 from states.labels import BENCHMARK_KIND_LABELS, STATUS_LABELS, consequence_label
-from workflow.annual_history import fiscal_year, review_rows, status_by_year_rows
+from workflow.annual_history import (
+    agreed_at,
+    determined_by,
+    fiscal_year,
+    keep_history,
+    review_rows,
+    status_by_year_rows,
+)
 from workflow.funds_views import list_requests
 from workflow.views import agreement_view, list_agreements
 
@@ -63,8 +70,9 @@ def annual_report(session: Session, year: int) -> Report:
             continue
         view = agreement_view(session, summary["id"], history=False)
         report.agreements.append(view)
+        keep_history(session, view, end)
         _agreement_rows(report, view, end)
-        review_rows(session, report, view, end)
+        review_rows(report, view, end)
         _funds_rows(report, view, [f for f in funds if f["agreement"] == view["id"]])
     report.agreements.sort(key=lambda a: (a["cohort"], a["district_name"] or "", a["id"]))
     status_by_year_rows(report)
@@ -81,12 +89,13 @@ def _agreement_rows(report: Report, view: dict[str, Any], end: date) -> None:
         report.add("agreement", view, "Renewed as agreement", view["renewed_as"])
     for option in view["escalation_options"]:  # next level of accountability, in words
         report.add("agreement", view, "Escalation", consequence_label(option))
-    review = view["review"]
-    if review:
-        report.add("review", view, "Latest review opened on", review["opened_on"])
-        report.add("review", view, "Determined on", review["determined_on"] or "not yet")
+    # The review and the statuses as they stood at the year's end, not as they stand now.
+    reviews, agreed = view["review_history"], agreed_at(view, end)
+    if reviews:
+        report.add("review", view, "Latest review opened on", reviews[-1]["opened_on"])
+        report.add("review", view, "Determined on", determined_by(reviews[-1], end) or "not yet")
     for school in view["schools"]:
-        status = STATUS_LABELS.get(school["status"] or "", "not determined")
+        status = STATUS_LABELS.get(agreed.get(school["code"], ""), "not determined")
         report.add("status", view, "Status", status, school["name"])
         for benchmark in school["benchmarks"]:
             _benchmark_rows(report, view, school["name"], benchmark, end)
