@@ -22,6 +22,7 @@ from helpers import (
     Pal,
     add_benchmark,
     add_school,
+    assert_error,
     fire,
     identify,
     ok,
@@ -197,3 +198,19 @@ def test_a_review_determined_after_september_30_is_not_yet_in_that_years_report(
         ("status", "S2 School", "Status", "not determined"),
     ]
     assert _year(seeded, 2020, late)[1] == ("review", "", "Determined on", "2019-10-01")
+
+
+def test_a_file_put_in_a_dashboards_folder_is_refused_and_kept(pal: Pal, tmp_path: Path) -> None:
+    """A file someone put in a folder pal wrote makes the next build one error line, exit 2,
+    with the folder unchanged; once moved away, the build replaces the folder."""
+    ok(pal, "init")
+    out = tmp_path / "site"
+    ok(pal, "dashboard", "--out", out)
+    (out / "agreements" / "notes.txt").write_text("mine")
+    before = sorted((p.as_posix(), p.read_bytes()) for p in out.rglob("*") if p.is_file())
+    result = pal("dashboard", "--out", out)
+    assert_error(result, 2, mentions="agreements/notes.txt")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted((p.as_posix(), p.read_bytes()) for p in out.rglob("*") if p.is_file()) == before
+    (out / "agreements" / "notes.txt").unlink()
+    ok(pal, "dashboard", "--out", out)

@@ -24,23 +24,36 @@ _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 def check_target(out: Path) -> None:
     """Refuse a file, or a folder with something in it that an earlier build did not write."""
     try:
-        _check(out)
+        _check(_real(out), out)
     except OSError as exc:  # a name too long, a folder that cannot be read
         raise BadInput(f"cannot write {out}: {exc.strerror}") from exc
 
 
-def _check(out: Path) -> None:
+def _check(out: Path, shown: Path) -> None:
     if out.exists() and not out.is_dir():
-        raise BadInput(f"{out} is a file: give a folder for the dashboard")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise BadInput(f"{out} has files pal did not write: give an empty or new folder")
+        raise BadInput(f"{shown} is a file: give a folder for the dashboard")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not (out / MARKER).is_file():
+        raise BadInput(f"{shown} has files pal did not write: give an empty or new folder")
+    # A file put in a dashboard's folder since is someone's: the build would delete it.
+    ours = set((out / MARKER).read_text(encoding="utf-8").splitlines()[1:])
+    theirs = sorted(
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if not p.is_dir() and p.relative_to(out).as_posix() not in {*ours, MARKER}
+    )
+    if ours and theirs:
+        raise BadInput(f"{shown} has files pal did not write ({theirs[0]}"
+                       f"{' and more' if len(theirs) > 1 else ''}): move them, or give an empty "
+                       "or new folder")  # fmt: skip
 
 
 def write_site(out: Path, files: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[Path]:
     """Write `files` (relative path: text, or such pairs as they are made) as the folder `out`,
     replacing an earlier build whole; the relative paths written."""
-    shown, out = out, _real(out)
     check_target(out)
+    shown, out = out, _real(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_abandoned(out)
@@ -50,6 +63,7 @@ def write_site(out: Path, files: Mapping[str, str] | Iterable[tuple[str, str]]) 
         raise BadInput(f"cannot write {shown}: {exc.strerror}") from exc
     try:
         written = _write_all(building, files.items() if isinstance(files, Mapping) else files)
+        _mark(building, written)
         building.chmod(0o755)  # mkdtemp's folder is private; the site is for reading
         _swap(building, out)
     except OSError as exc:
@@ -74,8 +88,14 @@ def _hold(building: Path) -> int:
     it as pal's: a marked folder nobody holds is a build that died, removed by the next one."""
     held = os.open(building, os.O_RDONLY)
     fcntl.flock(held, fcntl.LOCK_EX)
-    (building / MARKER).write_text("written by pal dashboard\n", encoding="utf-8")
+    _mark(building, [])
     return held
+
+
+def _mark(folder: Path, written: list[Path]) -> None:
+    """The marker: pal wrote this folder, and these files in it (each a line after the first)."""
+    lines = ["written by pal dashboard", *sorted(p.as_posix() for p in written)]
+    (folder / MARKER).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _remove_abandoned(out: Path) -> None:
