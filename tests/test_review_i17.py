@@ -27,7 +27,9 @@ from helpers import (
     identify,
     ok,
     review_done,
+    show,
     sign,
+    signed_agreement,
     signed_off_track,
     start_assessment,
 )
@@ -214,3 +216,15 @@ def test_a_file_put_in_a_dashboards_folder_is_refused_and_kept(pal: Pal, tmp_pat
     assert sorted((p.as_posix(), p.read_bytes()) for p in out.rglob("*") if p.is_file()) == before
     (out / "agreements" / "notes.txt").unlink()
     ok(pal, "dashboard", "--out", out)
+
+
+def test_a_deadline_met_late_is_said_in_words_on_the_agreements_page(
+    seeded: Pal, tmp_path: Path
+) -> None:
+    """A deadline met after its day reads "met late" on the agreement's page, never the engine's
+    `met_late`."""
+    agreement = signed_agreement(seeded, signed_on="2019-06-01")
+    assert any(d["status"] == "met_late" for d in show(seeded, agreement)["deadlines"])
+    ok(seeded, "dashboard", "--out", tmp_path / "site")
+    page = (tmp_path / "site" / "agreements" / f"{agreement}.html").read_text()
+    assert "met late on 2019-06-01" in page and "met_late" not in page
