@@ -228,3 +228,12 @@ def test_a_deadline_met_late_is_said_in_words_on_the_agreements_page(
     ok(seeded, "dashboard", "--out", tmp_path / "site")
     page = (tmp_path / "site" / "agreements" / f"{agreement}.html").read_text()
     assert "met late on 2019-06-01" in page and "met_late" not in page
+
+
+def test_a_dashboard_named_like_the_folder_beside_it_is_not_taken_for_a_leftover(
+    tmp_path: Path,
+) -> None:
+    """A dashboard someone built at `.site.backup` stays when `site` is built beside it."""
+    write_site(tmp_path / ".site.backup", PAGES)
+    write_site(tmp_path / "site", PAGES)
+    assert (tmp_path / ".site.backup" / "index.html").read_text() == "<p>new</p>"

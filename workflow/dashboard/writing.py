@@ -8,6 +8,7 @@ import ctypes
 import fcntl
 import glob
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -101,8 +102,12 @@ def _mark(folder: Path, written: list[Path]) -> None:
 def _remove_abandoned(out: Path) -> None:
     """Remove the building folders beside `out` left by a build that was killed: pal's marker
     inside, and no live build holding it (a build under way is left alone)."""
+    # mkdtemp's names, exactly: a dashboard someone built at `.site.backup` is not one of them.
+    ours = re.compile(rf"\.{re.escape(out.name)}\.[a-z0-9_]{{8}}(\.old)?")
     for folder in out.parent.glob(f".{glob.escape(out.name)}.*"):
-        if folder.is_symlink() or not (folder / MARKER).is_file():
+        if not ours.fullmatch(folder.name) or folder.is_symlink():
+            continue
+        if not (folder / MARKER).is_file():
             continue
         try:
             held = os.open(folder, os.O_RDONLY)
