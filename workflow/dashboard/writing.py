@@ -59,10 +59,11 @@ def write_site(out: Path, files: Mapping[str, str] | Iterable[tuple[str, str]]) 
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_abandoned(out)
         building = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        held = _hold(building)
     except OSError as exc:
         raise BadInput(f"cannot write {shown}: {exc.strerror}") from exc
+    held = -1
     try:
+        held = _hold(building)
         written = _write_all(building, files.items() if isinstance(files, Mapping) else files)
         _mark(building, written)
         building.chmod(0o755)  # mkdtemp's folder is private; the site is for reading
@@ -71,7 +72,8 @@ def write_site(out: Path, files: Mapping[str, str] | Iterable[tuple[str, str]]) 
         raise BadInput(f"cannot write {shown}: {exc.strerror}") from exc
     finally:
         shutil.rmtree(building, ignore_errors=True)
-        os.close(held)
+        if held >= 0:
+            os.close(held)
     return written
 
 
@@ -149,7 +151,11 @@ def _swap(new: Path, out: Path) -> None:
         return
     old = new.with_name(new.name + ".old")
     out.rename(old)
-    new.rename(out)
+    try:
+        new.rename(out)
+    except OSError:
+        old.rename(out)  # the earlier site back in its place, not left hidden
+        raise
     old.rename(new)
 
 
