@@ -39,6 +39,7 @@ from sqlmodel import func, select
 from config.settings import Settings
 from notifications.dispatch import deliver_all_due
 from notifications.transports import FileTransport
+from states.agreement import STATE_LABELS
 from storage.models import Audit
 from storage.service_models import Outbox
 from workflow.app import App, open_app
@@ -237,3 +238,21 @@ def test_a_dashboard_named_like_the_folder_beside_it_is_not_taken_for_a_leftover
     write_site(tmp_path / ".site.backup", PAGES)
     write_site(tmp_path / "site", PAGES)
     assert (tmp_path / ".site.backup" / "index.html").read_text() == "<p>new</p>"
+
+
+def test_an_agreement_signed_after_september_30_is_unsigned_in_that_years_report(
+    seeded: Pal,
+) -> None:
+    """An agreement signed on October 15 is reported in the year before with the state it was
+    in on September 30 and "not signed"; in the next year's, signed, in its state now."""
+    agreement = signed_agreement(seeded, signed_on="2018-10-15")
+    now = STATE_LABELS[show(seeded, agreement)["state"]]
+
+    def said(year: int) -> dict[str, str]:
+        text = ok(seeded, "report", "annual", "--year", str(year), "--format", "csv")
+        return {r["item"]: r["value"] for r in csv.DictReader(io.StringIO(text))
+                if r["section"] == "agreement"}  # fmt: skip
+
+    before, after = said(2018), said(2019)
+    assert (before["Signed on"], after["Signed on"]) == ("not signed", "2018-10-15")
+    assert before["State"] != now and after["State"] == now

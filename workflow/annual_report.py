@@ -68,7 +68,7 @@ def annual_report(session: Session, year: int) -> Report:
     for summary in list_agreements(session):
         if date.fromisoformat(summary["identified_on"]) > end:
             continue
-        view = agreement_view(session, summary["id"], history=False)
+        view = agreement_view(session, summary["id"])
         report.agreements.append(view)
         keep_history(session, view, end)
         _agreement_rows(report, view, end)
@@ -80,9 +80,11 @@ def annual_report(session: Session, year: int) -> Report:
 
 
 def _agreement_rows(report: Report, view: dict[str, Any], end: date) -> None:
-    report.add("agreement", view, "State", STATE_LABELS.get(view["state"], view["state"]))
+    state = _state_at(view, end)
+    report.add("agreement", view, "State", STATE_LABELS.get(state, state))
     report.add("agreement", view, "Identified on", view["identified_on"])
-    report.add("agreement", view, "Signed on", view["signed_on"] or "not signed")
+    signed = view["signed_on"] and date.fromisoformat(view["signed_on"]) <= end
+    report.add("agreement", view, "Signed on", view["signed_on"] if signed else "not signed")
     if view["renewed_from"]:
         report.add("agreement", view, "Renewal of agreement", view["renewed_from"])
     if view["renewed_as"]:
@@ -99,6 +101,14 @@ def _agreement_rows(report: Report, view: dict[str, Any], end: date) -> None:
         report.add("status", view, "Status", status, school["name"])
         for benchmark in school["benchmarks"]:
             _benchmark_rows(report, view, school["name"], benchmark, end)
+
+
+def _state_at(view: dict[str, Any], end: date) -> str:
+    """The agreement's state at the end of the year: where its last step by then left it."""
+    steps = sorted((h for h in view["history"]
+                    if h["to"] is not None and date.fromisoformat(h["on"]) <= end),
+                   key=lambda h: h["on"])  # fmt: skip
+    return str(steps[-1]["to"]) if steps else str(view["state"])
 
 
 def _benchmark_rows(report: Report, view: dict[str, Any], school: str,
