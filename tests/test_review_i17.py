@@ -219,18 +219,6 @@ def test_a_file_put_in_a_dashboards_folder_is_refused_and_kept(pal: Pal, tmp_pat
     ok(pal, "dashboard", "--out", out)
 
 
-def test_a_deadline_met_late_is_said_in_words_on_the_agreements_page(
-    seeded: Pal, tmp_path: Path
-) -> None:
-    """A deadline met after its day reads "met late" on the agreement's page, never the engine's
-    `met_late`."""
-    agreement = signed_agreement(seeded, signed_on="2019-06-01")
-    assert any(d["status"] == "met_late" for d in show(seeded, agreement)["deadlines"])
-    ok(seeded, "dashboard", "--out", tmp_path / "site")
-    page = (tmp_path / "site" / "agreements" / f"{agreement}.html").read_text()
-    assert "met late on 2019-06-01" in page and "met_late" not in page
-
-
 def test_a_dashboard_named_like_the_folder_beside_it_is_not_taken_for_a_leftover(
     tmp_path: Path,
 ) -> None:

@@ -19,8 +19,7 @@ def timeline(view: dict[str, Any]) -> list[dict[str, str]]:
     for d in view["deadlines"]:
         closed = f" on {d['closed_on']}" if d["closed_on"] else ""
         rows.append({"on": d["due"], "what": f"{capital(deadline(d['kind']))} due",
-                     "detail": f"{d['status'].replace('_', ' ')}{closed}",  # met_late: words
-                     "kind": "deadline"})  # fmt: skip
+                     "detail": f"{d['status']}{closed}", "kind": "deadline"})  # fmt: skip
     return sorted(rows, key=lambda r: r["on"])
 
 
