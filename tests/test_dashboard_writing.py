@@ -58,7 +58,9 @@ def test_a_dashboard_written_before_is_replaced_whole(pal: Pal, tmp_path: Path) 
     seed(pal)
     out = tmp_path / "place" / "site"
     ok(pal, "dashboard", "--out", out)
-    (out / "agreements" / "999.html").write_text("stale")
+    (out / "agreements" / "999.html").write_text("stale")  # a page of an earlier build's
+    with (out / ".pal-dashboard").open("a") as marker:
+        marker.write("agreements/999.html\n")
     identify(pal)
     said = ok(pal, "dashboard", "--out", out)
     assert said == f"Dashboard written to {out}: 7 pages. Open {out / 'index.html'}.\n"

@@ -24,18 +24,34 @@ def fiscal_year(end_year: int) -> str:
     return f"{end_year - 1}-{end_year % 100:02d}"
 
 
-def review_rows(session: Session, report: Report, view: dict[str, Any], end: date) -> None:
-    """Section `reviews`: each review opened by `end`, its dates and (if determined by then)
-    each school's agreed status; keeps the history on the view for `status_by_year_rows`."""
-    names = {s["code"]: s["name"] for s in view["schools"]}
-    view["review_history"] = reviews = [
+def keep_history(session: Session, view: dict[str, Any], end: date) -> None:
+    """Keep on the view its reviews opened by `end`, oldest first (`review_history`), for the
+    sections of the year and `status_by_year_rows`."""
+    view["review_history"] = [
         r for r in review_history(session, view["id"]) if date.fromisoformat(r["opened_on"]) <= end
     ]
-    for review in reviews:
+
+
+def determined_by(review: dict[str, Any], end: date) -> str | None:
+    """The day the review was determined, if by `end` (one determined after is not yet)."""
+    on = review["determined_on"]
+    return on if on is not None and date.fromisoformat(on) <= end else None
+
+
+def agreed_at(view: dict[str, Any], end: date) -> dict[str, str]:
+    """Each school's status (code: status) as agreed at the view's latest review determined by
+    `end`; none before its first determination."""
+    determined = [r for r in view["review_history"] if determined_by(r, end)]
+    return {s["school"]: s["agreed"] for s in determined[-1]["schools"]} if determined else {}
+
+
+def review_rows(report: Report, view: dict[str, Any], end: date) -> None:
+    """Section `reviews`: each review opened by `end` (`keep_history`), its dates and (if
+    determined by then) each school's agreed status."""
+    names = {s["code"]: s["name"] for s in view["schools"]}
+    for review in view["review_history"]:
         kind = STATE_LABELS.get(review["kind"], review["kind"])
-        determined = review["determined_on"]
-        if determined is not None and date.fromisoformat(determined) > end:
-            determined = None
+        determined = determined_by(review, end)
         report.add("reviews", view, f"{kind}: opened on", review["opened_on"])
         report.add("reviews", view, f"{kind}: determined on", determined or "not yet")
         for school in review["schools"] if determined else []:

@@ -21,7 +21,14 @@ from states.agreement import STATE_LABELS
 from states.errors import BadInput
 from states.funds import CATEGORY_LABELS
 from states.labels import BENCHMARK_KIND_LABELS, STATUS_LABELS, consequence_label
-from workflow.annual_history import fiscal_year, review_rows, status_by_year_rows
+from workflow.annual_history import (
+    agreed_at,
+    determined_by,
+    fiscal_year,
+    keep_history,
+    review_rows,
+    status_by_year_rows,
+)
 from workflow.funds_views import list_requests
 from workflow.views import agreement_view, list_agreements
 
@@ -61,10 +68,11 @@ def annual_report(session: Session, year: int) -> Report:
     for summary in list_agreements(session):
         if date.fromisoformat(summary["identified_on"]) > end:
             continue
-        view = agreement_view(session, summary["id"], history=False)
+        view = agreement_view(session, summary["id"])
         report.agreements.append(view)
+        keep_history(session, view, end)
         _agreement_rows(report, view, end)
-        review_rows(session, report, view, end)
+        review_rows(report, view, end)
         _funds_rows(report, view, [f for f in funds if f["agreement"] == view["id"]])
     report.agreements.sort(key=lambda a: (a["cohort"], a["district_name"] or "", a["id"]))
     status_by_year_rows(report)
@@ -72,24 +80,35 @@ def annual_report(session: Session, year: int) -> Report:
 
 
 def _agreement_rows(report: Report, view: dict[str, Any], end: date) -> None:
-    report.add("agreement", view, "State", STATE_LABELS.get(view["state"], view["state"]))
+    state = _state_at(view, end)
+    report.add("agreement", view, "State", STATE_LABELS.get(state, state))
     report.add("agreement", view, "Identified on", view["identified_on"])
-    report.add("agreement", view, "Signed on", view["signed_on"] or "not signed")
+    signed = view["signed_on"] and date.fromisoformat(view["signed_on"]) <= end
+    report.add("agreement", view, "Signed on", view["signed_on"] if signed else "not signed")
     if view["renewed_from"]:
         report.add("agreement", view, "Renewal of agreement", view["renewed_from"])
     if view["renewed_as"]:
         report.add("agreement", view, "Renewed as agreement", view["renewed_as"])
     for option in view["escalation_options"]:  # next level of accountability, in words
         report.add("agreement", view, "Escalation", consequence_label(option))
-    review = view["review"]
-    if review:
-        report.add("review", view, "Latest review opened on", review["opened_on"])
-        report.add("review", view, "Determined on", review["determined_on"] or "not yet")
+    # The review and the statuses as they stood at the year's end, not as they stand now.
+    reviews, agreed = view["review_history"], agreed_at(view, end)
+    if reviews:
+        report.add("review", view, "Latest review opened on", reviews[-1]["opened_on"])
+        report.add("review", view, "Determined on", determined_by(reviews[-1], end) or "not yet")
     for school in view["schools"]:
-        status = STATUS_LABELS.get(school["status"] or "", "not determined")
+        status = STATUS_LABELS.get(agreed.get(school["code"], ""), "not determined")
         report.add("status", view, "Status", status, school["name"])
         for benchmark in school["benchmarks"]:
             _benchmark_rows(report, view, school["name"], benchmark, end)
+
+
+def _state_at(view: dict[str, Any], end: date) -> str:
+    """The agreement's state at the end of the year: where its last step by then left it."""
+    steps = sorted((h for h in view["history"]
+                    if h["to"] is not None and date.fromisoformat(h["on"]) <= end),
+                   key=lambda h: h["on"])  # fmt: skip
+    return str(steps[-1]["to"]) if steps else str(view["state"])
 
 
 def _benchmark_rows(report: Report, view: dict[str, Any], school: str,

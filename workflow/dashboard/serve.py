@@ -2,7 +2,8 @@
 sweep of the service (another process) and after each change recorded at the command line.
 
 The service says nothing to this process: every few seconds it reads a change marker (the
-service instances' sweeps and the newest audit row, both a handful of rows) and, when it moved,
+service instances' sweeps, the newest audit row, the outbox's counts by status and the health
+`pal status` judges, each a handful of rows or an index) and, when it moved,
 builds the whole site again. Pages are served from memory, from the last site built in full, and
 swapped for the next one in a single assignment: a request sees one site or the other, never
 half of one. A build that fails (the database busy or out of reach) leaves the last site served
@@ -38,9 +39,11 @@ from notifications.errors import Redactor
 from states.context import Context
 from states.errors import BadInput, StoreGone
 from storage.models import Audit
-from storage.service_models import ServiceInstance
+from storage.service_models import Outbox, ServiceInstance
 from workflow.app import App
+from workflow.health import instance_state, judge
 from workflow.service import one_line
+from workflow.status import read_health
 
 log = logging.getLogger("pal.dashboard")
 
@@ -148,14 +151,27 @@ def open_server(port: int) -> DashboardServer:
 
 def change_marker(session: Session, ctx: Context) -> tuple[object, ...]:
     """What moves with each sweep (any instance's, `pal tick`'s too), each recorded change (an
-    audit row, the CLI's included) and each new local day (days left and overdue change with it):
+    audit row, the CLI's included), each message sent, retried or failed (delivery writes no audit
+    row and is not a sweep), each new local day (days left and overdue change with it) and the
+    health `pal status` judges (a service that stops writes nothing: only the clock says so):
     equal markers, the same dashboard."""
     instances = ServiceInstance.sweeps, ServiceInstance.last_sweep_at
     count, sweeps, last = session.exec(
         select(func.count(), func.sum(instances[0]), func.max(instances[1]))
     ).one()
     newest = session.exec(select(func.max(Audit.id))).one()
-    return (ctx.today, count, sweeps, last, newest)
+    # Read from the index on (status, next_attempt_at) alone.
+    outbox = session.exec(
+        select(Outbox.status, func.count(), func.max(Outbox.next_attempt_at))
+        .group_by(Outbox.status)
+        .order_by(Outbox.status)
+    ).all()
+    readings = read_health(session, ctx.now)
+    health = (
+        judge(readings, ctx.now).status,
+        [instance_state(i, ctx.now) for i in readings.instances],
+    )
+    return (ctx.today, count, sweeps, last, newest, tuple(outbox), health)
 
 
 class Retry:
