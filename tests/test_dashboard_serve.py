@@ -306,3 +306,27 @@ def test_a_port_in_use_is_one_error_line_and_exit_2(seeded: Pal) -> None:
         port = holder.getsockname()[1]
         result = seeded("dashboard", "--serve", port)
     assert_error(result, 2, mentions=f"port {port} is in use on 127.0.0.1")
+
+
+class FolderBuilder(Builder):
+    """A site whose `districts/` folder has an index page of its own."""
+
+    def __call__(self, session: Any, out: Path, ctx: Context) -> list[Path]:
+        written = super().__call__(session, out, ctx)
+        (out / "districts" / "index.html").write_text("every district\n")
+        return written
+
+
+def test_a_folder_named_without_its_slash_is_redirected_to_its_index(app: App) -> None:
+    """`/districts` is sent on to `/districts/`, its index; a folder with no index is not found."""
+    with serving(app, FolderBuilder()) as url:
+        assert fetch(url + "districts") == (200, "text/html; charset=utf-8", "every district\n")
+        assert fetch(url + "style.css/")[0] == 404
+
+
+def test_a_missing_page_says_so_in_words_and_links_to_the_overview(app: App) -> None:
+    """A page not in the dashboard is a 404 page with a heading and a link back to the overview."""
+    with serving(app, Builder()) as url:
+        status, kind, body = fetch(url + "agreements/999.html")
+    assert (status, kind) == (404, "text/html; charset=utf-8")
+    assert '<html lang="en">' in body and "<h1>" in body and '<a href="/">' in body

@@ -87,7 +87,17 @@ def _lookup(site: Site, target: str) -> tuple[bytes, str] | None:
     return site.get(path)
 
 
-NOT_FOUND = b"<!doctype html><title>Not found</title><p>No such page in the dashboard.</p>\n"
+def _folder(site: Site, target: str) -> str | None:
+    """A folder named without its closing slash (`/agreements`): where it is, to redirect to."""
+    path = unquote(urlsplit(target).path)
+    return path + "/" if not path.endswith("/") and f"{path}/index.html" in site else None
+
+
+NOT_FOUND = (
+    b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>'
+    b'<body><main><h1>No such page in the dashboard</h1><p><a href="/">Back to the overview</a>'
+    b"</p></main></body></html>\n"
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -102,6 +112,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(with_body=False)
 
     def _answer(self, *, with_body: bool) -> None:
+        folder = _folder(self.server.site, self.path)
+        if folder is not None:
+            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+            self.send_header("Location", folder)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         found = _lookup(self.server.site, self.path)
         status = HTTPStatus.OK if found else HTTPStatus.NOT_FOUND
         body, kind = found or (NOT_FOUND, "text/html; charset=utf-8")
