@@ -346,6 +346,11 @@ class Process:
     def permission_keys(self) -> frozenset[str]:
         return frozenset(spec.permission_key for spec in self.events)
 
+    def case_words(self, case_id: int) -> str:
+        """One case in words: `partnership agreement 2`, `Section 21(h) fund request 4`, `action
+        item 3` (not the audit log's `funds_request:4`)."""
+        return f"{re.sub(r'^an? ', '', self.label)} {case_id}"
+
     def event(self, name: str) -> EventSpec:
         found = self.by_name.get(name)
         if found is None:

@@ -287,7 +287,9 @@ def test_rga_reminders_90_and_30_days_before_then_the_system_opens_the_rga_on_th
     assert state_of(mailed.db_url, agreement) == "signed"
     result = tick(mailed, local(RGA_DUE))
 
-    assert f"agreement {agreement}: open_rga -> rga" in result.stdout
+    opened = "open the 18-month Review of Goal Attainment; now at 18-month Review of Goal "
+    opened += "Attainment"
+    assert f"partnership agreement {agreement}: {opened}" in result.stdout
     view = show(mailed, agreement)
     assert view["state"] == "rga"
     last = view["history"][-1]
@@ -326,7 +328,8 @@ def test_review_36_reminder_then_the_system_opens_the_review_when_implementing(
     assert received(smtp_server, seen) == expected(agreement, "review_36_reminder", REVIEW_TOLD)
     result = tick(mailed, local(REVIEW_36_DUE))
 
-    assert f"agreement {agreement}: open_review_36 -> review_36" in result.stdout
+    opened = f"agreement {agreement}: open the 36-month review; now at 36-month review"
+    assert opened in result.stdout
     last = show(mailed, agreement)["history"][-1]
     assert (last["event"], last["by"], last["to"]) == ("open_review_36", "system", "review_36")
 
@@ -345,8 +348,11 @@ def test_review_36_due_while_still_in_rga_tells_liaison_and_director_and_changes
 
     result = tick(mailed, local(REVIEW_36_DUE))
 
-    assert "open_review_36 ->" not in result.stdout
-    assert f"not possible: agreement {agreement}: open_review_36 in rga" in result.stdout
+    assert "now at 36-month review" not in result.stdout
+    assert (
+        f"not possible: partnership agreement {agreement}: open the 36-month review, while at "
+        "18-month Review of Goal Attainment"
+    ) in result.stdout
     assert received(smtp_server, seen) == expected(
         agreement, "action_not_possible", (LIAISON, DIRECTOR)
     )

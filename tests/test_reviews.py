@@ -418,7 +418,8 @@ def test_the_service_opens_the_24_month_review_when_the_rga_left_a_school_off_tr
     tick(plan.pal, local(REVIEW_24_DUE, time(7, 59)))
     assert state_of(plan.pal.db_url, plan.agreement) == "implementing"
     result = tick(plan.pal, local(REVIEW_24_DUE))
-    assert f"agreement {plan.agreement}: open_review_24 -> review_24" in result.stdout
+    opened = f"agreement {plan.agreement}: open the 24-month review; now at 24-month review"
+    assert opened in result.stdout
     view = show(plan.pal, plan.agreement)
     last = view["history"][-1]
     assert (last["event"], last["by"], last["on"]) == (

@@ -337,7 +337,9 @@ def test_a_catch_up_sweep_in_any_batch_size_fires_timed_actions_and_skips_overta
 
     report = sweep(make_engine(db_url), Context(now=now), batch=batch)
 
-    assert sorted(report.actions) == [f"agreement {a}: open_rga -> rga" for a in signed]
+    opened = "open the 18-month Review of Goal Attainment; now at 18-month Review of Goal "
+    opened += "Attainment"
+    assert sorted(report.actions) == [f"partnership agreement {a}: {opened}" for a in signed]
     assert report.blocked == []
     for agreement in signed:
         assert state_of(db_url, agreement) == "rga"

@@ -79,7 +79,8 @@ def test_the_sweep_does_not_open_the_rga_where_the_rules_leave_it_to_the_directo
     result = tick(mailed, local(RGA_DUE))
 
     assert show(mailed, agreement)["state"] == "signed"
-    assert f"not possible: agreement {agreement}: open_rga in signed" in result.stdout
+    refused = "open the 18-month Review of Goal Attainment, while at Plan signed"
+    assert f"not possible: partnership agreement {agreement}: {refused}" in result.stdout
     told = smtp_server.received[seen:]
     assert mail_log((m.rcpt_tos, m.message) for m in told) == expected(
         agreement, "action_not_possible", (LIAISON, DIRECTOR)

@@ -921,9 +921,9 @@ def _tick_until(app: App, moment: datetime, log: dict[str, Counter[str]]) -> Non
         if report.emails:
             log[month]["reminders and notices queued"] += report.emails
         for action in report.actions:
-            log[month][f"system {action.split(': ')[1].split(' ')[0]}"] += 1
+            log[month][f"pal, automatically: {action.split(': ', 1)[1].split(';')[0]}"] += 1
         for blocked in report.blocked:
-            log[month][f"BLOCKED {blocked.split(': ')[1].split(' ')[0]}"] += 1
+            log[month][f"not possible: {blocked.split(': ', 1)[1].split(', while')[0]}"] += 1
 
 
 def _summary(app: App, echo: Echo, csv_dir: Path) -> None:

@@ -97,8 +97,8 @@ def _transition(
         changes) else None  # fmt: skip
     # A corrective step is not an event of the case's life: the last event's date stays.
     dated = {} if spec.corrective else {"last_event_on": day}
-    claim(session, store, row, {"state": dest, **dated, "updated_at": ctx.now,
-                                **changes.columns}, named=_named(definition, row))  # fmt: skip
+    written = {"state": dest, **dated, "updated_at": ctx.now, **changes.columns}
+    claim(session, store, row, written, named=definition.case_words(row.id))
     for child in changes.children:
         store.add_child(session, row, child, request.actor, ctx)
     final = dest in definition.terminal
@@ -139,12 +139,6 @@ def _doing(definition: Process, spec: EventSpec) -> str | None:
     """What `spec` does in words, for an error line; None for the agreement, whose event names
     are its CLI's own words (`sign`, `amend`), as its messages have always said."""
     return None if definition.name == MAIN_PROCESS else spec.label
-
-
-def _named(definition: Process, row: Any) -> str:
-    """The case in words, for an error line: `partnership agreement 3`, `Section 21(h) fund
-    request 4` (not the audit log's `funds_request:4`)."""
-    return f"{definition.label.removeprefix('a ')} {row.id}"
 
 
 def _case_id(request: Request) -> int:

@@ -435,7 +435,9 @@ def _act(
     row = case.row
     day = max(_timer_day(timer, ctx), row.last_event_on)
     note = reached_note(process(case.process).deadline_labels, deadline.kind, deadline.due_on)
-    state, named = row.state, f"{case.process} {row.id}"
+    definition = process(case.process)
+    state, named = row.state, definition.case_words(row.id)
+    spec = definition.event(step.action)
     request = Request(step.action, SYSTEM_ACTOR, case=row.id, process=case.process, on=day,
                       note=note)  # fmt: skip
     try:
@@ -443,9 +445,8 @@ def _act(
             written = apply(session, request, ctx)
     except (PermissionDenied, NotAllowedInState) as exc:
         log.warning("%s: %s not possible: %s", named, step.action, exc)
-        report.blocked.append(f"{named}: {step.action} in {state}")
-        definition = process(case.process)
-        spec = definition.event(step.action)
+        at = definition.state_labels.get(state, state)
+        report.blocked.append(f"{named}: {spec.label}, while at {at}")
         later = isinstance(exc, NotAllowedInState) and state not in spec.sources
         if step.otherwise_notice:
             reason = definition.refusal_in_words(spec, state, case.rules, exc)
@@ -460,7 +461,8 @@ def _act(
         return ("waiting", why) if later else ("done", why)
     # The transition closed deadlines and timers with set-based UPDATEs: reload what we hold.
     session.expire_all()
-    report.actions.append(f"{named}: {step.action} -> {written.state}")
+    now_at = definition.state_labels.get(written.state, written.state)
+    report.actions.append(f"{named}: {spec.label}; now at {now_at}")
     return "done", f"fired {step.action}"
 
 

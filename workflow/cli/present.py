@@ -298,7 +298,7 @@ def _case(name: str, case_id: int) -> str:
     """A case of another process in words: `Section 21(h) fund request 4`."""
     from states.registry import process
 
-    return f"{process(name).label.removeprefix('a ')} {case_id}"
+    return process(name).case_words(case_id)
 
 
 def deadline_rows(rows: list[dict[str, Any]]) -> str:
